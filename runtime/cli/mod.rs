@@ -1,0 +1,92 @@
+//! The `fluxbase` command line: argument definitions (clap) and dispatch. Every command is a thin
+//! adapter over a service; nothing here runs SQL or touches keys.
+
+mod logs;
+mod output;
+mod secrets;
+
+use std::path::PathBuf;
+
+use clap::{Parser, Subcommand, ValueEnum};
+
+use crate::Result;
+use crate::config::Config;
+
+pub use output::OutputFormat;
+
+/// Command-line interface of fluxbase.
+#[derive(Debug, Parser)]
+#[command(
+    name = "fluxbase",
+    version,
+    about = "Run Deno-style edge functions and jobs with encrypted, versioned secrets"
+)]
+pub struct Cli {
+    /// Data directory (embedded database, master key file).
+    #[arg(long, global = true, env = "FLUXBASE_DATA_DIR", default_value = ".fluxbase")]
+    pub data_dir: PathBuf,
+
+    /// sqlx database URL (sqlite://PATH or postgres://...); default: <data dir>/fluxbase.db.
+    #[arg(long, global = true, env = "FLUXBASE_DATABASE_URL", hide_env_values = true)]
+    pub database_url: Option<String>,
+
+    /// Output format.
+    #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
+    pub output: OutputFormat,
+
+    /// What to do.
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+/// Top-level commands.
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Manage function secrets.
+    #[command(subcommand)]
+    Secrets(secrets::SecretsCommand),
+    /// Read the audit log.
+    #[command(subcommand)]
+    Logs(logs::LogsCommand),
+}
+
+/// A scope given on the command line.
+#[derive(Debug, Clone, Copy, ValueEnum)]
+pub enum ScopeArg {
+    /// Visible to every function.
+    Global,
+    /// Visible to one namespace's functions.
+    Namespace,
+}
+
+impl Cli {
+    /// Runs the parsed command.
+    pub async fn run(self) -> Result<()> {
+        let config = Config {
+            data_dir: self.data_dir,
+            database_url: self.database_url,
+        };
+        match self.command {
+            Command::Secrets(command) => command.run(&config, self.output).await,
+            Command::Logs(command) => command.run(&config, self.output).await,
+        }
+    }
+}
+
+/// Who the CLI acts as in the audit log: `cli:<login name>`.
+pub fn actor() -> String {
+    let user = std::env::var("USER")
+        .or_else(|_| std::env::var("LOGNAME"))
+        .unwrap_or_else(|_| "unknown".into());
+    format!("cli:{user}")
+}
+
+#[cfg(test)]
+mod tests {
+    use clap::CommandFactory;
+
+    #[test]
+    fn command_line_definition_is_consistent() {
+        super::Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,132 @@
+//! Rendering results as a readable table or as JSON for scripts.
+
+use clap::ValueEnum;
+use comfy_table::{ContentArrangement, Table, presets};
+use serde::Serialize;
+
+use crate::secrets::SecretMetadata;
+use crate::store::{AuditRecord, VersionRecord};
+
+/// How results are printed.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub enum OutputFormat {
+    /// A table for people.
+    Table,
+    /// JSON for scripts.
+    Json,
+}
+
+/// Prints `value` as pretty JSON on stdout.
+pub fn print_json(value: &impl Serialize) {
+    println!(
+        "{}",
+        serde_json::to_string_pretty(value).expect("output types serialize")
+    );
+}
+
+fn table(header: &[&str]) -> Table {
+    let mut table = Table::new();
+    table
+        .load_preset(presets::UTF8_FULL_CONDENSED)
+        .set_content_arrangement(ContentArrangement::Dynamic)
+        .set_header(header);
+    table
+}
+
+fn expiry(meta: &SecretMetadata) -> String {
+    match (meta.expires_at, meta.expired) {
+        (None, _) => "never".into(),
+        (Some(at), false) => at.to_rfc3339(),
+        (Some(at), true) => format!("{at} (expired)"),
+    }
+}
+
+/// A table of secrets, one row each.
+pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
+    let mut table = table(&[
+        "NAME",
+        "SCOPE",
+        "NAMESPACE",
+        "VERSION",
+        "DESCRIPTION",
+        "EXPIRES",
+        "UPDATED",
+    ]);
+    for meta in secrets {
+        table.add_row(vec![
+            meta.name.to_string(),
+            meta.scope.to_string(),
+            meta.namespace.as_ref().map_or("-".into(), ToString::to_string),
+            meta.version.to_string(),
+            meta.description.clone().unwrap_or_default(),
+            expiry(meta),
+            meta.updated_at.to_rfc3339(),
+        ]);
+    }
+    table
+}
+
+/// A two-column table of one secret's metadata.
+pub fn metadata_table(meta: &SecretMetadata) -> Table {
+    let mut table = table(&["FIELD", "VALUE"]);
+    let rows = [
+        ("name", meta.name.to_string()),
+        ("scope", meta.scope.to_string()),
+        (
+            "namespace",
+            meta.namespace.as_ref().map_or("-".into(), ToString::to_string),
+        ),
+        ("version", meta.version.to_string()),
+        ("description", meta.description.clone().unwrap_or_default()),
+        ("expires", expiry(meta)),
+        ("created", meta.created_at.to_rfc3339()),
+        ("updated", meta.updated_at.to_rfc3339()),
+    ];
+    for (field, value) in rows {
+        table.add_row(vec![field.to_owned(), value]);
+    }
+    table
+}
+
+/// A table of a secret's versions, the current one marked.
+pub fn history_table(current: i64, versions: &[VersionRecord]) -> Table {
+    let mut table = table(&["VERSION", "CREATED", "BY", "KEY ID", "NOTE"]);
+    for version in versions {
+        let mut notes = Vec::new();
+        if let Some(from) = version.restored_from {
+            notes.push(format!("rollback to version {from}"));
+        }
+        if version.version == current {
+            notes.push("current".into());
+        }
+        table.add_row(vec![
+            version.version.to_string(),
+            version.created_at.to_rfc3339(),
+            version.created_by.clone(),
+            version.key_id.to_string(),
+            notes.join(", "),
+        ]);
+    }
+    table
+}
+
+/// A table of audit records, newest first.
+pub fn audit_table(records: &[AuditRecord]) -> Table {
+    let mut table = table(&["TIME", "ACTOR", "ACTION", "SECRET", "VERSION", "DETAIL"]);
+    for record in records {
+        let secret = match (&record.name, &record.namespace) {
+            (Some(name), Some(ns)) => format!("{name} (namespace {ns})"),
+            (Some(name), None) => format!("{name} (global)"),
+            _ => String::new(),
+        };
+        table.add_row(vec![
+            record.at.to_rfc3339(),
+            record.actor.clone(),
+            record.action.clone(),
+            secret,
+            record.version.map_or(String::new(), |v| v.to_string()),
+            record.detail.clone().unwrap_or_default(),
+        ]);
+    }
+    table
+}

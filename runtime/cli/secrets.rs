@@ -1,0 +1,313 @@
+//! `fluxbase secrets ...`: adapters from arguments to the secrets service.
+
+use std::io::Read;
+
+use clap::{Args, Subcommand};
+use zeroize::Zeroizing;
+
+use super::output::{self, OutputFormat, print_json};
+use super::{ScopeArg, actor};
+use crate::config::{Config, KeySource, NEW_ENCRYPTION_KEY_ENV};
+use crate::crypto::MasterKey;
+use crate::secrets::{
+    Location, Namespace, Scope, SecretName, SecretRef, SecretValue, SetRequest, parse_expiry,
+};
+use crate::store::ListFilter;
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+/// `fluxbase secrets` subcommands.
+#[derive(Debug, Subcommand)]
+pub enum SecretsCommand {
+    /// List secrets (metadata only).
+    List {
+        /// Only secrets of this scope.
+        #[arg(long, value_enum)]
+        scope: Option<ScopeArg>,
+        /// Only secrets of this namespace.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+    /// Create a secret, or write a new version of an existing one.
+    Set {
+        /// Secret name: letters, digits and _, case-insensitive.
+        name: String,
+        /// The value, or - to read it from stdin (one trailing newline is dropped).
+        value: ValueArg,
+        /// global (default) or namespace (implied by --namespace).
+        #[arg(long, value_enum)]
+        scope: Option<ScopeArg>,
+        /// Namespace of a namespace-scoped secret.
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Description (kept from the previous version when not given).
+        #[arg(long)]
+        description: Option<String>,
+        /// Expiry: a duration (30d, 12h, 2w, 1y) or an RFC 3339 time. Without it the new value
+        /// does not expire.
+        #[arg(long)]
+        expires: Option<String>,
+        /// Only write if the current version is N (0: only if the secret does not exist).
+        #[arg(long, value_name = "N")]
+        if_version: Option<i64>,
+    },
+    /// Show a secret's metadata (never its value).
+    Get(Target),
+    /// Delete a secret and all its versions.
+    Delete(Target),
+    /// List a secret's versions.
+    History(Target),
+    /// Write an old version's value again as a new version.
+    Rollback {
+        /// Secret name.
+        name: String,
+        /// The version whose value to restore.
+        version: i64,
+        /// Namespace of a namespace-scoped secret.
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Only roll back if the current version is N.
+        #[arg(long, value_name = "N")]
+        if_version: Option<i64>,
+    },
+    /// Re-wrap every data key under a new master key, in one transaction.
+    RotateKey,
+    /// Decrypt every stored version (or one secret's) to check it is intact.
+    Verify {
+        /// Only this secret.
+        name: Option<String>,
+        /// Namespace of a namespace-scoped secret.
+        #[arg(long)]
+        namespace: Option<String>,
+    },
+}
+
+/// A secret addressed by name and optional namespace.
+#[derive(Debug, Args)]
+pub struct Target {
+    /// Secret name.
+    name: String,
+    /// Namespace of a namespace-scoped secret.
+    #[arg(long)]
+    namespace: Option<String>,
+}
+
+impl Target {
+    fn secret_ref(&self) -> Result<SecretRef> {
+        secret_ref(&self.name, None, self.namespace.as_deref())
+    }
+}
+
+/// A secret value from the command line. Zeroed on drop, never printed by `Debug`.
+#[derive(Clone)]
+pub struct ValueArg(Zeroizing<String>);
+
+impl std::str::FromStr for ValueArg {
+    type Err = std::convert::Infallible;
+
+    fn from_str(raw: &str) -> Result<Self, Self::Err> {
+        Ok(ValueArg(Zeroizing::new(raw.to_owned())))
+    }
+}
+
+impl std::fmt::Debug for ValueArg {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("[REDACTED]")
+    }
+}
+
+impl ValueArg {
+    /// The value, reading stdin for `-`.
+    fn into_value(self) -> Result<SecretValue> {
+        if self.0.as_str() != "-" {
+            return SecretValue::new(self.0.to_string());
+        }
+        let mut text = String::new();
+        std::io::stdin()
+            .read_to_string(&mut text)
+            .map_err(|e| Error::io("cannot read the value from stdin", e))?;
+        if text.ends_with('\n') {
+            text.pop();
+            if text.ends_with('\r') {
+                text.pop();
+            }
+        }
+        SecretValue::new(text)
+    }
+}
+
+fn secret_ref(name: &str, scope: Option<ScopeArg>, namespace: Option<&str>) -> Result<SecretRef> {
+    let name = SecretName::parse(name)?;
+    let namespace = namespace.map(Namespace::parse).transpose()?;
+    let location = Location::from_flags(scope.map(scope_of), namespace)?;
+    Ok(SecretRef { location, name })
+}
+
+fn scope_of(arg: ScopeArg) -> Scope {
+    match arg {
+        ScopeArg::Global => Scope::Global,
+        ScopeArg::Namespace => Scope::Namespace,
+    }
+}
+
+impl SecretsCommand {
+    /// Runs the subcommand.
+    pub async fn run(self, config: &Config, format: OutputFormat) -> Result<()> {
+        let (service, key_source) = config.open_secrets(&actor()).await?;
+        let json = format == OutputFormat::Json;
+        match self {
+            SecretsCommand::List { scope, namespace } => {
+                let filter = ListFilter {
+                    scope: scope.map(scope_of),
+                    namespace: namespace.as_deref().map(Namespace::parse).transpose()?,
+                };
+                let secrets = service.list(&filter).await?;
+                if json {
+                    print_json(&secrets);
+                } else if secrets.is_empty() {
+                    println!("No secrets.");
+                } else {
+                    println!("{}", output::secrets_table(&secrets));
+                }
+            }
+            SecretsCommand::Set {
+                name,
+                value,
+                scope,
+                namespace,
+                description,
+                expires,
+                if_version,
+            } => {
+                let secret = secret_ref(&name, scope, namespace.as_deref())?;
+                let expires_at = expires
+                    .as_deref()
+                    .map(|raw| parse_expiry(raw, Timestamp::now()))
+                    .transpose()?;
+                let request = SetRequest {
+                    secret,
+                    value: value.into_value()?,
+                    description,
+                    expires_at,
+                    if_version,
+                };
+                let meta = service.set(&request).await?;
+                if json {
+                    print_json(&meta);
+                } else {
+                    println!("Set {} to version {}.", request.secret, meta.version);
+                }
+            }
+            SecretsCommand::Get(target) => {
+                let meta = service.get(&target.secret_ref()?).await?;
+                if json {
+                    print_json(&meta);
+                } else {
+                    println!("{}", output::metadata_table(&meta));
+                }
+            }
+            SecretsCommand::Delete(target) => {
+                let secret = target.secret_ref()?;
+                let last = service.delete(&secret).await?;
+                if json {
+                    print_json(&serde_json::json!({ "deleted": true, "versions": last }));
+                } else {
+                    println!("Deleted {secret} and its {last} version(s).");
+                }
+            }
+            SecretsCommand::History(target) => {
+                let (meta, versions) = service.history(&target.secret_ref()?).await?;
+                if json {
+                    print_json(&versions);
+                } else {
+                    println!("{}", output::history_table(meta.version, &versions));
+                }
+            }
+            SecretsCommand::Rollback {
+                name,
+                version,
+                namespace,
+                if_version,
+            } => {
+                let secret = secret_ref(&name, None, namespace.as_deref())?;
+                let meta = service.rollback(&secret, version, if_version).await?;
+                if json {
+                    print_json(&meta);
+                } else {
+                    println!(
+                        "Rolled back {secret}: version {} holds the value of version {version}.",
+                        meta.version
+                    );
+                }
+            }
+            SecretsCommand::RotateKey => rotate_key(&service, key_source, json).await?,
+            SecretsCommand::Verify { name, namespace } => {
+                let secret = name
+                    .as_deref()
+                    .map(|name| secret_ref(name, None, namespace.as_deref()))
+                    .transpose()?;
+                let checked = service.verify(secret.as_ref()).await?;
+                if json {
+                    print_json(&serde_json::json!({ "verified_versions": checked }));
+                } else {
+                    println!("All {checked} version(s) decrypt and are intact.");
+                }
+            }
+        }
+        service.store().close().await;
+        Ok(())
+    }
+}
+
+/// Rotation: with a key file, the new key is written beside it as `master.key.next` before the
+/// transaction and moved into place after it commits, so a crash at any point leaves a key that
+/// opens the store. With a key from the environment, the new key comes from
+/// `FLUXBASE_NEW_ENCRYPTION_KEY` and the operator swaps the variables afterwards.
+async fn rotate_key(
+    service: &crate::secrets::SecretsService,
+    source: KeySource,
+    json: bool,
+) -> Result<()> {
+    let given = std::env::var_os(NEW_ENCRYPTION_KEY_ENV)
+        .map(|raw| MasterKey::parse(raw.as_encoded_bytes(), NEW_ENCRYPTION_KEY_ENV))
+        .transpose()?;
+    let report = match source {
+        KeySource::Environment => {
+            let new_key = given.ok_or_else(|| {
+                Error::MasterKey(format!(
+                    "the master key comes from FLUXBASE_ENCRYPTION_KEY: put the new key in \
+                     {NEW_ENCRYPTION_KEY_ENV}, run rotate-key, then set FLUXBASE_ENCRYPTION_KEY \
+                     to the new key"
+                ))
+            })?;
+            service.rotate_key(new_key).await?
+        }
+        KeySource::File(file) => {
+            let new_key = given.unwrap_or_else(MasterKey::generate);
+            let next = file.next();
+            next.create(&new_key)?;
+            match service.rotate_key(next.load()?).await {
+                Ok(report) => {
+                    file.replace_with(&next)?;
+                    report
+                }
+                Err(error) => {
+                    next.remove()?;
+                    return Err(error);
+                }
+            }
+        }
+    };
+    if json {
+        print_json(&serde_json::json!({
+            "rewrapped_versions": report.versions,
+            "key_id": report.key_id,
+        }));
+    } else {
+        println!(
+            "Re-wrapped {} data key(s) under master key {}.",
+            report.versions, report.key_id
+        );
+    }
+    Ok(())
+}

@@ -1,0 +1,135 @@
+//! Where the data lives, how to reach the store, and which master key to use.
+//!
+//! The master key comes from `FLUXBASE_ENCRYPTION_KEY` when set, else from `<data dir>/master.key`.
+//! A fresh embedded store with neither gets a new key file, announced once on stderr.
+
+use std::path::{Path, PathBuf};
+
+use crate::crypto::{KeyFile, Keyring, MasterKey};
+use crate::secrets::SecretsService;
+use crate::store::{Backend, Store, default_sqlite_url};
+use crate::{Error, Result};
+
+/// Environment variable holding the master key (32 raw bytes, or base64 of 32 bytes).
+pub const ENCRYPTION_KEY_ENV: &str = "FLUXBASE_ENCRYPTION_KEY";
+/// Environment variable holding the new master key for `secrets rotate-key`.
+pub const NEW_ENCRYPTION_KEY_ENV: &str = "FLUXBASE_NEW_ENCRYPTION_KEY";
+
+/// Where the host keeps its data and which database it uses.
+#[derive(Debug, Clone)]
+pub struct Config {
+    /// The data directory (`./.fluxbase` unless `FLUXBASE_DATA_DIR` or `--data-dir` says).
+    pub data_dir: PathBuf,
+    /// An explicit sqlx database URL; `None` means the embedded SQLite file in `data_dir`.
+    pub database_url: Option<String>,
+}
+
+/// Where the active master key came from.
+#[derive(Debug, Clone)]
+pub enum KeySource {
+    /// The `FLUXBASE_ENCRYPTION_KEY` environment variable.
+    Environment,
+    /// A key file of the data directory.
+    File(KeyFile),
+}
+
+impl Config {
+    /// The database URL in use.
+    pub fn database_url(&self) -> String {
+        self.database_url
+            .clone()
+            .unwrap_or_else(|| default_sqlite_url(&self.data_dir))
+    }
+
+    /// The key file of the data directory.
+    pub fn key_file(&self) -> KeyFile {
+        KeyFile::new(self.data_dir.join("master.key"))
+    }
+
+    /// Opens (and migrates) the store, creating the data directory for the embedded default.
+    pub async fn open_store(&self) -> Result<Store> {
+        if self.database_url.is_none() {
+            create_private_dir(&self.data_dir)?;
+        }
+        Store::open(&self.database_url()).await
+    }
+
+    /// Opens the store and the keyring, and returns the secrets service acting as `actor`.
+    pub async fn open_secrets(&self, actor: &str) -> Result<(SecretsService, KeySource)> {
+        let store = self.open_store().await?;
+        let (keyring, source) = self.load_keyring(&store).await?;
+        Ok((SecretsService::new(store, keyring, actor).await?, source))
+    }
+
+    /// Finds the master key for `store`; see the module documentation for the order.
+    pub async fn load_keyring(&self, store: &Store) -> Result<(Keyring, KeySource)> {
+        if let Some(raw) = std::env::var_os(ENCRYPTION_KEY_ENV) {
+            let key = MasterKey::parse(raw.as_encoded_bytes(), ENCRYPTION_KEY_ENV)?;
+            return Ok((Keyring::new(key), KeySource::Environment));
+        }
+        let file = self.key_file();
+        if file.exists() {
+            let key = self.finish_interrupted_rotation(&file, store).await?;
+            return Ok((Keyring::new(key), KeySource::File(file)));
+        }
+        let empty = store.key_ids().await?.is_empty();
+        if store.backend() != Backend::Sqlite {
+            return Err(Error::MasterKey(format!(
+                "set {ENCRYPTION_KEY_ENV}: a shared database needs the same master key on every \
+                 host (generate one with `openssl rand -base64 32`)"
+            )));
+        }
+        if !empty {
+            return Err(Error::MasterKey(format!(
+                "no master key: this store holds encrypted secrets, but {ENCRYPTION_KEY_ENV} is \
+                 not set and {} does not exist",
+                file.path().display()
+            )));
+        }
+        create_private_dir(&self.data_dir)?;
+        let key = MasterKey::generate();
+        file.create(&key)?;
+        eprintln!(
+            "fluxbase: generated a new master key in {} (key id {}). Back it up: the secrets \
+             stored under it cannot be read without it.",
+            file.path().display(),
+            key.id()
+        );
+        Ok((Keyring::new(key), KeySource::File(file)))
+    }
+
+    /// Loads the key file; if a rotation committed but did not get to replace the file, puts
+    /// the new key in place first, and drops the leftover of a rotation that did not commit.
+    async fn finish_interrupted_rotation(&self, file: &KeyFile, store: &Store) -> Result<MasterKey> {
+        let next = file.next();
+        if next.exists() {
+            let next_key = next.load()?;
+            let stored = store.key_ids().await?;
+            if !stored.is_empty() && stored.iter().all(|id| id == next_key.id()) {
+                file.replace_with(&next)?;
+                eprintln!(
+                    "fluxbase: finished an interrupted key rotation: {} now holds key id {}",
+                    file.path().display(),
+                    next_key.id()
+                );
+            } else {
+                next.remove()?;
+            }
+        }
+        file.load()
+    }
+}
+
+/// Creates `dir` (and its parents) readable by its owner only, if it does not exist.
+fn create_private_dir(dir: &Path) -> Result<()> {
+    if dir.is_dir() {
+        return Ok(());
+    }
+    let mut builder = std::fs::DirBuilder::new();
+    builder.recursive(true);
+    #[cfg(unix)]
+    std::os::unix::fs::DirBuilderExt::mode(&mut builder, 0o700);
+    builder
+        .create(dir)
+        .map_err(|e| Error::io(format!("cannot create data directory {}", dir.display()), e))
+}

@@ -1,0 +1,33 @@
+//! Encryption at rest: AES-256-GCM envelopes under a master key.
+//!
+//! Every stored value gets a fresh random data key; the value is sealed with the data key and the
+//! data key is wrapped by the master key. Both seals carry associated data naming what the
+//! ciphertext belongs to, so a ciphertext copied to another row fails to open. Each envelope
+//! names the id of the master key that wrapped it, which is how a wrong key is told apart from a
+//! tampered ciphertext, and how rotation re-wraps data keys without touching values.
+
+mod aad;
+mod envelope;
+mod key_file;
+mod keyring;
+mod master_key;
+
+pub use aad::Aad;
+pub use envelope::Envelope;
+pub use key_file::KeyFile;
+pub use keyring::Keyring;
+pub use master_key::{KeyId, MasterKey};
+
+/// Why an envelope could not be opened.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum CryptoError {
+    /// The envelope was wrapped by a master key that is not in the keyring.
+    #[error("envelope is wrapped by master key {0}, which is not configured")]
+    UnknownKey(KeyId),
+    /// The bytes are not an envelope this version understands.
+    #[error("envelope is malformed: {0}")]
+    Malformed(&'static str),
+    /// Authentication failed: altered bytes, or associated data of another secret.
+    #[error("envelope failed authentication")]
+    Authentication,
+}

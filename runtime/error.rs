@@ -1,0 +1,101 @@
+//! The error type every layer returns. Messages are written for the person at the terminal and
+//! never contain a secret value: variants carry names, versions and key ids only.
+
+use crate::secrets::SecretRef;
+
+/// Shorthand for results across the crate.
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+/// Everything that can go wrong, as a user would want it explained.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    /// A name, namespace, value, duration or flag combination that is not accepted.
+    #[error("{0}")]
+    Invalid(String),
+
+    /// The addressed secret does not exist.
+    #[error("no secret {0}")]
+    NotFound(SecretRef),
+
+    /// The addressed version of a secret does not exist.
+    #[error("secret {secret} has no version {version}")]
+    UnknownVersion {
+        /// The secret that was addressed.
+        secret: SecretRef,
+        /// The version that does not exist.
+        version: i64,
+    },
+
+    /// A check-and-set (`--if-version`) found another current version.
+    #[error("secret {secret} is at version {actual}, not {expected}; nothing was changed")]
+    VersionConflict {
+        /// The secret that was addressed.
+        secret: SecretRef,
+        /// The version the caller expected to be current.
+        expected: i64,
+        /// The version that is current (0 when the secret does not exist).
+        actual: i64,
+    },
+
+    /// The configured master key is not the one the store's secrets were encrypted under.
+    #[error(
+        "the master key does not match this store: its secrets are encrypted under key id {stored}, \
+         but the configured key has id {configured}; set FLUXBASE_ENCRYPTION_KEY to the key this \
+         store was created with"
+    )]
+    WrongMasterKey {
+        /// Key ids found in the store that no configured key opens.
+        stored: String,
+        /// Id of the configured master key.
+        configured: String,
+    },
+
+    /// A problem with the master key's configuration or key file.
+    #[error("{0}")]
+    MasterKey(String),
+
+    /// A stored ciphertext failed authentication: it was altered, or copied from another secret
+    /// or version.
+    #[error(
+        "secret {secret} version {version} failed to decrypt: its ciphertext was altered or \
+         belongs to another secret or version"
+    )]
+    Tampered {
+        /// The secret whose ciphertext was refused.
+        secret: SecretRef,
+        /// The version whose ciphertext was refused.
+        version: i64,
+    },
+
+    /// The database could not be opened, migrated or queried.
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+
+    /// A migration could not be applied.
+    #[error("database migration failed: {0}")]
+    Migration(#[from] sqlx::migrate::MigrateError),
+
+    /// A file could not be read or written.
+    #[error("{context}: {source}")]
+    Io {
+        /// What was being done, with the path.
+        context: String,
+        /// The underlying error.
+        source: std::io::Error,
+    },
+}
+
+impl Error {
+    /// Builds an [`Error::Invalid`] from anything printable.
+    pub fn invalid(message: impl Into<String>) -> Self {
+        Error::Invalid(message.into())
+    }
+
+    /// Wraps an I/O error with what was being done.
+    pub fn io(context: impl Into<String>, source: std::io::Error) -> Self {
+        Error::Io {
+            context: context.into(),
+            source,
+        }
+    }
+}

@@ -1,0 +1,22 @@
+//! fluxbase-runtime: a host for Deno-style edge functions and background jobs, with an encrypted,
+//! versioned secrets store whose values are injected into each function's isolate before it starts.
+//!
+//! Data flows one way:
+//!
+//! ```text
+//! cli ──> secrets (service: life cycle of a secret) ──┬── store  (sqlx: SQLite | PostgreSQL)
+//!                                                     └── crypto (AES-256-GCM envelopes, key ids)
+//! ```
+//!
+//! The CLI never runs SQL and the store never formats output; the secrets service is the one
+//! place that owns versioning, check-and-set, expiry and the audit trail.
+
+pub mod cli;
+pub mod config;
+pub mod crypto;
+pub mod error;
+pub mod secrets;
+pub mod store;
+pub mod time;
+
+pub use error::{Error, Result};

@@ -1,0 +1,68 @@
+//! Parsing of `--expires`: a duration from now (`30d`, `12h`, `2w`, `1y`, `90m`) or an RFC 3339
+//! time (`2027-01-31T00:00:00Z`).
+
+use chrono::{DateTime, Utc};
+
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+/// Turns an `--expires` argument into the instant the secret expires, relative to `now`.
+pub fn parse_expiry(raw: &str, now: Timestamp) -> Result<Timestamp> {
+    let raw = raw.trim();
+    if let Ok(at) = DateTime::parse_from_rfc3339(raw) {
+        let at = Timestamp::from(at.with_timezone(&Utc));
+        if at <= now {
+            return Err(Error::invalid(format!(
+                "expiry {raw} is in the past; give a future time or a duration such as 30d"
+            )));
+        }
+        return Ok(at);
+    }
+    let duration = humantime::parse_duration(raw).map_err(|_| {
+        Error::invalid(format!(
+            "invalid expiry {raw:?}: use a duration such as 30d, 12h, 2w or 1y, or an RFC 3339 \
+             time such as 2027-01-31T00:00:00Z"
+        ))
+    })?;
+    if duration.is_zero() {
+        return Err(Error::invalid("expiry duration must be longer than zero"));
+    }
+    let millis = i64::try_from(duration.as_millis())
+        .ok()
+        .and_then(|ms| now.millis().checked_add(ms))
+        .filter(|&ms| DateTime::from_timestamp_millis(ms).is_some())
+        .ok_or_else(|| Error::invalid(format!("expiry {raw:?} is too far in the future")))?;
+    Ok(Timestamp::from_millis(millis))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const DAY: i64 = 86_400_000;
+
+    #[test]
+    fn accepts_documented_durations() {
+        let now = Timestamp::from_millis(1_000_000_000_000);
+        let after = |raw: &str| parse_expiry(raw, now).unwrap().millis() - now.millis();
+        assert_eq!(after("30d"), 30 * DAY);
+        assert_eq!(after("12h"), DAY / 2);
+        assert_eq!(after("2w"), 14 * DAY);
+        assert!(after("1y") >= 365 * DAY);
+    }
+
+    #[test]
+    fn accepts_rfc3339_in_the_future_only() {
+        let now = Timestamp::from_millis(1_000_000_000_000);
+        assert!(parse_expiry("2099-01-01T00:00:00Z", now).is_ok());
+        assert!(parse_expiry("2000-01-01T00:00:00Z", now).is_err());
+    }
+
+    #[test]
+    fn refuses_garbage() {
+        let now = Timestamp::now();
+        for bad in ["", "soon", "30", "-1d", "0s", "99999999999y"] {
+            assert!(parse_expiry(bad, now).is_err(), "{bad:?} was accepted");
+        }
+    }
+}

@@ -1,0 +1,47 @@
+//! What users see of a secret: everything but its value.
+
+use serde::Serialize;
+
+use crate::secrets::{Namespace, Scope, SecretName};
+use crate::store::SecretRecord;
+use crate::time::Timestamp;
+
+/// A secret's metadata as shown by the CLI and the API. It has no field for the value.
+#[derive(Debug, Clone, Serialize)]
+pub struct SecretMetadata {
+    /// Upper-case name.
+    pub name: SecretName,
+    /// `global` or `namespace`.
+    pub scope: Scope,
+    /// The namespace of a namespace-scoped secret.
+    pub namespace: Option<Namespace>,
+    /// The current version.
+    pub version: i64,
+    /// Free text describing the secret.
+    pub description: Option<String>,
+    /// When the current value stops being injected.
+    pub expires_at: Option<Timestamp>,
+    /// Whether `expires_at` has passed.
+    pub expired: bool,
+    /// When the secret was first set.
+    pub created_at: Timestamp,
+    /// When it last changed.
+    pub updated_at: Timestamp,
+}
+
+impl SecretMetadata {
+    /// The metadata of a stored secret, with `expired` judged at `now`.
+    pub fn from_record(record: SecretRecord, now: Timestamp) -> Self {
+        SecretMetadata {
+            scope: record.secret.location.scope(),
+            namespace: record.secret.location.namespace().cloned(),
+            name: record.secret.name,
+            version: record.current_version,
+            description: record.description,
+            expired: record.expires_at.is_some_and(|at| at <= now),
+            expires_at: record.expires_at,
+            created_at: record.created_at,
+            updated_at: record.updated_at,
+        }
+    }
+}

@@ -1,0 +1,73 @@
+//! The audit trail: one row for every change, written in the same transaction as the change.
+
+use sqlx::Row;
+
+use super::records::AuditRecord;
+use super::{Store, WriteTx};
+use crate::Result;
+use crate::secrets::SecretRef;
+use crate::time::Timestamp;
+
+/// What to record about one change. Never holds a value.
+#[derive(Debug, Clone)]
+pub struct AuditEntry<'a> {
+    /// Who made the change.
+    pub actor: &'a str,
+    /// What was done.
+    pub action: &'a str,
+    /// The secret changed, if one was.
+    pub secret: Option<&'a SecretRef>,
+    /// The version written, if one was.
+    pub version: Option<i64>,
+    /// More about the change.
+    pub detail: Option<String>,
+}
+
+impl WriteTx {
+    /// Records `entry` as part of this transaction.
+    pub async fn record(&mut self, entry: AuditEntry<'_>, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO audit_log (at, actor, action, scope, namespace, name, version, detail) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+        )
+        .bind(now.millis())
+        .bind(entry.actor)
+        .bind(entry.action)
+        .bind(entry.secret.map(|s| s.location.scope().as_str()))
+        .bind(entry.secret.and_then(|s| s.location.namespace()).map(|n| n.as_str().to_owned()))
+        .bind(entry.secret.map(|s| s.name.as_str().to_owned()))
+        .bind(entry.version)
+        .bind(entry.detail)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+
+impl Store {
+    /// The newest audit records first, at most `limit`.
+    pub async fn audit_records(&self, limit: i64) -> Result<Vec<AuditRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, at, actor, action, scope, namespace, name, version, detail \
+             FROM audit_log ORDER BY id DESC LIMIT $1",
+        )
+        .bind(limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(AuditRecord {
+                    id: row.try_get("id")?,
+                    at: Timestamp::from_millis(row.try_get("at")?),
+                    actor: row.try_get("actor")?,
+                    action: row.try_get("action")?,
+                    scope: row.try_get("scope")?,
+                    namespace: row.try_get("namespace")?,
+                    name: row.try_get("name")?,
+                    version: row.try_get("version")?,
+                    detail: row.try_get("detail")?,
+                })
+            })
+            .collect()
+    }
+}

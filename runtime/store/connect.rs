@@ -1,0 +1,163 @@
+//! Opening a pool for a database URL and applying that database kind's migrations.
+
+use std::path::{Path, PathBuf};
+use std::time::Duration;
+
+use sqlx::AnyPool;
+use sqlx::any::AnyPoolOptions;
+use sqlx::migrate::Migrator;
+
+use crate::{Error, Result};
+
+static SQLITE_MIGRATIONS: Migrator = sqlx::migrate!("migrations/sqlite");
+static POSTGRES_MIGRATIONS: Migrator = sqlx::migrate!("migrations/postgres");
+
+/// How long a SQLite writer waits for another one to finish before giving up.
+const SQLITE_BUSY_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The database kinds a store can run on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// An embedded SQLite file: the default, nothing to install.
+    Sqlite,
+    /// A PostgreSQL server, which several hosts can share.
+    Postgres,
+}
+
+impl Backend {
+    /// Picks the database kind from a URL's scheme.
+    pub fn of_url(url: &str) -> Result<Self> {
+        let scheme = url.split(':').next().unwrap_or_default();
+        match scheme {
+            "sqlite" => Ok(Backend::Sqlite),
+            "postgres" | "postgresql" => Ok(Backend::Postgres),
+            _ => Err(Error::invalid(format!(
+                "unsupported database URL scheme {scheme:?}: use sqlite://PATH or postgres://..."
+            ))),
+        }
+    }
+}
+
+/// The URL of the embedded database in `data_dir`.
+pub fn default_sqlite_url(data_dir: &Path) -> String {
+    format!("sqlite://{}", data_dir.join("fluxbase.db").display())
+}
+
+pub(super) async fn connect(url: &str) -> Result<(AnyPool, Backend)> {
+    sqlx::any::install_default_drivers();
+    let backend = Backend::of_url(url)?;
+    let pool = match backend {
+        Backend::Sqlite => {
+            let url = with_create_mode(url);
+            AnyPoolOptions::new()
+                .max_connections(4)
+                .after_connect(|conn, _meta| {
+                    Box::pin(async move {
+                        sqlx::raw_sql(
+                            "PRAGMA journal_mode = WAL; \
+                             PRAGMA busy_timeout = 30000; \
+                             PRAGMA foreign_keys = ON;",
+                        )
+                        .execute(conn)
+                        .await?;
+                        Ok(())
+                    })
+                })
+                .acquire_timeout(SQLITE_BUSY_TIMEOUT)
+                .connect(&url)
+                .await
+        }
+        Backend::Postgres => AnyPoolOptions::new().max_connections(8).connect(url).await,
+    };
+    let pool = pool.map_err(|e| {
+        Error::invalid(format!(
+            "cannot open database {}: {e}",
+            redact_url(url)
+        ))
+    })?;
+    Ok((pool, backend))
+}
+
+pub(super) async fn migrate(pool: &AnyPool, backend: Backend, url: &str) -> Result<()> {
+    match backend {
+        Backend::Postgres => POSTGRES_MIGRATIONS.run(pool).await?,
+        Backend::Sqlite => {
+            // sqlx takes no lock for SQLite migrations; hold a file lock so that processes
+            // starting together on a fresh file do not race to create the same tables.
+            let _guard = match sqlite_path(url) {
+                Some(path) => Some(lock_file(&path)?),
+                None => None,
+            };
+            SQLITE_MIGRATIONS.run(pool).await?;
+        }
+    }
+    Ok(())
+}
+
+/// A URL for display: the password of a PostgreSQL URL is replaced.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(scheme_end), Some(at)) if at > scheme_end => {
+            let userinfo = &url[scheme_end + 3..at];
+            match userinfo.split_once(':') {
+                Some((user, _)) => format!("{}{user}:***{}", &url[..scheme_end + 3], &url[at..]),
+                None => url.to_owned(),
+            }
+        }
+        _ => url.to_owned(),
+    }
+}
+
+/// Adds `mode=rwc` to a SQLite URL that names no mode, so a missing file is created.
+fn with_create_mode(url: &str) -> String {
+    if url.contains("mode=") || url.contains(":memory:") {
+        url.to_owned()
+    } else if url.contains('?') {
+        format!("{url}&mode=rwc")
+    } else {
+        format!("{url}?mode=rwc")
+    }
+}
+
+/// The file a SQLite URL points at, if it is a file.
+fn sqlite_path(url: &str) -> Option<PathBuf> {
+    let rest = url.strip_prefix("sqlite:")?;
+    let rest = rest.strip_prefix("//").unwrap_or(rest);
+    let path = rest.split('?').next().unwrap_or_default();
+    (!path.is_empty() && path != ":memory:").then(|| PathBuf::from(path))
+}
+
+fn lock_file(db: &Path) -> Result<std::fs::File> {
+    let mut name = db.as_os_str().to_owned();
+    name.push(".migrate-lock");
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&name)
+        .map_err(|e| Error::io(format!("cannot open {}", Path::new(&name).display()), e))?;
+    file.lock()
+        .map_err(|e| Error::io(format!("cannot lock {}", Path::new(&name).display()), e))?;
+    Ok(file)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn reads_sqlite_paths() {
+        assert_eq!(sqlite_path("sqlite:///a/b.db?mode=rwc"), Some("/a/b.db".into()));
+        assert_eq!(sqlite_path("sqlite://rel.db"), Some("rel.db".into()));
+        assert_eq!(sqlite_path("sqlite::memory:"), None);
+    }
+
+    #[test]
+    fn hides_passwords() {
+        assert_eq!(
+            redact_url("postgres://u:pw@h:5432/db"),
+            "postgres://u:***@h:5432/db"
+        );
+        assert_eq!(redact_url("postgres://h/db"), "postgres://h/db");
+    }
+}

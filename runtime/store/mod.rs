@@ -1,0 +1,89 @@
+//! Persistence through sqlx: SQLite (the embedded default) or PostgreSQL, chosen by the
+//! database URL. The store speaks in records; it knows nothing of encryption or of output.
+//!
+//! Each database kind has its own migrations under `migrations/<kind>/`, applied when a store
+//! opens. Queries are written once with `$N` placeholders, which both engines accept.
+
+mod audit;
+mod connect;
+mod records;
+mod secrets;
+
+pub use audit::AuditEntry;
+pub use connect::{Backend, default_sqlite_url, redact_url};
+pub use records::{
+    AuditRecord, ListFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion, VersionRecord,
+};
+
+use sqlx::{Any, AnyPool, Transaction};
+
+use crate::Result;
+
+/// An open, migrated store.
+#[derive(Debug, Clone)]
+pub struct Store {
+    pool: AnyPool,
+    backend: Backend,
+}
+
+/// A write transaction. Every change to a secret goes through one: either all of it is
+/// committed or none of it is. Dropping it without [`WriteTx::commit`] rolls back.
+pub struct WriteTx {
+    tx: Transaction<'static, Any>,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects to `url` and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self> {
+        let (pool, backend) = connect::connect(url).await?;
+        connect::migrate(&pool, backend, url).await?;
+        Ok(Store { pool, backend })
+    }
+
+    /// Which database kind this store runs on.
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Starts a write transaction. On SQLite it takes the write lock at once
+    /// (`BEGIN IMMEDIATE`), so concurrent writers queue instead of failing on a lock upgrade.
+    pub async fn begin_write(&self) -> Result<WriteTx> {
+        let tx = match self.backend {
+            Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await?,
+            Backend::Postgres => self.pool.begin().await?,
+        };
+        Ok(WriteTx {
+            tx,
+            backend: self.backend,
+        })
+    }
+
+    /// Closes every connection, waiting for them to be returned.
+    pub async fn close(&self) {
+        self.pool.close().await;
+    }
+}
+
+impl WriteTx {
+    /// Makes every change of this transaction durable.
+    pub async fn commit(self) -> Result<()> {
+        self.tx.commit().await?;
+        Ok(())
+    }
+}
+
+/// Whether a database error is worth retrying the whole transaction for: a lost race to create
+/// the same row, a serialization failure, a deadlock, or a busy SQLite database.
+pub fn is_retryable(error: &crate::Error) -> bool {
+    let crate::Error::Database(sqlx::Error::Database(db)) = error else {
+        return false;
+    };
+    matches!(
+        db.code().as_deref(),
+        // PostgreSQL: unique_violation, serialization_failure, deadlock_detected.
+        Some("23505" | "40001" | "40P01")
+        // SQLite: SQLITE_BUSY, SQLITE_LOCKED and their extended codes.
+        | Some("5" | "6" | "261" | "262" | "517" | "773")
+    )
+}

@@ -1,0 +1,120 @@
+//! The storage schema as Rust types: what a row of each table holds.
+
+use serde::Serialize;
+
+use crate::crypto::KeyId;
+use crate::secrets::{Location, Namespace, Scope, SecretName, SecretRef};
+use crate::time::Timestamp;
+
+/// One row of `secrets`: a secret's metadata and its current version.
+#[derive(Debug, Clone)]
+pub struct SecretRecord {
+    /// Row id, used to address its versions.
+    pub id: i64,
+    /// Where the secret lives and its name.
+    pub secret: SecretRef,
+    /// Free text describing the secret.
+    pub description: Option<String>,
+    /// When the current value stops being injected.
+    pub expires_at: Option<Timestamp>,
+    /// The version injected into functions.
+    pub current_version: i64,
+    /// When the secret was first set.
+    pub created_at: Timestamp,
+    /// When the secret last changed.
+    pub updated_at: Timestamp,
+}
+
+/// One row of `secret_versions`, without its ciphertext.
+#[derive(Debug, Clone, Serialize)]
+pub struct VersionRecord {
+    /// Version number, from 1.
+    pub version: i64,
+    /// Id of the master key that wraps this version's data key.
+    pub key_id: KeyId,
+    /// When the version was written.
+    pub created_at: Timestamp,
+    /// Who wrote it.
+    pub created_by: String,
+    /// For a rollback: the version whose value this one restores.
+    pub restored_from: Option<i64>,
+}
+
+/// The encrypted value of one version, as stored.
+#[derive(Debug, Clone)]
+pub struct StoredVersion {
+    /// The secret the version belongs to, as its row says.
+    pub secret: SecretRef,
+    /// Row id of that secret.
+    pub secret_id: i64,
+    /// Version number.
+    pub version: i64,
+    /// The encoded envelope.
+    pub envelope: Vec<u8>,
+}
+
+/// A version to store.
+#[derive(Debug, Clone)]
+pub struct NewVersion<'a> {
+    /// Row id of the secret.
+    pub secret_id: i64,
+    /// Its number, as the secret row now says.
+    pub version: i64,
+    /// Id of the master key that wrapped the data key.
+    pub key_id: &'a KeyId,
+    /// The encoded envelope.
+    pub envelope: &'a [u8],
+    /// Who wrote it.
+    pub actor: &'a str,
+    /// For a rollback: the version whose value it restores.
+    pub restored_from: Option<i64>,
+}
+
+/// Metadata a `set` writes along with a new value.
+#[derive(Debug, Clone, Default)]
+pub struct MetadataChange {
+    /// A new description; `None` keeps the current one.
+    pub description: Option<String>,
+    /// The expiry of the new value; `None` means it does not expire.
+    pub expires_at: Option<Timestamp>,
+}
+
+/// Which secrets a listing returns.
+#[derive(Debug, Clone, Default)]
+pub struct ListFilter {
+    /// Only secrets of this scope.
+    pub scope: Option<Scope>,
+    /// Only secrets of this namespace.
+    pub namespace: Option<Namespace>,
+}
+
+/// One row of `audit_log`.
+#[derive(Debug, Clone, Serialize)]
+pub struct AuditRecord {
+    /// Row id, increasing with time.
+    pub id: i64,
+    /// When the change was made.
+    pub at: Timestamp,
+    /// Who made it (`cli:<user>`, later `api:<key>`).
+    pub actor: String,
+    /// What was done: `set`, `rollback`, `delete`, `rotate-key`.
+    pub action: String,
+    /// Scope of the secret changed, if one was.
+    pub scope: Option<String>,
+    /// Namespace of the secret changed, if it has one.
+    pub namespace: Option<String>,
+    /// Name of the secret changed, if one was.
+    pub name: Option<String>,
+    /// Version written, if one was.
+    pub version: Option<i64>,
+    /// More about the change, never a value.
+    pub detail: Option<String>,
+}
+
+/// Rebuilds a secret reference from its stored columns.
+pub(super) fn secret_ref(scope: &str, namespace: String, name: String) -> SecretRef {
+    SecretRef {
+        location: Location::from_stored(scope, namespace),
+        name: SecretName::from_stored(name),
+    }
+}

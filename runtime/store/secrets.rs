@@ -1,0 +1,274 @@
+//! Queries on `secrets` and `secret_versions`.
+
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::records::{
+    ListFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion, VersionRecord, secret_ref,
+};
+use super::{Backend, Store, WriteTx};
+use crate::Result;
+use crate::crypto::KeyId;
+use crate::secrets::SecretRef;
+use crate::time::Timestamp;
+
+impl Store {
+    /// The secret at `secret`, if it exists.
+    pub async fn find_secret(&self, secret: &SecretRef) -> Result<Option<SecretRecord>> {
+        let row = sqlx::query(
+            "SELECT id, scope, namespace, name, description, expires_at, current_version, \
+             created_at, updated_at FROM secrets WHERE scope = $1 AND namespace = $2 AND name = $3",
+        )
+        .bind(secret.location.scope().as_str())
+        .bind(secret.location.stored_namespace())
+        .bind(secret.name.as_str())
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| secret_record(&row)).transpose()
+    }
+
+    /// Secrets matching `filter`, ordered by scope, namespace and name.
+    pub async fn list_secrets(&self, filter: &ListFilter) -> Result<Vec<SecretRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, scope, namespace, name, description, expires_at, current_version, \
+             created_at, updated_at FROM secrets \
+             WHERE ($1 = '' OR scope = $1) AND ($2 = '' OR namespace = $2) \
+             ORDER BY scope, namespace, name",
+        )
+        .bind(filter.scope.map_or("", |s| s.as_str()))
+        .bind(filter.namespace.as_ref().map_or("", |n| n.as_str()))
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(secret_record).collect()
+    }
+
+    /// Every version of a secret, oldest first.
+    pub async fn versions(&self, secret_id: i64) -> Result<Vec<VersionRecord>> {
+        let rows = sqlx::query(
+            "SELECT version, key_id, created_at, created_by, restored_from FROM secret_versions \
+             WHERE secret_id = $1 ORDER BY version",
+        )
+        .bind(secret_id)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                Ok(VersionRecord {
+                    version: row.try_get("version")?,
+                    key_id: KeyId::from_stored(row.try_get("key_id")?),
+                    created_at: Timestamp::from_millis(row.try_get("created_at")?),
+                    created_by: row.try_get("created_by")?,
+                    restored_from: row.try_get("restored_from")?,
+                })
+            })
+            .collect()
+    }
+
+    /// The current version of every secret visible in `namespace` (its own and the global
+    /// ones), with their ciphertexts.
+    pub async fn current_versions(&self, namespace: &str) -> Result<Vec<(SecretRecord, Vec<u8>)>> {
+        let rows = sqlx::query(
+            "SELECT s.id, s.scope, s.namespace, s.name, s.description, s.expires_at, \
+             s.current_version, s.created_at, s.updated_at, v.envelope \
+             FROM secrets s JOIN secret_versions v \
+               ON v.secret_id = s.id AND v.version = s.current_version \
+             WHERE s.scope = 'global' OR (s.scope = 'namespace' AND s.namespace = $1) \
+             ORDER BY s.name, s.scope",
+        )
+        .bind(namespace)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| Ok((secret_record(row)?, row.try_get("envelope")?)))
+            .collect()
+    }
+
+    /// The ids of every master key that wraps some stored version.
+    pub async fn key_ids(&self) -> Result<Vec<KeyId>> {
+        let rows = sqlx::query("SELECT DISTINCT key_id FROM secret_versions ORDER BY key_id")
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|row| Ok(KeyId::from_stored(row.try_get("key_id")?)))
+            .collect()
+    }
+}
+
+impl WriteTx {
+    /// Moves an existing secret to its next version, writing `change` if given, and returns the
+    /// updated row; `None` if the secret does not exist.
+    pub async fn advance_version(
+        &mut self,
+        secret: &SecretRef,
+        change: Option<&MetadataChange>,
+        now: Timestamp,
+    ) -> Result<Option<SecretRecord>> {
+        let query = match change {
+            Some(change) => sqlx::query(
+                "UPDATE secrets SET current_version = current_version + 1, updated_at = $1, \
+                 description = COALESCE($2, description), expires_at = $3 \
+                 WHERE scope = $4 AND namespace = $5 AND name = $6 \
+                 RETURNING id, scope, namespace, name, description, expires_at, current_version, \
+                 created_at, updated_at",
+            )
+            .bind(now.millis())
+            .bind(change.description.clone())
+            .bind(change.expires_at.map(Timestamp::millis)),
+            None => sqlx::query(
+                "UPDATE secrets SET current_version = current_version + 1, updated_at = $1 \
+                 WHERE scope = $2 AND namespace = $3 AND name = $4 \
+                 RETURNING id, scope, namespace, name, description, expires_at, current_version, \
+                 created_at, updated_at",
+            )
+            .bind(now.millis()),
+        };
+        let row = query
+            .bind(secret.location.scope().as_str())
+            .bind(secret.location.stored_namespace())
+            .bind(secret.name.as_str())
+            .fetch_optional(&mut *self.tx)
+            .await?;
+        row.map(|row| secret_record(&row)).transpose()
+    }
+
+    /// Creates a secret at version 1 and returns its row.
+    pub async fn create_secret(
+        &mut self,
+        secret: &SecretRef,
+        change: &MetadataChange,
+        now: Timestamp,
+    ) -> Result<SecretRecord> {
+        let row = sqlx::query(
+            "INSERT INTO secrets (scope, namespace, name, description, expires_at, \
+             current_version, created_at, updated_at) VALUES ($1, $2, $3, $4, $5, 1, $6, $6) \
+             RETURNING id, scope, namespace, name, description, expires_at, current_version, \
+             created_at, updated_at",
+        )
+        .bind(secret.location.scope().as_str())
+        .bind(secret.location.stored_namespace())
+        .bind(secret.name.as_str())
+        .bind(change.description.clone())
+        .bind(change.expires_at.map(Timestamp::millis))
+        .bind(now.millis())
+        .fetch_one(&mut *self.tx)
+        .await?;
+        secret_record(&row)
+    }
+
+    /// Stores the ciphertext of a new version.
+    pub async fn insert_version(&mut self, new: NewVersion<'_>, now: Timestamp) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO secret_versions (secret_id, version, key_id, envelope, created_at, \
+             created_by, restored_from) VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(new.secret_id)
+        .bind(new.version)
+        .bind(new.key_id.as_str())
+        .bind(new.envelope.to_vec())
+        .bind(now.millis())
+        .bind(new.actor)
+        .bind(new.restored_from)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+
+    /// The stored ciphertext of one version of a secret.
+    pub async fn version(&mut self, secret_id: i64, version: i64) -> Result<Option<StoredVersion>> {
+        let row = sqlx::query(
+            "SELECT s.scope, s.namespace, s.name, v.secret_id, v.version, v.envelope \
+             FROM secret_versions v JOIN secrets s ON s.id = v.secret_id \
+             WHERE v.secret_id = $1 AND v.version = $2",
+        )
+        .bind(secret_id)
+        .bind(version)
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|row| stored_version(&row)).transpose()
+    }
+
+    /// Deletes a secret with all its versions; returns its last version, or `None` if it did not
+    /// exist.
+    pub async fn delete_secret(&mut self, secret: &SecretRef) -> Result<Option<i64>> {
+        let row = sqlx::query(
+            "DELETE FROM secrets WHERE scope = $1 AND namespace = $2 AND name = $3 \
+             RETURNING id, current_version",
+        )
+        .bind(secret.location.scope().as_str())
+        .bind(secret.location.stored_namespace())
+        .bind(secret.name.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        let Some(row) = row else { return Ok(None) };
+        let id: i64 = row.try_get("id")?;
+        sqlx::query("DELETE FROM secret_versions WHERE secret_id = $1")
+            .bind(id)
+            .execute(&mut *self.tx)
+            .await?;
+        Ok(Some(row.try_get("current_version")?))
+    }
+
+    /// Every stored version of every secret, with ciphertexts, after locking them against
+    /// concurrent writers until this transaction ends.
+    pub async fn lock_all_versions(&mut self) -> Result<Vec<StoredVersion>> {
+        if self.backend == Backend::Postgres {
+            sqlx::query("LOCK TABLE secrets, secret_versions IN SHARE ROW EXCLUSIVE MODE")
+                .execute(&mut *self.tx)
+                .await?;
+        }
+        let rows = sqlx::query(
+            "SELECT s.scope, s.namespace, s.name, v.secret_id, v.version, v.envelope \
+             FROM secret_versions v JOIN secrets s ON s.id = v.secret_id \
+             ORDER BY v.secret_id, v.version",
+        )
+        .fetch_all(&mut *self.tx)
+        .await?;
+        rows.iter().map(stored_version).collect()
+    }
+
+    /// Replaces the ciphertext of one version (key rotation).
+    pub async fn replace_envelope(
+        &mut self,
+        secret_id: i64,
+        version: i64,
+        key_id: &KeyId,
+        envelope: &[u8],
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE secret_versions SET key_id = $1, envelope = $2 \
+             WHERE secret_id = $3 AND version = $4",
+        )
+        .bind(key_id.as_str())
+        .bind(envelope.to_vec())
+        .bind(secret_id)
+        .bind(version)
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
+}
+
+fn secret_record(row: &AnyRow) -> Result<SecretRecord> {
+    let scope: String = row.try_get("scope")?;
+    Ok(SecretRecord {
+        id: row.try_get("id")?,
+        secret: secret_ref(&scope, row.try_get("namespace")?, row.try_get("name")?),
+        description: row.try_get("description")?,
+        expires_at: row
+            .try_get::<Option<i64>, _>("expires_at")?
+            .map(Timestamp::from_millis),
+        current_version: row.try_get("current_version")?,
+        created_at: Timestamp::from_millis(row.try_get("created_at")?),
+        updated_at: Timestamp::from_millis(row.try_get("updated_at")?),
+    })
+}
+
+fn stored_version(row: &AnyRow) -> Result<StoredVersion> {
+    let scope: String = row.try_get("scope")?;
+    Ok(StoredVersion {
+        secret: secret_ref(&scope, row.try_get("namespace")?, row.try_get("name")?),
+        secret_id: row.try_get("secret_id")?,
+        version: row.try_get("version")?,
+        envelope: row.try_get("envelope")?,
+    })
+}

@@ -100,7 +100,11 @@ impl Config {
 
     /// Loads the key file; if a rotation committed but did not get to replace the file, puts
     /// the new key in place first, and drops the leftover of a rotation that did not commit.
-    async fn finish_interrupted_rotation(&self, file: &KeyFile, store: &Store) -> Result<MasterKey> {
+    async fn finish_interrupted_rotation(
+        &self,
+        file: &KeyFile,
+        store: &Store,
+    ) -> Result<MasterKey> {
         let next = file.next();
         if next.exists() {
             let next_key = next.load()?;

@@ -61,7 +61,7 @@ mod tests {
     fn formats_as_rfc3339_utc() {
         assert_eq!(
             Timestamp::from_millis(1_795_000_000_000).to_rfc3339(),
-            "2026-11-18T06:13:20Z"
+            "2026-11-18T11:06:40Z"
         );
     }
 }

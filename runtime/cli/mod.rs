@@ -23,11 +23,21 @@ pub use output::OutputFormat;
 )]
 pub struct Cli {
     /// Data directory (embedded database, master key file).
-    #[arg(long, global = true, env = "FLUXBASE_DATA_DIR", default_value = ".fluxbase")]
+    #[arg(
+        long,
+        global = true,
+        env = "FLUXBASE_DATA_DIR",
+        default_value = ".fluxbase"
+    )]
     pub data_dir: PathBuf,
 
     /// sqlx database URL (sqlite://PATH or postgres://...); default: <data dir>/fluxbase.db.
-    #[arg(long, global = true, env = "FLUXBASE_DATABASE_URL", hide_env_values = true)]
+    #[arg(
+        long,
+        global = true,
+        env = "FLUXBASE_DATABASE_URL",
+        hide_env_values = true
+    )]
     pub database_url: Option<String>,
 
     /// Output format.

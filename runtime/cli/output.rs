@@ -56,7 +56,9 @@ pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
         table.add_row(vec![
             meta.name.to_string(),
             meta.scope.to_string(),
-            meta.namespace.as_ref().map_or("-".into(), ToString::to_string),
+            meta.namespace
+                .as_ref()
+                .map_or("-".into(), ToString::to_string),
             meta.version.to_string(),
             meta.description.clone().unwrap_or_default(),
             expiry(meta),
@@ -74,7 +76,9 @@ pub fn metadata_table(meta: &SecretMetadata) -> Table {
         ("scope", meta.scope.to_string()),
         (
             "namespace",
-            meta.namespace.as_ref().map_or("-".into(), ToString::to_string),
+            meta.namespace
+                .as_ref()
+                .map_or("-".into(), ToString::to_string),
         ),
         ("version", meta.version.to_string()),
         ("description", meta.description.clone().unwrap_or_default()),

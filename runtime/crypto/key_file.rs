@@ -52,7 +52,9 @@ impl KeyFile {
         options.write(true).create_new(true);
         #[cfg(unix)]
         std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
-        let mut file = options.open(&self.path).map_err(|e| Error::io(context(), e))?;
+        let mut file = options
+            .open(&self.path)
+            .map_err(|e| Error::io(context(), e))?;
         let encoded = key.to_base64();
         let written = file
             .write_all(encoded.as_bytes())
@@ -113,7 +115,10 @@ mod tests {
             let mode = std::fs::metadata(file.path()).unwrap().permissions().mode();
             assert_eq!(mode & 0o777, 0o600);
         }
-        assert!(file.create(&MasterKey::generate()).is_err(), "overwrote a key");
+        assert!(
+            file.create(&MasterKey::generate()).is_err(),
+            "overwrote a key"
+        );
         assert_eq!(file.load().unwrap().id(), key.id());
     }
 }

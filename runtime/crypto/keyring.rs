@@ -177,14 +177,20 @@ mod tests {
     fn seals_and_opens() {
         let ring = Keyring::new(MasterKey::generate());
         let envelope = ring.seal(b"value", &aad("1"));
-        assert_eq!(ring.open(&envelope, &aad("1")).unwrap().as_slice(), b"value");
+        assert_eq!(
+            ring.open(&envelope, &aad("1")).unwrap().as_slice(),
+            b"value"
+        );
     }
 
     #[test]
     fn refuses_other_identity_flipped_bytes_and_other_keys() {
         let ring = Keyring::new(MasterKey::generate());
         let envelope = ring.seal(b"value", &aad("1"));
-        assert_eq!(ring.open(&envelope, &aad("2")), Err(CryptoError::Authentication));
+        assert_eq!(
+            ring.open(&envelope, &aad("2")),
+            Err(CryptoError::Authentication)
+        );
 
         for field in 0..3 {
             let mut bad = envelope.clone();

@@ -167,9 +167,9 @@ impl Location {
         match (scope, namespace) {
             (None | Some(Scope::Global), None) => Ok(Location::Global),
             (None | Some(Scope::Namespace), Some(ns)) => Ok(Location::Namespace(ns)),
-            (Some(Scope::Namespace), None) => Err(Error::invalid(
-                "--scope namespace needs --namespace NS",
-            )),
+            (Some(Scope::Namespace), None) => {
+                Err(Error::invalid("--scope namespace needs --namespace NS"))
+            }
             (Some(Scope::Global), Some(_)) => Err(Error::invalid(
                 "a global secret has no namespace: drop --namespace or use --scope namespace",
             )),
@@ -260,9 +260,20 @@ mod tests {
 
     #[test]
     fn names_are_upper_cased_and_validated() {
-        assert_eq!(SecretName::parse("stripe_key").unwrap().as_str(), "STRIPE_KEY");
+        assert_eq!(
+            SecretName::parse("stripe_key").unwrap().as_str(),
+            "STRIPE_KEY"
+        );
         assert_eq!(SecretName::parse("_a1").unwrap().as_str(), "_A1");
-        for bad in ["", "1abc", "a-b", "a b", "é", "fluxbase_x", "FLUXBASE_SECRET_X"] {
+        for bad in [
+            "",
+            "1abc",
+            "a-b",
+            "a b",
+            "é",
+            "fluxbase_x",
+            "FLUXBASE_SECRET_X",
+        ] {
             assert!(SecretName::parse(bad).is_err(), "{bad:?} was accepted");
         }
         assert!(SecretName::parse(&"A".repeat(128)).is_ok());

@@ -90,11 +90,18 @@ impl SecretsService {
             expires_at: request.expires_at,
         };
         let mut tx = self.store.begin_write().await?;
-        let record = match tx.advance_version(&request.secret, Some(&change), now).await? {
+        let record = match tx
+            .advance_version(&request.secret, Some(&change), now)
+            .await?
+        {
             Some(record) => record,
             None => tx.create_secret(&request.secret, &change, now).await?,
         };
-        check_expected(&request.secret, request.if_version, record.current_version - 1)?;
+        check_expected(
+            &request.secret,
+            request.if_version,
+            record.current_version - 1,
+        )?;
         let envelope = self.seal(&request.secret, record.current_version, &request.value);
         tx.insert_version(self.new_version(&record, &envelope, None), now)
             .await?;
@@ -124,10 +131,16 @@ impl SecretsService {
     }
 
     /// A secret's metadata and all its versions, oldest first.
-    pub async fn history(&self, secret: &SecretRef) -> Result<(SecretMetadata, Vec<VersionRecord>)> {
+    pub async fn history(
+        &self,
+        secret: &SecretRef,
+    ) -> Result<(SecretMetadata, Vec<VersionRecord>)> {
         let record = self.find(secret).await?;
         let versions = self.store.versions(record.id).await?;
-        Ok((SecretMetadata::from_record(record, Timestamp::now()), versions))
+        Ok((
+            SecretMetadata::from_record(record, Timestamp::now()),
+            versions,
+        ))
     }
 
     /// Writes the value of `version` again as a new version. Description and expiry stay.
@@ -152,8 +165,14 @@ impl SecretsService {
             .advance_version(secret, None, now)
             .await?
             .ok_or_else(|| Error::NotFound(secret.clone()))?;
-        check_expected(secret, if_version, record.current_version - 1)?;
-        if version >= record.current_version || version < 1 {
+        let previous = record.current_version - 1;
+        check_expected(secret, if_version, previous)?;
+        if version == previous {
+            return Err(Error::invalid(format!(
+                "version {version} is already the current version of {secret}; nothing to roll back"
+            )));
+        }
+        if version > previous || version < 1 {
             return Err(self.unknown_version(secret, version));
         }
         let old = tx
@@ -165,7 +184,11 @@ impl SecretsService {
         tx.insert_version(self.new_version(&record, &envelope, Some(version)), now)
             .await?;
         tx.record(
-            self.audit("rollback", &record, Some(format!("restored version {version}"))),
+            self.audit(
+                "rollback",
+                &record,
+                Some(format!("restored version {version}")),
+            ),
             now,
         )
         .await?;
@@ -231,8 +254,13 @@ impl SecretsService {
             let moved = rotating
                 .rewrap(&envelope, &aad)
                 .map_err(|e| self.open_error(stored, e))?;
-            tx.replace_envelope(stored.secret_id, stored.version, &moved.key_id, &moved.encode())
-                .await?;
+            tx.replace_envelope(
+                stored.secret_id,
+                stored.version,
+                &moved.key_id,
+                &moved.encode(),
+            )
+            .await?;
         }
         let entry = AuditEntry {
             actor: &self.actor,

@@ -34,7 +34,12 @@ impl WriteTx {
         .bind(entry.actor)
         .bind(entry.action)
         .bind(entry.secret.map(|s| s.location.scope().as_str()))
-        .bind(entry.secret.and_then(|s| s.location.namespace()).map(|n| n.as_str().to_owned()))
+        .bind(
+            entry
+                .secret
+                .and_then(|s| s.location.namespace())
+                .map(|n| n.as_str().to_owned()),
+        )
         .bind(entry.secret.map(|s| s.name.as_str().to_owned()))
         .bind(entry.version)
         .bind(entry.detail)

@@ -69,12 +69,8 @@ pub(super) async fn connect(url: &str) -> Result<(AnyPool, Backend)> {
         }
         Backend::Postgres => AnyPoolOptions::new().max_connections(8).connect(url).await,
     };
-    let pool = pool.map_err(|e| {
-        Error::invalid(format!(
-            "cannot open database {}: {e}",
-            redact_url(url)
-        ))
-    })?;
+    let pool =
+        pool.map_err(|e| Error::invalid(format!("cannot open database {}: {e}", redact_url(url))))?;
     Ok((pool, backend))
 }
 
@@ -147,7 +143,10 @@ mod tests {
 
     #[test]
     fn reads_sqlite_paths() {
-        assert_eq!(sqlite_path("sqlite:///a/b.db?mode=rwc"), Some("/a/b.db".into()));
+        assert_eq!(
+            sqlite_path("sqlite:///a/b.db?mode=rwc"),
+            Some("/a/b.db".into())
+        );
         assert_eq!(sqlite_path("sqlite://rel.db"), Some("rel.db".into()));
         assert_eq!(sqlite_path("sqlite::memory:"), None);
     }

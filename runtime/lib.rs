@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod handlers;
 pub mod secrets;
 pub mod store;
 pub mod time;

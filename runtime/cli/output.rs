@@ -4,8 +4,9 @@ use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
+use super::logs::LogEntry;
 use crate::secrets::SecretMetadata;
-use crate::store::{AuditRecord, VersionRecord};
+use crate::store::VersionRecord;
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -114,23 +115,46 @@ pub fn history_table(current: i64, versions: &[VersionRecord]) -> Table {
     table
 }
 
-/// A table of audit records, newest first.
-pub fn audit_table(records: &[AuditRecord]) -> Table {
-    let mut table = table(&["TIME", "ACTOR", "ACTION", "SECRET", "VERSION", "DETAIL"]);
-    for record in records {
-        let secret = match (&record.name, &record.namespace) {
-            (Some(name), Some(ns)) => format!("{name} (namespace {ns})"),
-            (Some(name), None) => format!("{name} (global)"),
-            _ => String::new(),
+/// A table of execution and audit records, in the order given.
+pub fn logs_table(entries: &[LogEntry]) -> Table {
+    let mut table = table(&["TIME", "CATEGORY", "NAME", "NAMESPACE", "WHAT", "DETAIL"]);
+    for entry in entries {
+        let row = match entry {
+            LogEntry::Execution(record) => {
+                let mut detail = vec![format!("{} ms", record.duration_ms)];
+                if !record.secrets_accessed.is_empty() {
+                    detail.push(format!("read {}", record.secrets_accessed.join(", ")));
+                }
+                if let Some(error) = &record.error {
+                    detail.push(error.clone());
+                }
+                vec![
+                    record.started_at.to_rfc3339(),
+                    format!("execution ({})", record.kind),
+                    record.name.clone(),
+                    record.namespace.clone(),
+                    record.status.clone(),
+                    detail.join("; "),
+                ]
+            }
+            LogEntry::Audit(record) => {
+                let version = record.version.map(|v| format!("version {v}"));
+                let detail: Vec<String> = [Some(format!("by {}", record.actor)), version]
+                    .into_iter()
+                    .chain([record.detail.clone()])
+                    .flatten()
+                    .collect();
+                vec![
+                    record.at.to_rfc3339(),
+                    "audit".into(),
+                    record.name.clone().unwrap_or_default(),
+                    record.namespace.clone().unwrap_or_default(),
+                    record.action.clone(),
+                    detail.join("; "),
+                ]
+            }
         };
-        table.add_row(vec![
-            record.at.to_rfc3339(),
-            record.actor.clone(),
-            record.action.clone(),
-            secret,
-            record.version.map_or(String::new(), |v| v.to_string()),
-            record.detail.clone().unwrap_or_default(),
-        ]);
+        table.add_row(row);
     }
     table
 }

@@ -2,7 +2,8 @@
 
 use sqlx::Row;
 
-use super::records::AuditRecord;
+use super::executions::like_pattern;
+use super::records::{AuditRecord, LogFilter};
 use super::{Store, WriteTx};
 use crate::Result;
 use crate::secrets::SecretRef;
@@ -50,13 +51,32 @@ impl WriteTx {
 }
 
 impl Store {
-    /// The newest audit records first, at most `limit`.
-    pub async fn audit_records(&self, limit: i64) -> Result<Vec<AuditRecord>> {
+    /// Audit records matching `filter`, newest first.
+    pub async fn audit_records(&self, filter: &LogFilter) -> Result<Vec<AuditRecord>> {
         let rows = sqlx::query(
             "SELECT id, at, actor, action, scope, namespace, name, version, detail \
-             FROM audit_log ORDER BY id DESC LIMIT $1",
+             FROM audit_log \
+             WHERE ($1 = '' OR name = $1) \
+               AND ($2 = '' OR lower(actor || ' ' || action || ' ' || COALESCE(namespace, '') \
+                    || ' ' || COALESCE(name, '') || ' ' || COALESCE(detail, '')) \
+                    LIKE $2 ESCAPE '\\') \
+             ORDER BY id DESC LIMIT $3",
         )
-        .bind(limit)
+        .bind(
+            filter
+                .name
+                .as_deref()
+                .map(str::to_ascii_uppercase)
+                .unwrap_or_default(),
+        )
+        .bind(
+            filter
+                .search
+                .as_deref()
+                .map(like_pattern)
+                .unwrap_or_default(),
+        )
+        .bind(filter.limit)
         .fetch_all(&self.pool)
         .await?;
         rows.iter()

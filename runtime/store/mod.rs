@@ -6,13 +6,16 @@
 
 mod audit;
 mod connect;
+mod executions;
 mod records;
 mod secrets;
 
 pub use audit::AuditEntry;
 pub use connect::{Backend, default_sqlite_url, redact_url};
+pub use executions::{ExecutionRecord, LogLine};
 pub use records::{
-    AuditRecord, ListFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion, VersionRecord,
+    AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion,
+    VersionRecord,
 };
 
 use sqlx::{Any, AnyPool, Transaction};

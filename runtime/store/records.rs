@@ -118,3 +118,14 @@ pub(super) fn secret_ref(scope: &str, namespace: String, name: String) -> Secret
         name: SecretName::from_stored(name),
     }
 }
+
+/// Which log records (execution or audit) to list.
+#[derive(Debug, Clone)]
+pub struct LogFilter {
+    /// Only records about this handler or secret name.
+    pub name: Option<String>,
+    /// Only records containing this text (case-insensitive).
+    pub search: Option<String>,
+    /// At most this many, newest first.
+    pub limit: i64,
+}

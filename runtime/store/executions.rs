@@ -1,0 +1,133 @@
+//! Execution records: one row per invocation or job run.
+
+use serde::{Deserialize, Serialize};
+use sqlx::Row;
+use sqlx::any::AnyRow;
+
+use super::{LogFilter, Store};
+use crate::Result;
+use crate::time::Timestamp;
+
+/// One line a handler logged, with secret values already redacted.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LogLine {
+    /// `log`, `info`, `warn`, `error` or `debug`; `system` for lines the host adds.
+    pub level: String,
+    /// The text.
+    pub message: String,
+}
+
+/// What the store keeps of one execution.
+#[derive(Debug, Clone, Serialize)]
+pub struct ExecutionRecord {
+    /// Unique id (also given to the handler as `FLUXBASE_EXECUTION_ID` / `FLUXBASE_JOB_ID`).
+    pub id: String,
+    /// `function` or `job`.
+    pub kind: String,
+    /// Handler name.
+    pub name: String,
+    /// Namespace it ran in.
+    pub namespace: String,
+    /// `succeeded`, `failed`, `timeout` or `out_of_memory`.
+    pub status: String,
+    /// When it started.
+    pub started_at: Timestamp,
+    /// How long it ran, in milliseconds.
+    pub duration_ms: i64,
+    /// What it logged.
+    pub logs: Vec<LogLine>,
+    /// `FLUXBASE_SECRET_<NAME>` of every secret it read.
+    pub secrets_accessed: Vec<String>,
+    /// Why it failed, if it did.
+    pub error: Option<String>,
+}
+
+impl Store {
+    /// Stores one execution record.
+    pub async fn record_execution(&self, record: &ExecutionRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO executions (id, kind, name, namespace, status, started_at, duration_ms, \
+             logs, secrets_accessed, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&record.id)
+        .bind(&record.kind)
+        .bind(&record.name)
+        .bind(&record.namespace)
+        .bind(&record.status)
+        .bind(record.started_at.millis())
+        .bind(record.duration_ms)
+        .bind(serde_json::to_string(&record.logs).expect("log lines serialize"))
+        .bind(serde_json::to_string(&record.secrets_accessed).expect("names serialize"))
+        .bind(record.error.clone())
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Execution records matching `filter`, newest first.
+    pub async fn executions(&self, filter: &LogFilter) -> Result<Vec<ExecutionRecord>> {
+        let rows = sqlx::query(
+            "SELECT id, kind, name, namespace, status, started_at, duration_ms, logs, \
+             secrets_accessed, error FROM executions \
+             WHERE ($1 = '' OR name = $1) \
+               AND ($2 = '' OR lower(name || ' ' || logs || ' ' || secrets_accessed || ' ' \
+                    || COALESCE(error, '')) LIKE $2 ESCAPE '\\') \
+             ORDER BY started_at DESC, id DESC LIMIT $3",
+        )
+        .bind(filter.name.clone().unwrap_or_default())
+        .bind(
+            filter
+                .search
+                .as_deref()
+                .map(like_pattern)
+                .unwrap_or_default(),
+        )
+        .bind(filter.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(execution_record).collect()
+    }
+
+    /// One execution record by id.
+    pub async fn execution(&self, id: &str) -> Result<Option<ExecutionRecord>> {
+        let row = sqlx::query(
+            "SELECT id, kind, name, namespace, status, started_at, duration_ms, logs, \
+             secrets_accessed, error FROM executions WHERE id = $1",
+        )
+        .bind(id)
+        .fetch_optional(&self.pool)
+        .await?;
+        row.map(|row| execution_record(&row)).transpose()
+    }
+}
+
+/// A case-insensitive `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` escaped.
+pub(super) fn like_pattern(text: &str) -> String {
+    let mut pattern = String::with_capacity(text.len() + 2);
+    pattern.push('%');
+    for c in text.to_lowercase().chars() {
+        if matches!(c, '%' | '_' | '\\') {
+            pattern.push('\\');
+        }
+        pattern.push(c);
+    }
+    pattern.push('%');
+    pattern
+}
+
+fn execution_record(row: &AnyRow) -> Result<ExecutionRecord> {
+    let logs: String = row.try_get("logs")?;
+    let accessed: String = row.try_get("secrets_accessed")?;
+    Ok(ExecutionRecord {
+        id: row.try_get("id")?,
+        kind: row.try_get("kind")?,
+        name: row.try_get("name")?,
+        namespace: row.try_get("namespace")?,
+        status: row.try_get("status")?,
+        started_at: Timestamp::from_millis(row.try_get("started_at")?),
+        duration_ms: row.try_get("duration_ms")?,
+        logs: serde_json::from_str(&logs).unwrap_or_default(),
+        secrets_accessed: serde_json::from_str(&accessed).unwrap_or_default(),
+        error: row.try_get("error")?,
+    })
+}

@@ -37,7 +37,9 @@ impl std::fmt::Display for KeyId {
     }
 }
 
-/// A 256-bit master key. Its bytes are zeroed on drop and never printed.
+/// A 256-bit master key. Its bytes (and those of every clone) are zeroed on drop and never
+/// printed.
+#[derive(Clone)]
 pub struct MasterKey {
     id: KeyId,
     bytes: Zeroizing<[u8; KEY_LEN]>,

@@ -173,12 +173,12 @@ impl SecretsService {
             )));
         }
         if version > previous || version < 1 {
-            return Err(self.unknown_version(secret, version));
+            return Err(unknown_version(secret, version));
         }
         let old = tx
             .version(record.id, version)
             .await?
-            .ok_or_else(|| self.unknown_version(secret, version))?;
+            .ok_or_else(|| unknown_version(secret, version))?;
         let value = self.open(&old)?;
         let envelope = self.seal(secret, record.current_version, &value);
         tx.insert_version(self.new_version(&record, &envelope, Some(version)), now)
@@ -247,7 +247,7 @@ impl SecretsService {
         let now = Timestamp::now();
         let mut tx = self.store.begin_write().await?;
         let versions = tx.lock_all_versions().await?;
-        let rotating = Keyring::new(new_key).with_extra(self.keyring_copy()?);
+        let rotating = Keyring::new(new_key).with_extra(self.keyring.active().clone());
         for stored in &versions {
             let aad = identity(&stored.secret, stored.version);
             let envelope = decode(stored)?;
@@ -364,12 +364,6 @@ impl SecretsService {
         }
     }
 
-    /// A second handle on the active key, for the keyring used during rotation.
-    fn keyring_copy(&self) -> Result<MasterKey> {
-        // Keys are not Clone on purpose; re-parse from the protected base64 form.
-        MasterKey::parse(self.keyring.active().to_base64().as_bytes(), "active key")
-    }
-
     fn new_version<'a>(
         &'a self,
         record: &SecretRecord,
@@ -400,13 +394,6 @@ impl SecretsService {
             detail,
         }
     }
-
-    fn unknown_version(&self, secret: &SecretRef, version: i64) -> Error {
-        Error::UnknownVersion {
-            secret: secret.clone(),
-            version,
-        }
-    }
 }
 
 /// An envelope with its encoding, ready to store.
@@ -429,6 +416,13 @@ fn decode(stored: &StoredVersion) -> Result<Envelope> {
         secret: stored.secret.clone(),
         version: stored.version,
     })
+}
+
+fn unknown_version(secret: &SecretRef, version: i64) -> Error {
+    Error::UnknownVersion {
+        secret: secret.clone(),
+        version,
+    }
 }
 
 fn check_expected(secret: &SecretRef, expected: Option<i64>, actual: i64) -> Result<()> {

@@ -24,9 +24,21 @@ pub struct Config {
     pub database_url: Option<String>,
 }
 
+/// What to do when no master key is configured.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum KeyPolicy {
+    /// On a fresh embedded store, generate and keep a key file (commands that write secrets).
+    CreateIfMissing,
+    /// On a store without secrets, use a throw-away key: there is nothing to decrypt
+    /// (commands that only read secrets).
+    EphemeralIfEmpty,
+}
+
 /// Where the active master key came from.
 #[derive(Debug, Clone)]
 pub enum KeySource {
+    /// A throw-away key for a store that holds no secrets.
+    Ephemeral,
     /// The `FLUXBASE_ENCRYPTION_KEY` environment variable.
     Environment,
     /// A key file of the data directory.
@@ -55,14 +67,31 @@ impl Config {
     }
 
     /// Opens the store and the keyring, and returns the secrets service acting as `actor`.
+    /// A fresh embedded store without a key gets a new key file.
     pub async fn open_secrets(&self, actor: &str) -> Result<(SecretsService, KeySource)> {
         let store = self.open_store().await?;
-        let (keyring, source) = self.load_keyring(&store).await?;
+        let (keyring, source) = self
+            .load_keyring(&store, KeyPolicy::CreateIfMissing)
+            .await?;
         Ok((SecretsService::new(store, keyring, actor).await?, source))
     }
 
+    /// Opens the secrets service for running handlers, which only read secrets: a store
+    /// without secrets and without a key needs no key file.
+    pub async fn open_secrets_for_reading(&self, actor: &str) -> Result<SecretsService> {
+        let store = self.open_store().await?;
+        let (keyring, _) = self
+            .load_keyring(&store, KeyPolicy::EphemeralIfEmpty)
+            .await?;
+        SecretsService::new(store, keyring, actor).await
+    }
+
     /// Finds the master key for `store`; see the module documentation for the order.
-    pub async fn load_keyring(&self, store: &Store) -> Result<(Keyring, KeySource)> {
+    pub async fn load_keyring(
+        &self,
+        store: &Store,
+        policy: KeyPolicy,
+    ) -> Result<(Keyring, KeySource)> {
         if let Some(raw) = std::env::var_os(ENCRYPTION_KEY_ENV) {
             let key = MasterKey::parse(raw.as_encoded_bytes(), ENCRYPTION_KEY_ENV)?;
             return Ok((Keyring::new(key), KeySource::Environment));
@@ -73,7 +102,7 @@ impl Config {
             return Ok((Keyring::new(key), KeySource::File(file)));
         }
         let empty = store.key_ids().await?.is_empty();
-        if store.backend() != Backend::Sqlite {
+        if store.backend() != Backend::Sqlite && !(empty && policy == KeyPolicy::EphemeralIfEmpty) {
             return Err(Error::MasterKey(format!(
                 "set {ENCRYPTION_KEY_ENV}: a shared database needs the same master key on every \
                  host (generate one with `openssl rand -base64 32`)"
@@ -85,6 +114,9 @@ impl Config {
                  not set and {} does not exist",
                 file.path().display()
             )));
+        }
+        if policy == KeyPolicy::EphemeralIfEmpty {
+            return Ok((Keyring::new(MasterKey::generate()), KeySource::Ephemeral));
         }
         create_private_dir(&self.data_dir)?;
         let key = MasterKey::generate();

@@ -67,6 +67,19 @@ pub enum Error {
         version: i64,
     },
 
+    /// A handler was found and started but did not produce a result.
+    #[error("{kind} {name} {failure} (execution {execution_id})")]
+    Execution {
+        /// `function` or `job`.
+        kind: &'static str,
+        /// The handler's name.
+        name: String,
+        /// The id of the execution record that holds the details.
+        execution_id: String,
+        /// What went wrong.
+        failure: crate::invoke::ExecutionFailure,
+    },
+
     /// The database could not be opened, migrated or queried.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -16,6 +16,8 @@ pub mod config;
 pub mod crypto;
 pub mod error;
 pub mod handlers;
+pub mod invoke;
+pub mod isolate;
 pub mod secrets;
 pub mod store;
 pub mod time;

@@ -1,1 +1,50 @@
-pub fn placeholder() {}
+//! The `fluxbase` deno_core extension: the ops that let function code read its secrets, its
+//! `Deno.env` and write to the console, plus the bootstrap JavaScript in `js/` that installs
+//! the global scope. The `extension!` call below is the table of contents.
+//!
+//! The isolate never reads the database: the host resolves a function's secrets first and
+//! puts them in the isolate's `OpState` ([`state::ResolvedSecrets`]) before any user code runs.
+//!
+//! JavaScript files, in load order (`99_global_scope.js` is the entry point and the one file
+//! that installs globals):
+//! - `00_secrets.js`: the frozen `secrets` global (`get`, `getRequired`);
+//! - `01_env.js`: `Deno.env` over the isolate's own environment map;
+//! - `02_dispatch.js`: invocation glue called from Rust, out of reach of user code;
+//! - `99_global_scope.js`: loads the web extension scripts and installs every global.
+
+mod console;
+mod env;
+mod invocation;
+mod secrets;
+pub mod state;
+
+pub use invocation::{InvocationOutcome, PendingInvocation};
+
+deno_core::extension!(
+    fluxbase,
+    deps = [deno_webidl, deno_web, deno_net, deno_fetch, deno_crypto],
+    ops = [
+        secrets::op_secret_get,
+        env::op_env_get,
+        env::op_env_set,
+        env::op_env_delete,
+        env::op_env_to_object,
+        console::op_console_write,
+        invocation::op_invocation_take,
+        invocation::op_invocation_take_body,
+        invocation::op_invocation_respond,
+        invocation::op_invocation_job_done,
+    ],
+    esm_entry_point = "ext:fluxbase/99_global_scope.js",
+    // The entry point comes first on purpose: deno_core instantiates these one by one, and on
+    // QuickJS instantiating a module re-resolves the imports of modules already instantiated,
+    // which trips a debug assertion in deno_core ("no registered import edge"). Listed first,
+    // 99 pulls 00-02 in as one graph.
+    esm = [
+        dir "../js",
+        "99_global_scope.js",
+        "00_secrets.js",
+        "01_env.js",
+        "02_dispatch.js",
+    ],
+);

@@ -1,8 +1,11 @@
 //! The `fluxbase` command line: argument definitions (clap) and dispatch. Every command is a thin
 //! adapter over a service; nothing here runs SQL or touches keys.
 
+mod functions;
+mod jobs;
 mod logs;
 mod output;
+mod run;
 mod secrets;
 
 use std::path::PathBuf;
@@ -55,7 +58,13 @@ pub enum Command {
     /// Manage function secrets.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
-    /// Read the audit log.
+    /// Run functions (edge handlers) once.
+    #[command(subcommand)]
+    Functions(functions::FunctionsCommand),
+    /// Run background jobs once.
+    #[command(subcommand)]
+    Jobs(jobs::JobsCommand),
+    /// Read execution records and the audit log.
     #[command(subcommand)]
     Logs(logs::LogsCommand),
 }
@@ -78,6 +87,8 @@ impl Cli {
         };
         match self.command {
             Command::Secrets(command) => command.run(&config, self.output).await,
+            Command::Functions(command) => command.run(&config, self.output).await,
+            Command::Jobs(command) => command.run(&config, self.output).await,
             Command::Logs(command) => command.run(&config, self.output).await,
         }
     }

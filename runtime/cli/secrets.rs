@@ -282,6 +282,9 @@ async fn rotate_key(
             })?;
             service.rotate_key(new_key).await?
         }
+        KeySource::Ephemeral => {
+            return Err(Error::MasterKey("there is no master key to rotate".into()));
+        }
         KeySource::File(file) => {
             let new_key = given.unwrap_or_else(MasterKey::generate);
             let next = file.next();

@@ -14,7 +14,7 @@ const SHARED_PREFIX: char = '_';
 const NAMESPACE_DIRECTIVE: &str = "@fluxbase:namespace";
 
 /// What a handler is called with.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
 pub enum HandlerKind {
     /// An edge function: `handler(req: Request): Promise<Response>`.
     Function,

@@ -1,0 +1,166 @@
+// Copyright fluxbase authors.
+// The one file that installs the global scope of a fluxbase isolate. Modelled
+// on denoland/deno runtime/js/98_global_scope_shared.js + 99_main.js, cut down
+// to what an edge function may use: web APIs, `secrets`, and `Deno.env`.
+// No fs, subprocess, ffi or raw-socket APIs are reachable: `Deno.core` (the op
+// table) and `__bootstrap` are removed from the global object by `finalize`.
+//
+// All extension scripts are loaded eagerly here so that, when this runs while
+// building the startup snapshot, their compiled state is in the snapshot and
+// a restored isolate does not have to parse them again.
+
+import { core, internals, primordials } from "ext:core/mod.js";
+import { op_console_write } from "ext:core/ops";
+import { secrets } from "ext:fluxbase/00_secrets.js";
+import { env } from "ext:fluxbase/01_env.js";
+import * as dispatch from "ext:fluxbase/02_dispatch.js";
+const { ObjectDefineProperty, ObjectFreeze, SafeArrayIterator, SymbolFor } =
+  primordials;
+
+const webidl = core.loadExtScript("ext:deno_webidl/00_webidl.js");
+const event = core.loadExtScript("ext:deno_web/02_event.js");
+const consoleMod = core.loadExtScript("ext:deno_web/01_console.js");
+const url = core.loadExtScript("ext:deno_web/00_url.js");
+const timers = core.loadExtScript("ext:deno_web/02_timers.js");
+const { structuredClone } = core.loadExtScript(
+  "ext:deno_web/02_structured_clone.js",
+);
+const { DOMException } = core.loadExtScript(
+  "ext:deno_web/01_dom_exception.js",
+);
+const abortSignal = core.loadExtScript("ext:deno_web/03_abort_signal.js");
+const base64 = core.loadExtScript("ext:deno_web/05_base64.js");
+const streams = core.loadExtScript("ext:deno_web/06_streams.js");
+const encoding = core.loadExtScript("ext:deno_web/08_text_encoding.js");
+const file = core.loadExtScript("ext:deno_web/09_file.js");
+const performance = core.loadExtScript("ext:deno_web/15_performance.js");
+// 26_fetch.js destructures OpenTelemetry hooks from `internals` and would
+// load them from the deno_telemetry extension, which we do not ship. Tracing
+// is off, so inert stand-ins are enough.
+const DID_NOT_ENTER = {};
+internals.__telemetry ??= {
+  TRACING_ENABLED: false,
+  PROPAGATORS: [],
+  DID_NOT_ENTER,
+  builtinTracer() {
+    throw new Error("telemetry is not available");
+  },
+  ContextManager: { active: () => undefined },
+  enterSpan: () => DID_NOT_ENTER,
+  exitSpan: () => {},
+};
+internals.__telemetryUtil ??= {
+  updateSpanFromClientResponse: () => {},
+  updateSpanFromError: () => {},
+  updateSpanFromRequest: () => {},
+};
+// deno_fetch's http client script needs deno_net's TLS helpers.
+core.loadExtScript("ext:deno_net/02_tls.js");
+const headers = core.loadExtScript("ext:deno_fetch/20_headers.js");
+const formData = core.loadExtScript("ext:deno_fetch/21_formdata.js");
+const request = core.loadExtScript("ext:deno_fetch/23_request.js");
+const response = core.loadExtScript("ext:deno_fetch/23_response.js");
+const fetchMod = core.loadExtScript("ext:deno_fetch/26_fetch.js");
+const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
+
+dispatch.init(request.Request, response.Response);
+
+// Captured logs are plain text: no ANSI colors.
+consoleMod.setNoColorFns(() => true, () => true);
+/** Console whose output goes to the Rust-side sink (redacted there). */
+const console = new consoleMod.Console((msg, level) =>
+  op_console_write(level, msg)
+);
+
+const globalScope = {
+  // fetch
+  Headers: core.propNonEnumerable(headers.Headers),
+  Request: core.propNonEnumerable(request.Request),
+  Response: core.propNonEnumerable(response.Response),
+  FormData: core.propNonEnumerable(formData.FormData),
+  fetch: core.propWritable(function fetch(...args) {
+    return fetchMod.fetch(...new SafeArrayIterator(args));
+  }),
+  // url
+  URL: core.propNonEnumerable(url.URL),
+  URLSearchParams: core.propNonEnumerable(url.URLSearchParams),
+  // encoding
+  TextEncoder: core.propNonEnumerable(encoding.TextEncoder),
+  TextDecoder: core.propNonEnumerable(encoding.TextDecoder),
+  TextEncoderStream: core.propNonEnumerable(encoding.TextEncoderStream),
+  TextDecoderStream: core.propNonEnumerable(encoding.TextDecoderStream),
+  atob: core.propWritable(base64.atob),
+  btoa: core.propWritable(base64.btoa),
+  // console
+  console: core.propNonEnumerable(console),
+  // timers & scheduling (queueMicrotask is installed by deno_core itself)
+  setTimeout: core.propWritable(timers.setTimeout),
+  setInterval: core.propWritable(timers.setInterval),
+  clearTimeout: core.propWritable(timers.clearTimeout),
+  clearInterval: core.propWritable(timers.clearInterval),
+  structuredClone: core.propWritable(structuredClone),
+  performance: core.propWritable(performance.performance),
+  // events & abort
+  Event: core.propNonEnumerable(event.Event),
+  EventTarget: core.propNonEnumerable(event.EventTarget),
+  ErrorEvent: core.propNonEnumerable(event.ErrorEvent),
+  CustomEvent: core.propNonEnumerable(event.CustomEvent),
+  PromiseRejectionEvent: core.propNonEnumerable(event.PromiseRejectionEvent),
+  DOMException: core.propNonEnumerable(DOMException),
+  AbortController: core.propNonEnumerable(abortSignal.AbortController),
+  AbortSignal: core.propNonEnumerable(abortSignal.AbortSignal),
+  reportError: core.propWritable(event.reportError),
+  // blob & streams
+  Blob: core.propNonEnumerable(file.Blob),
+  File: core.propNonEnumerable(file.File),
+  ReadableStream: core.propNonEnumerable(streams.ReadableStream),
+  ReadableStreamDefaultReader: core.propNonEnumerable(
+    streams.ReadableStreamDefaultReader,
+  ),
+  WritableStream: core.propNonEnumerable(streams.WritableStream),
+  TransformStream: core.propNonEnumerable(streams.TransformStream),
+  ByteLengthQueuingStrategy: core.propNonEnumerable(
+    streams.ByteLengthQueuingStrategy,
+  ),
+  CountQueuingStrategy: core.propNonEnumerable(streams.CountQueuingStrategy),
+  // crypto: the Crypto instance is a cppgc object minted on first access.
+  crypto: core.propGetterOnly(() => crypto.crypto),
+  Crypto: core.propNonEnumerable(crypto.Crypto),
+  CryptoKey: core.propNonEnumerable(crypto.CryptoKey),
+  SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
+  // fluxbase
+  secrets: core.propReadOnly(secrets),
+  // Branding as a WebIDL object
+  [webidl.brand]: core.propNonEnumerable(webidl.brand),
+};
+
+core.defineGlobalProperties(globalThis, globalScope);
+
+event.setEventTargetData(globalThis);
+event.saveGlobalThisReference(globalThis);
+core.setReportExceptionCallback(event.reportException);
+
+/**
+ * Per-isolate finishing step, run by Rust right after the isolate is created
+ * (from the snapshot or not). It cannot run while the snapshot is built:
+ * deno_core needs `Deno.core.ops` on the global object when it restores a
+ * snapshot. Afterwards `Deno` only carries `env`, and neither the op table
+ * nor `__bootstrap` is reachable from user code.
+ */
+function finalize() {
+  ObjectDefineProperty(
+    globalThis,
+    "Deno",
+    core.propReadOnly(ObjectFreeze({ __proto__: null, env })),
+  );
+  delete globalThis.__bootstrap;
+}
+
+// Taken (and deleted) by Rust once per isolate; see `take_dispatch_fn`.
+ObjectDefineProperty(globalThis, SymbolFor("fluxbase.internal"), {
+  __proto__: null,
+  value: ObjectFreeze({ __proto__: null, dispatch: dispatch.dispatch, finalize }),
+  configurable: true,
+  enumerable: false,
+  writable: false,
+});

@@ -1,0 +1,75 @@
+//! `Deno.env`: the isolate's own environment. It starts with what the host injected
+//! (`FLUXBASE_SECRET_*` and the `FLUXBASE_*` identity variables) and `set`/`delete` change only
+//! this isolate, never the host process.
+
+use std::collections::BTreeMap;
+
+use deno_core::{OpState, op2};
+use deno_error::JsErrorBox;
+
+use crate::state::{AccessLog, IsolateEnv, SECRET_ENV_PREFIX};
+
+fn validate_key(key: &str) -> Result<(), JsErrorBox> {
+    if key.is_empty() {
+        return Err(JsErrorBox::type_error("Key is an empty string."));
+    }
+    if key.contains(['=', '\0']) {
+        return Err(JsErrorBox::type_error(format!(
+            "Key contains invalid characters: {key:?}"
+        )));
+    }
+    Ok(())
+}
+
+/// `Deno.env.get(key)`; reading a `FLUXBASE_SECRET_*` variable counts as a secret access.
+#[op2]
+#[string]
+pub(crate) fn op_env_get(
+    state: &mut OpState,
+    #[string] key: &str,
+) -> Result<Option<String>, JsErrorBox> {
+    validate_key(key)?;
+    let value = state.borrow::<IsolateEnv>().0.get(key).cloned();
+    if let (Some(name), Some(_)) = (key.strip_prefix(SECRET_ENV_PREFIX), &value) {
+        state.borrow_mut::<AccessLog>().record(name, true);
+    }
+    Ok(value)
+}
+
+/// `Deno.env.set(key, value)`, in this isolate only.
+#[op2(fast)]
+pub(crate) fn op_env_set(
+    state: &mut OpState,
+    #[string] key: &str,
+    #[string] value: &str,
+) -> Result<(), JsErrorBox> {
+    validate_key(key)?;
+    if value.contains('\0') {
+        return Err(JsErrorBox::type_error("Value contains invalid characters."));
+    }
+    state
+        .borrow_mut::<IsolateEnv>()
+        .0
+        .insert(key.to_owned(), value.to_owned());
+    Ok(())
+}
+
+/// `Deno.env.delete(key)`, in this isolate only.
+#[op2(fast)]
+pub(crate) fn op_env_delete(state: &mut OpState, #[string] key: &str) -> Result<(), JsErrorBox> {
+    validate_key(key)?;
+    state.borrow_mut::<IsolateEnv>().0.remove(key);
+    Ok(())
+}
+
+/// `Deno.env.toObject()`; counts as an access to every secret it contains.
+#[op2]
+#[serde]
+pub(crate) fn op_env_to_object(state: &mut OpState) -> BTreeMap<String, String> {
+    let env = state.borrow::<IsolateEnv>().0.clone();
+    let log = state.borrow_mut::<AccessLog>();
+    for name in env.keys().filter_map(|k| k.strip_prefix(SECRET_ENV_PREFIX)) {
+        log.record(name, true);
+    }
+    env
+}

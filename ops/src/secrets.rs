@@ -1,0 +1,26 @@
+//! `secrets.get(name)`: a case-insensitive lookup in the secrets resolved for this isolate.
+
+use deno_core::{OpState, op2};
+
+use crate::state::{AccessLog, ResolvedSecrets};
+
+/// Returns the value of the secret `name` (any case), or `null`; records the access by name.
+#[op2]
+#[string]
+pub(crate) fn op_secret_get(state: &mut OpState, #[string] name: &str) -> Option<String> {
+    let hit = state
+        .try_borrow::<ResolvedSecrets>()
+        .and_then(|secrets| secrets.get(name))
+        .map(|(canonical, value)| (canonical.to_owned(), value.to_owned()));
+    let log = state.borrow_mut::<AccessLog>();
+    match hit {
+        Some((canonical, value)) => {
+            log.record(&canonical, true);
+            Some(value)
+        }
+        None => {
+            log.record(name, false);
+            None
+        }
+    }
+}

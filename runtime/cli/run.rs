@@ -1,0 +1,51 @@
+//! What `functions invoke` and `jobs run` share: limits, namespace and the invoker they build.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use super::actor;
+use crate::config::Config;
+use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, Invoker, InvokerConfig};
+use crate::secrets::Namespace;
+use crate::{Error, Result};
+
+/// Options of a one-shot execution.
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Namespace for handlers without a `// @fluxbase:namespace` line.
+    #[arg(long, default_value = "default")]
+    pub namespace: String,
+    /// Wall-clock limit, e.g. 30s or 2m (default: 30s for functions, 5m for jobs).
+    #[arg(long, value_parser = humantime::parse_duration)]
+    pub timeout: Option<Duration>,
+    /// Heap limit of the isolate in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = (DEFAULT_HEAP_LIMIT_BYTES / (1024 * 1024)) as u64,
+          value_parser = clap::value_parser!(u64).range(16..=16_384))]
+    pub heap_limit_mb: u64,
+}
+
+impl RunArgs {
+    /// An invoker for one execution: a fresh isolate booted without a snapshot (building the
+    /// snapshot costs more than one boot).
+    pub async fn invoker(&self, config: &Config) -> Result<Invoker> {
+        let secrets = config.open_secrets_for_reading(&actor()).await?;
+        let mut invoker_config = InvokerConfig {
+            default_namespace: Namespace::parse(&self.namespace)?,
+            heap_limit_bytes: usize::try_from(self.heap_limit_mb * 1024 * 1024)
+                .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
+            use_snapshot: false,
+            reuse_isolates: false,
+            ..InvokerConfig::default()
+        };
+        if let Some(timeout) = self.timeout {
+            if timeout.is_zero() {
+                return Err(Error::invalid("--timeout must be longer than zero"));
+            }
+            invoker_config.function_timeout = timeout;
+            invoker_config.job_timeout = timeout;
+        }
+        Ok(Invoker::new(Arc::new(secrets), invoker_config))
+    }
+}

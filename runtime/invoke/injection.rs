@@ -1,0 +1,126 @@
+//! What an isolate is given before user code runs: the secrets it may read and its `Deno.env`.
+//!
+//! For each name the host process's `FLUXBASE_SECRET_<NAME>` wins, then the namespace secret,
+//! then the global one (expired ones are already skipped by the secrets service).
+
+use std::collections::BTreeMap;
+
+use fluxbase_ops::state::{IsolateEnv, ResolvedSecrets as IsolateSecrets, SECRET_ENV_PREFIX};
+use secrecy::{ExposeSecret, SecretString};
+
+use crate::handlers::HandlerKind;
+use crate::secrets::{Namespace, ResolvedSecrets, SecretName};
+
+/// Where an injected secret came from.
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Source {
+    /// The host process environment.
+    HostEnv,
+    /// The store: scope and version.
+    Store(&'static str, i64),
+}
+
+/// The secrets chosen for one isolate, by upper-case name.
+pub struct Injection {
+    values: BTreeMap<String, (Source, SecretString)>,
+}
+
+impl std::fmt::Debug for Injection {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Injection")
+            .field("names", &self.values.keys().collect::<Vec<_>>())
+            .finish_non_exhaustive()
+    }
+}
+
+/// `FLUXBASE_SECRET_*` variables of the host process, as (name, value).
+pub fn host_env_secrets() -> Vec<(SecretName, SecretString)> {
+    std::env::vars_os()
+        .filter_map(|(key, value)| {
+            let name = key.to_str()?.strip_prefix(SECRET_ENV_PREFIX)?;
+            let name = match SecretName::parse(name) {
+                Ok(name) => name,
+                Err(error) => {
+                    tracing::warn!("ignoring host variable {SECRET_ENV_PREFIX}{name}: {error}");
+                    return None;
+                }
+            };
+            Some((name, SecretString::from(value.into_string().ok()?)))
+        })
+        .collect()
+}
+
+impl Injection {
+    /// Combines the store's secrets for a namespace with the host's overrides.
+    pub fn new(stored: ResolvedSecrets, host: Vec<(SecretName, SecretString)>) -> Self {
+        let mut values: BTreeMap<String, (Source, SecretString)> = stored
+            .secrets
+            .into_iter()
+            .map(|(name, secret)| {
+                let value = SecretString::from(secret.value.expose().to_owned());
+                (
+                    name.as_str().to_owned(),
+                    (Source::Store(secret.scope.as_str(), secret.version), value),
+                )
+            })
+            .collect();
+        for (name, value) in host {
+            values.insert(name.as_str().to_owned(), (Source::HostEnv, value));
+        }
+        Injection { values }
+    }
+
+    /// What the set is made of (names, sources, versions; no values), to tell whether a warm
+    /// isolate still holds the current secrets.
+    pub fn fingerprint(&self) -> Vec<(String, Source)> {
+        self.values
+            .iter()
+            .map(|(name, (source, _))| (name.clone(), source.clone()))
+            .collect()
+    }
+
+    /// The secrets as the isolate's ops hold them.
+    pub fn isolate_secrets(&self) -> IsolateSecrets {
+        self.values
+            .iter()
+            .map(|(name, (_, value))| (name.clone(), value.expose_secret().to_owned()))
+            .collect()
+    }
+
+    /// The whole `Deno.env` of one execution: the secrets as `FLUXBASE_SECRET_<NAME>` and the
+    /// identity variables, and nothing of the host's own environment.
+    pub fn env(
+        &self,
+        kind: HandlerKind,
+        name: &str,
+        namespace: &Namespace,
+        id: &str,
+    ) -> IsolateEnv {
+        let mut env: BTreeMap<String, String> = self
+            .values
+            .iter()
+            .map(|(secret, (_, value))| {
+                (
+                    format!("{SECRET_ENV_PREFIX}{secret}"),
+                    value.expose_secret().to_owned(),
+                )
+            })
+            .collect();
+        let (name_var, namespace_var, id_var) = match kind {
+            HandlerKind::Function => (
+                "FLUXBASE_FUNCTION_NAME",
+                "FLUXBASE_FUNCTION_NAMESPACE",
+                "FLUXBASE_EXECUTION_ID",
+            ),
+            HandlerKind::Job => (
+                "FLUXBASE_JOB_NAME",
+                "FLUXBASE_JOB_NAMESPACE",
+                "FLUXBASE_JOB_ID",
+            ),
+        };
+        env.insert(name_var.into(), name.to_owned());
+        env.insert(namespace_var.into(), namespace.as_str().to_owned());
+        env.insert(id_var.into(), id.to_owned());
+        IsolateEnv(env)
+    }
+}

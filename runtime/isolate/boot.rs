@@ -1,0 +1,176 @@
+//! Isolate construction: the extension list, the startup snapshot, and a
+//! `JsRuntime` booted from it with heap limits.
+//!
+//! Engine-agnostic: only deno_core APIs (and `deno_core::v8`) are used, so
+//! the same code runs on QuickJS (v8x) and on V8.
+
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::OnceLock;
+use std::time::Duration;
+use std::time::Instant;
+
+use deno_core::Extension;
+use deno_core::JsRuntime;
+use deno_core::JsRuntimeForSnapshot;
+use deno_core::ModuleLoader;
+use deno_core::RuntimeOptions;
+use deno_core::v8;
+use deno_permissions::PermissionsContainer;
+use deno_permissions::PermissionsOptions;
+use deno_permissions::RuntimePermissionDescriptorParser;
+
+/// Everything a function isolate is built with: the web extensions (in
+/// dependency order) followed by `fluxbase`.
+///
+/// The same list (same order, same names) must be used when creating the
+/// snapshot and when booting from it.
+pub fn extensions() -> Vec<Extension> {
+    vec![
+        deno_webidl::deno_webidl::init(),
+        deno_web::deno_web::init(
+            Arc::new(deno_web::BlobStore::default()),
+            None,
+            false,
+            deno_web::InMemoryBroadcastChannel::default(),
+        ),
+        deno_net::deno_net::init(None, None),
+        deno_fetch::deno_fetch::init(deno_fetch::Options {
+            user_agent: "fluxbase-runtime".to_owned(),
+            ..Default::default()
+        }),
+        deno_crypto::deno_crypto::init(None),
+        fluxbase_ops::fluxbase::init(),
+    ]
+}
+
+/// Permissions for the web extensions: outbound network is allowed (that is
+/// what `fetch` needs); read/write/run/ffi/sys/env/import are denied, so e.g.
+/// `fetch("file:///etc/passwd")` fails.
+pub fn permissions() -> PermissionsContainer {
+    let parser = Arc::new(RuntimePermissionDescriptorParser::new(
+        sys_traits::impls::RealSys,
+    ));
+    let perms = deno_permissions::Permissions::from_options(
+        parser.as_ref(),
+        &PermissionsOptions {
+            allow_net: Some(vec![]),
+            prompt: false,
+            ..Default::default()
+        },
+    )
+    .expect("static permission options are valid");
+    PermissionsContainer::new(parser, perms)
+}
+
+/// How the startup snapshot was obtained, for reporting.
+#[derive(Clone, Copy, Debug)]
+pub struct SnapshotInfo {
+    /// Size of the blob.
+    pub bytes: usize,
+    /// Time it took to create it (once per process).
+    pub created_in: Duration,
+}
+
+static SNAPSHOT: OnceLock<(&'static [u8], SnapshotInfo)> = OnceLock::new();
+
+/// The startup snapshot, created once per process on a dedicated thread
+/// (QuickJS keeps per-thread engine state, so the snapshotting isolate gets a
+/// thread of its own that ends with it).
+pub fn startup_snapshot() -> &'static [u8] {
+    snapshot_with_info().0
+}
+
+/// The snapshot plus its size and creation time.
+pub fn snapshot_with_info() -> (&'static [u8], SnapshotInfo) {
+    *SNAPSHOT.get_or_init(|| {
+        std::thread::Builder::new()
+            .name("fluxbase-snapshot".into())
+            .spawn(|| {
+                let start = Instant::now();
+                let blob = create_snapshot();
+                let info = SnapshotInfo {
+                    bytes: blob.len(),
+                    created_in: start.elapsed(),
+                };
+                (&*Box::leak(blob), info)
+            })
+            .expect("spawn snapshot thread")
+            .join()
+            .expect("snapshot creation panicked")
+    })
+}
+
+/// Builds a snapshot of a runtime with all extensions (and so all the web
+/// JS evaluated). Must be called on a thread that ends afterwards.
+pub fn create_snapshot() -> Box<[u8]> {
+    let tokio = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
+    let _guard = tokio.enter();
+    let runtime = JsRuntimeForSnapshot::new(RuntimeOptions {
+        extensions: extensions(),
+        ..Default::default()
+    });
+    runtime.snapshot()
+}
+
+/// Options for one isolate.
+#[derive(Clone, Debug)]
+pub struct BootOptions {
+    /// Boot from the process-wide startup snapshot (otherwise evaluate all
+    /// extension JS from scratch).
+    pub use_snapshot: bool,
+    /// Heap limit in bytes (`None` = engine default / unlimited).
+    pub max_heap_bytes: Option<usize>,
+}
+
+impl Default for BootOptions {
+    fn default() -> Self {
+        Self {
+            use_snapshot: true,
+            max_heap_bytes: Some(128 * 1024 * 1024),
+        }
+    }
+}
+
+/// Creates a `JsRuntime` with the fluxbase globals installed. Must run on the
+/// thread that will own the isolate, inside a tokio runtime context.
+pub fn new_runtime(
+    opts: &BootOptions,
+    module_loader: Option<Rc<dyn ModuleLoader>>,
+) -> Result<JsRuntime, deno_core::error::CoreError> {
+    let create_params = opts
+        .max_heap_bytes
+        .map(|max| v8::CreateParams::default().heap_limits(0, max));
+    let runtime = JsRuntime::try_new(RuntimeOptions {
+        extensions: extensions(),
+        startup_snapshot: opts.use_snapshot.then(startup_snapshot),
+        module_loader,
+        create_params,
+        ..Default::default()
+    })?;
+    runtime.op_state().borrow_mut().put(permissions());
+    Ok(runtime)
+}
+
+/// Finishes the global scope of a freshly created isolate (hides `Deno.core`
+/// and `__bootstrap`, see `finalize` in `99_global_scope.js`) and takes the
+/// invocation dispatcher that the bootstrap left on the global object,
+/// removing it from there so user code cannot reach it.
+pub fn take_dispatch_fn(runtime: &mut JsRuntime) -> Result<v8::Global<v8::Function>, String> {
+    let value = runtime
+        .execute_script(
+            "ext:fluxbase/take_dispatch",
+            "(() => { const k = Symbol.for('fluxbase.internal'); \
+       const i = globalThis[k]; delete globalThis[k]; \
+       i.finalize(); return i.dispatch; })()",
+        )
+        .map_err(|e| e.to_string())?;
+    deno_core::scope!(scope, runtime);
+    let local = v8::Local::new(scope, value);
+    let func = v8::Local::<v8::Function>::try_from(local)
+        .map_err(|_| "fluxbase dispatcher missing from global scope".to_owned())?;
+    Ok(v8::Global::new(scope, func))
+}

@@ -1,0 +1,158 @@
+//! Module loader for function code: `file://` `.ts/.tsx/.js/.mjs/.jsx/.json`
+//! from disk, confined to one root directory, TypeScript transpiled with
+//! deno_ast (no type checking). Remote (`http(s):`, `npm:`, `jsr:`) imports
+//! are rejected.
+
+use std::borrow::Cow;
+use std::cell::RefCell;
+use std::collections::HashMap;
+use std::path::Path;
+use std::path::PathBuf;
+
+use deno_ast::MediaType;
+use deno_ast::ParseParams;
+use deno_ast::SourceMapOption;
+use deno_core::ModuleLoadOptions;
+use deno_core::ModuleLoadReferrer;
+use deno_core::ModuleLoadResponse;
+use deno_core::ModuleLoader;
+use deno_core::ModuleSource;
+use deno_core::ModuleSourceCode;
+use deno_core::ModuleSpecifier;
+use deno_core::ModuleType;
+use deno_core::ResolutionKind;
+use deno_core::error::ModuleLoaderError;
+use deno_core::resolve_import;
+use deno_error::JsErrorBox;
+
+/// Loads modules from a directory tree, transpiling TypeScript/JSX.
+///
+/// Keeps the source maps of transpiled files so stack traces point at the
+/// original `.ts` lines.
+pub struct FsModuleLoader {
+    root: PathBuf,
+    source_maps: RefCell<HashMap<String, Vec<u8>>>,
+}
+
+impl FsModuleLoader {
+    /// A loader that only serves files below `root` (canonicalized).
+    pub fn new(root: impl AsRef<Path>) -> std::io::Result<Self> {
+        Ok(Self {
+            root: std::fs::canonicalize(root)?,
+            source_maps: RefCell::new(HashMap::new()),
+        })
+    }
+
+    fn load_sync(&self, specifier: &ModuleSpecifier) -> Result<ModuleSource, ModuleLoaderError> {
+        let path = specifier.to_file_path().map_err(|_| {
+            JsErrorBox::generic(format!("Only file: modules can be loaded: {specifier}"))
+        })?;
+        let canonical = std::fs::canonicalize(&path)
+            .map_err(|e| JsErrorBox::generic(format!("Module not found \"{specifier}\": {e}")))?;
+        if !canonical.starts_with(&self.root) {
+            return Err(JsErrorBox::generic(format!(
+                "Module \"{specifier}\" is outside the function directory"
+            )));
+        }
+        let media_type = MediaType::from_path(&path);
+        let (module_type, transpile) = match media_type {
+            MediaType::JavaScript | MediaType::Mjs => (ModuleType::JavaScript, false),
+            MediaType::Jsx | MediaType::TypeScript | MediaType::Mts | MediaType::Tsx => {
+                (ModuleType::JavaScript, true)
+            }
+            MediaType::Json => (ModuleType::Json, false),
+            _ => {
+                return Err(JsErrorBox::generic(format!(
+                    "Unsupported module type: {specifier}"
+                )));
+            }
+        };
+        let code = std::fs::read_to_string(&canonical)
+            .map_err(|e| JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}")))?;
+        let code = if transpile {
+            let (code, source_map) = transpile_module(specifier, code, media_type)?;
+            if let Some(map) = source_map {
+                self.source_maps
+                    .borrow_mut()
+                    .insert(specifier.to_string(), map);
+            }
+            code
+        } else {
+            code
+        };
+        Ok(ModuleSource::new(
+            module_type,
+            ModuleSourceCode::String(code.into()),
+            specifier,
+            None,
+        ))
+    }
+}
+
+/// Transpiles TS/TSX/JSX to JS. Parse errors carry `file:line:col` in their
+/// message (deno_ast's diagnostic formatting).
+pub fn transpile_module(
+    specifier: &ModuleSpecifier,
+    code: String,
+    media_type: MediaType,
+) -> Result<(String, Option<Vec<u8>>), JsErrorBox> {
+    let parsed = deno_ast::parse_module(ParseParams {
+        specifier: specifier.clone(),
+        text: code.into(),
+        media_type,
+        capture_tokens: false,
+        scope_analysis: false,
+        maybe_syntax: None,
+    })
+    .map_err(|diagnostic| JsErrorBox::new("SyntaxError", format!("{diagnostic}")))?;
+    let emitted = parsed
+        .transpile(
+            &deno_ast::TranspileOptions {
+                imports_not_used_as_values: deno_ast::ImportsNotUsedAsValues::Remove,
+                decorators: deno_ast::DecoratorsTranspileOption::Ecma,
+                ..Default::default()
+            },
+            &deno_ast::TranspileModuleOptions { module_kind: None },
+            &deno_ast::EmitOptions {
+                source_map: SourceMapOption::Separate,
+                inline_sources: true,
+                ..Default::default()
+            },
+        )
+        .map_err(|e| JsErrorBox::new("SyntaxError", format!("{specifier}: {e}")))?
+        .into_source();
+    Ok((emitted.text, emitted.source_map.map(|m| m.into_bytes())))
+}
+
+impl ModuleLoader for FsModuleLoader {
+    fn resolve(
+        &self,
+        specifier: &str,
+        referrer: &str,
+        _kind: ResolutionKind,
+    ) -> Result<ModuleSpecifier, ModuleLoaderError> {
+        let resolved = resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?;
+        if resolved.scheme() != "file" {
+            return Err(JsErrorBox::type_error(format!(
+                "Import of \"{resolved}\" is not allowed: only relative/file imports are supported"
+            )));
+        }
+        Ok(resolved)
+    }
+
+    fn load(
+        &self,
+        module_specifier: &ModuleSpecifier,
+        _maybe_referrer: Option<&ModuleLoadReferrer>,
+        _options: ModuleLoadOptions,
+    ) -> ModuleLoadResponse {
+        ModuleLoadResponse::Sync(self.load_sync(module_specifier))
+    }
+
+    fn get_source_map(&self, specifier: &str) -> Option<Cow<'_, [u8]>> {
+        self.source_maps
+            .borrow()
+            .get(specifier)
+            .map(|m| Cow::Owned(m.clone()))
+    }
+}

@@ -1,0 +1,19 @@
+//! JavaScript isolates: one deno_core runtime per OS thread, booted (from a startup snapshot
+//! when one is at hand) with the web extensions and the `fluxbase` extension from `ops/`,
+//! running one function or job module.
+//!
+//! - [`boot`]: the extension list, permissions, the startup snapshot, runtime creation;
+//! - [`loader`]: the module loader (files under the handler directory, TypeScript transpiled);
+//! - [`worker`]: the isolate thread, invocations, wall-clock and heap limits.
+//!
+//! On QuickJS, isolates leak thread-local engine state: after about 30 isolates created on one
+//! thread, new ones stop booting or stop resolving promises. So every isolate gets a thread of
+//! its own that ends when the isolate is dropped.
+
+pub mod boot;
+pub mod loader;
+pub mod worker;
+
+pub use boot::BootOptions;
+pub use fluxbase_ops::state::{HttpRequest, HttpResponse, LogLevel, LogLine, ResolvedSecrets};
+pub use worker::{Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError, Output};

@@ -1,0 +1,530 @@
+//! One isolate per OS thread.
+//!
+//! [`Isolate::spawn`] starts a thread that owns a current-thread tokio
+//! runtime and one `JsRuntime`, boots it (from the startup snapshot), loads
+//! the function's main module and then serves invocations sent over a
+//! channel. Dropping the [`Isolate`] ends the thread and the isolate with it;
+//! QuickJS keeps thread-local engine state, so isolates are never created on
+//! a long-lived shared thread.
+//!
+//! Limits: the caller enforces the wall-clock timeout (a busy isolate cannot
+//! time itself out) by calling `terminate_execution` on the thread-safe
+//! isolate handle and cancelling the in-flight invocation; the heap limit is
+//! a `CreateParams` heap limit plus a near-heap-limit callback that
+//! terminates execution. A terminated isolate is discarded: its thread exits
+//! and later invocations fail with [`IsolateError::Gone`].
+
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering;
+use std::thread::JoinHandle;
+use std::time::Duration;
+use std::time::Instant;
+
+use deno_core::JsRuntime;
+use deno_core::ModuleSpecifier;
+use deno_core::PollEventLoopOptions;
+use deno_core::v8;
+use tokio::sync::mpsc;
+use tokio::sync::oneshot;
+
+use fluxbase_ops::state::AccessLog;
+use fluxbase_ops::state::ConsoleSink;
+use fluxbase_ops::state::HttpRequest;
+use fluxbase_ops::state::HttpResponse;
+use fluxbase_ops::state::IsolateEnv;
+use fluxbase_ops::state::LogLine;
+use fluxbase_ops::state::ResolvedSecrets;
+use fluxbase_ops::{InvocationOutcome, PendingInvocation};
+
+use super::boot::BootOptions;
+use super::loader::FsModuleLoader;
+
+/// Errors of booting an isolate or running an invocation.
+#[derive(Debug, thiserror::Error)]
+pub enum IsolateError {
+    /// The runtime could not be created or the main module failed to load,
+    /// parse or evaluate (message names file and line where known).
+    #[error("boot failed: {0}")]
+    Boot(String),
+    /// The handler threw, rejected, or returned something invalid.
+    #[error("handler failed: {0}")]
+    Handler(String),
+    /// The wall-clock limit was hit; the isolate was terminated.
+    #[error("wall-clock limit of {0:?} exceeded; isolate terminated")]
+    Timeout(Duration),
+    /// The heap limit was hit; the isolate was terminated.
+    #[error("heap limit exceeded; isolate terminated")]
+    HeapLimit,
+    /// The isolate's thread is gone (terminated earlier, or panicked).
+    #[error("isolate is no longer running")]
+    Gone,
+}
+
+/// What to run in a new isolate.
+#[derive(Clone, Debug)]
+pub struct IsolateConfig {
+    /// Directory the function's modules must live in.
+    pub root_dir: PathBuf,
+    /// Main module path (absolute, or relative to `root_dir`).
+    pub main_module: PathBuf,
+    /// Secrets visible through `secrets.get` (Debug shows names only).
+    pub secrets: ResolvedSecrets,
+    /// `Deno.env` while the module's top level runs.
+    pub env: IsolateEnv,
+    /// Snapshot / heap options.
+    pub boot: BootOptions,
+    /// Limit for booting (runtime creation + main module evaluation).
+    pub boot_timeout: Duration,
+}
+
+impl IsolateConfig {
+    /// Config with defaults: snapshot boot, 128 MiB heap, 10 s boot limit,
+    /// no secrets, empty env.
+    pub fn new(root_dir: impl Into<PathBuf>, main_module: impl Into<PathBuf>) -> Self {
+        Self {
+            root_dir: root_dir.into(),
+            main_module: main_module.into(),
+            secrets: ResolvedSecrets::default(),
+            env: IsolateEnv::default(),
+            boot: BootOptions::default(),
+            boot_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// One call into the function.
+#[derive(Clone, Debug)]
+pub enum Invocation {
+    /// Call `default(req: Request): Promise<Response>`.
+    Http(HttpRequest),
+    /// Call `default(payload): Promise<unknown>` with this JSON payload.
+    Job(serde_json::Value),
+}
+
+/// What an invocation produced.
+#[derive(Clone, Debug)]
+pub enum Output {
+    /// The handler's Response.
+    Http(HttpResponse),
+    /// The JSON of what the job handler returned (`null` for `undefined`).
+    Job(serde_json::Value),
+}
+
+/// Result of a successful invocation.
+#[derive(Clone, Debug)]
+pub struct InvocationResult {
+    /// Response or job result.
+    pub output: Output,
+    /// Console lines written during the invocation (secrets redacted).
+    pub logs: Vec<LogLine>,
+    /// Secret names looked up during the invocation.
+    pub secrets_accessed: AccessLog,
+    /// Time spent inside the isolate thread.
+    pub duration: Duration,
+}
+
+/// Information about a finished boot.
+#[derive(Clone, Debug)]
+pub struct BootReport {
+    /// Runtime creation (snapshot restore or full extension evaluation).
+    pub runtime_created_in: Duration,
+    /// Runtime creation + main module load and evaluation.
+    pub total: Duration,
+    /// Console output of the module's top level.
+    pub logs: Vec<LogLine>,
+}
+
+enum Command {
+    Invoke {
+        invocation: Invocation,
+        env: IsolateEnv,
+        reply: oneshot::Sender<Result<InvocationResult, IsolateError>>,
+        cancel: oneshot::Receiver<()>,
+    },
+}
+
+/// Flags shared between the owner and the isolate thread.
+#[derive(Default)]
+struct Flags {
+    timed_out: AtomicBool,
+    heap_exceeded: AtomicBool,
+}
+
+/// A live isolate on its own thread. Drop it to end the isolate and thread.
+pub struct Isolate {
+    tx: Option<mpsc::UnboundedSender<Command>>,
+    handle: v8::IsolateHandle,
+    flags: Arc<Flags>,
+    thread: Option<JoinHandle<()>>,
+    boot: BootReport,
+}
+
+impl std::fmt::Debug for Isolate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Isolate")
+            .field("alive", &self.is_alive())
+            .field("boot", &self.boot.total)
+            .finish_non_exhaustive()
+    }
+}
+
+impl Isolate {
+    /// Starts the thread, boots the isolate and evaluates the main module.
+    pub async fn spawn(config: IsolateConfig) -> Result<Isolate, IsolateError> {
+        let (handle_tx, handle_rx) = oneshot::channel();
+        let (boot_tx, boot_rx) = oneshot::channel();
+        let (tx, rx) = mpsc::unbounded_channel();
+        let flags = Arc::new(Flags::default());
+        let boot_timeout = config.boot_timeout;
+        let thread_flags = flags.clone();
+        let thread = std::thread::Builder::new()
+            .name("fluxbase-isolate".into())
+            .spawn(move || isolate_thread(config, thread_flags, handle_tx, boot_tx, rx))
+            .map_err(|e| IsolateError::Boot(format!("cannot spawn thread: {e}")))?;
+
+        let Ok(handle) = handle_rx.await else {
+            // Runtime creation failed; the reason is on the boot channel.
+            let err = match boot_rx.await {
+                Ok(Err(e)) => e,
+                _ => IsolateError::Boot("isolate thread ended during boot".into()),
+            };
+            let _ = thread.join();
+            return Err(err);
+        };
+        let mut boot_rx = boot_rx;
+        let boot = match tokio::time::timeout(boot_timeout, &mut boot_rx).await {
+            Ok(Ok(Ok(report))) => report,
+            Ok(Ok(Err(e))) => {
+                let _ = thread.join();
+                return Err(e);
+            }
+            Ok(Err(_)) => {
+                let _ = thread.join();
+                return Err(IsolateError::Boot(
+                    "isolate thread ended during boot".into(),
+                ));
+            }
+            Err(_) => {
+                flags.timed_out.store(true, Ordering::SeqCst);
+                handle.terminate_execution();
+                drop(tx);
+                let _ = thread.join();
+                return Err(IsolateError::Timeout(boot_timeout));
+            }
+        };
+        Ok(Isolate {
+            tx: Some(tx),
+            handle,
+            flags,
+            thread: Some(thread),
+            boot,
+        })
+    }
+
+    /// Boot timings and top-level console output.
+    pub fn boot_report(&self) -> &BootReport {
+        &self.boot
+    }
+
+    /// Whether the isolate thread is still serving invocations.
+    pub fn is_alive(&self) -> bool {
+        self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
+    }
+
+    /// Runs one invocation with a wall-clock limit. On timeout the isolate is
+    /// terminated and discarded.
+    /// `env` replaces the isolate's `Deno.env` for this invocation.
+    pub async fn invoke(
+        &self,
+        invocation: Invocation,
+        env: IsolateEnv,
+        timeout: Duration,
+    ) -> Result<InvocationResult, IsolateError> {
+        let tx = self.tx.as_ref().ok_or(IsolateError::Gone)?;
+        let (reply_tx, mut reply_rx) = oneshot::channel();
+        let (cancel_tx, cancel_rx) = oneshot::channel();
+        tx.send(Command::Invoke {
+            invocation,
+            env,
+            reply: reply_tx,
+            cancel: cancel_rx,
+        })
+        .map_err(|_| IsolateError::Gone)?;
+        match tokio::time::timeout(timeout, &mut reply_rx).await {
+            Ok(Ok(result)) => result,
+            Ok(Err(_)) => Err(IsolateError::Gone),
+            Err(_) => {
+                // Busy JS (`while (true) {}`) only stops through termination; an
+                // isolate idling in the event loop stops through the cancel signal.
+                self.flags.timed_out.store(true, Ordering::SeqCst);
+                self.handle.terminate_execution();
+                let _ = cancel_tx.send(());
+                // Give the thread a moment to unwind so the caller knows it is gone.
+                let _ = tokio::time::timeout(Duration::from_secs(5), reply_rx).await;
+                Err(IsolateError::Timeout(timeout))
+            }
+        }
+    }
+}
+
+impl Drop for Isolate {
+    fn drop(&mut self) {
+        // Closing the channel ends the serve loop; terminating covers an
+        // invocation still running because its caller went away.
+        self.tx.take();
+        self.handle.terminate_execution();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+fn isolate_thread(
+    config: IsolateConfig,
+    flags: Arc<Flags>,
+    handle_tx: oneshot::Sender<v8::IsolateHandle>,
+    boot_tx: oneshot::Sender<Result<BootReport, IsolateError>>,
+    rx: mpsc::UnboundedReceiver<Command>,
+) {
+    let tokio = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            let _ = boot_tx.send(Err(IsolateError::Boot(format!("tokio: {e}"))));
+            return;
+        }
+    };
+    tokio.block_on(async move {
+        let started = Instant::now();
+        let (mut runtime, loader_root) = match create(&config, &flags) {
+            Ok(r) => r,
+            Err(e) => {
+                let _ = boot_tx.send(Err(e));
+                return;
+            }
+        };
+        let runtime_created_in = started.elapsed();
+        let _ = handle_tx.send(runtime.v8_isolate().thread_safe_handle());
+
+        let booted = load_main(&mut runtime, &config, &loader_root).await;
+        let (dispatch, handler) = match booted {
+            Ok(v) => v,
+            Err(e) => {
+                let _ = boot_tx.send(Err(classify(&flags, e, IsolateError::Boot)));
+                return;
+            }
+        };
+        let report = BootReport {
+            runtime_created_in,
+            total: started.elapsed(),
+            logs: drain_logs(&runtime),
+        };
+        if boot_tx.send(Ok(report)).is_err() {
+            return;
+        }
+        serve(runtime, dispatch, handler, flags, rx).await;
+    });
+}
+
+fn create(
+    config: &IsolateConfig,
+    flags: &Arc<Flags>,
+) -> Result<(JsRuntime, PathBuf), IsolateError> {
+    let loader = FsModuleLoader::new(&config.root_dir)
+        .map_err(|e| IsolateError::Boot(format!("function directory: {e}")))?;
+    let root = std::fs::canonicalize(&config.root_dir)
+        .map_err(|e| IsolateError::Boot(format!("function directory: {e}")))?;
+    let mut runtime = super::boot::new_runtime(&config.boot, Some(Rc::new(loader)))
+        .map_err(|e| IsolateError::Boot(e.to_string()))?;
+    {
+        let state = runtime.op_state();
+        let mut state = state.borrow_mut();
+        state.put(config.secrets.clone());
+        state.put(AccessLog::default());
+        state.put(config.env.clone());
+        state.put(ConsoleSink::with_capacity_limit(10_000));
+    }
+    if config.boot.max_heap_bytes.is_some() {
+        let handle = runtime.v8_isolate().thread_safe_handle();
+        let flags = flags.clone();
+        runtime.add_near_heap_limit_callback(move |current, _initial| {
+            // The first time, allow half as much again so the engine can unwind the terminated
+            // script (V8 aborts the process when a heap is exhausted without room to unwind).
+            // After that the limit stays: QuickJS polls for termination only every few thousand
+            // operations, and an allocation loop must not raise it without bound.
+            let first = !flags.heap_exceeded.swap(true, Ordering::SeqCst);
+            handle.terminate_execution();
+            if first {
+                current.saturating_add(current / 2)
+            } else {
+                current
+            }
+        });
+    }
+    Ok((runtime, root))
+}
+
+async fn load_main(
+    runtime: &mut JsRuntime,
+    config: &IsolateConfig,
+    root: &std::path::Path,
+) -> Result<(v8::Global<v8::Function>, v8::Global<v8::Value>), String> {
+    let dispatch = super::boot::take_dispatch_fn(runtime)?;
+    let path = if config.main_module.is_absolute() {
+        config.main_module.clone()
+    } else {
+        root.join(&config.main_module)
+    };
+    let specifier = ModuleSpecifier::from_file_path(&path)
+        .map_err(|_| format!("invalid main module path: {}", path.display()))?;
+    let id = runtime
+        .load_main_es_module(&specifier)
+        .await
+        .map_err(|e| e.to_string())?;
+    let evaluation = runtime.mod_evaluate(id);
+    runtime
+        .with_event_loop_future(Box::pin(evaluation), PollEventLoopOptions::default())
+        .await
+        .map_err(|e| e.to_string())?;
+    let namespace = runtime
+        .get_module_namespace(id)
+        .map_err(|e| e.to_string())?;
+    deno_core::scope!(scope, runtime);
+    let namespace = v8::Local::new(scope, namespace);
+    let handler = pick_handler(scope, namespace).ok_or_else(|| {
+        format!(
+            "{specifier} exports no handler: use `export default async function handler(...)`, \
+       `export default {{ fetch(req) {{ ... }} }}` or `export async function handler(...)`"
+        )
+    })?;
+    Ok((dispatch, v8::Global::new(scope, handler)))
+}
+
+/// The handler a module exports, in order of preference: a default-exported function, a
+/// default-exported object with a `fetch` method (the dispatcher calls `fetch` on it), or a
+/// function exported as `handler`.
+fn pick_handler<'s>(
+    scope: &mut v8::PinScope<'s, '_>,
+    namespace: v8::Local<'s, v8::Object>,
+) -> Option<v8::Local<'s, v8::Value>> {
+    let export = |name: &str| {
+        let key = v8::String::new(scope, name)?;
+        namespace.get(scope, key.into())
+    };
+    let default = export("default").filter(|v| !v.is_undefined());
+    let named = export("handler");
+    if let Some(default) = default {
+        if default.is_function() {
+            return Some(default);
+        }
+        if let Ok(object) = v8::Local::<v8::Object>::try_from(default) {
+            let key = v8::String::new(scope, "fetch")?;
+            if object
+                .get(scope, key.into())
+                .is_some_and(|f| f.is_function())
+            {
+                return Some(default);
+            }
+        }
+    }
+    named.filter(|v| v.is_function())
+}
+
+async fn serve(
+    mut runtime: JsRuntime,
+    dispatch: v8::Global<v8::Function>,
+    handler: v8::Global<v8::Value>,
+    flags: Arc<Flags>,
+    mut rx: mpsc::UnboundedReceiver<Command>,
+) {
+    while let Some(Command::Invoke {
+        invocation,
+        env,
+        reply,
+        mut cancel,
+    }) = rx.recv().await
+    {
+        let started = Instant::now();
+        let pending = match invocation {
+            Invocation::Http(req) => PendingInvocation::Http(req),
+            Invocation::Job(payload) => PendingInvocation::Job {
+                payload_json: payload.to_string(),
+            },
+        };
+        {
+            let state = runtime.op_state();
+            let mut state = state.borrow_mut();
+            state.put(pending);
+            state.put(env);
+        }
+        let call = runtime.call_with_args(&dispatch, std::slice::from_ref(&handler));
+        let run = runtime.with_event_loop_promise(call, PollEventLoopOptions::default());
+        let result = tokio::select! {
+          r = run => r.map(|_| ()).map_err(|e| e.to_string()),
+          _ = &mut cancel => Err("cancelled".to_owned()),
+        };
+        let terminated =
+            flags.timed_out.load(Ordering::SeqCst) || flags.heap_exceeded.load(Ordering::SeqCst);
+        let result = match result {
+            Err(e) => Err(classify(&flags, e, IsolateError::Handler)),
+            Ok(()) if terminated => Err(classify(&flags, String::new(), IsolateError::Handler)),
+            Ok(()) => collect(&runtime, started),
+        };
+        let _ = reply.send(result);
+        if terminated {
+            // A terminated isolate is not reused: end the thread and drop it.
+            break;
+        }
+    }
+}
+
+/// Maps an error message to a limit error when a limit fired, otherwise to
+/// `other` (boot or handler failure).
+fn classify(flags: &Flags, message: String, other: fn(String) -> IsolateError) -> IsolateError {
+    if flags.heap_exceeded.load(Ordering::SeqCst) {
+        IsolateError::HeapLimit
+    } else if flags.timed_out.load(Ordering::SeqCst) {
+        // The caller knows the configured limit and reports it; this value is
+        // only seen if the thread answers first.
+        IsolateError::Timeout(Duration::ZERO)
+    } else if message.is_empty() {
+        other("unknown error".into())
+    } else {
+        other(message)
+    }
+}
+
+fn drain_logs(runtime: &JsRuntime) -> Vec<LogLine> {
+    let state = runtime.op_state();
+    let mut state = state.borrow_mut();
+    std::mem::take(&mut state.borrow_mut::<ConsoleSink>().lines)
+}
+
+fn collect(runtime: &JsRuntime, started: Instant) -> Result<InvocationResult, IsolateError> {
+    let state = runtime.op_state();
+    let mut state = state.borrow_mut();
+    let outcome = state.try_take::<InvocationOutcome>().unwrap_or_default();
+    let secrets_accessed = std::mem::take(state.borrow_mut::<AccessLog>());
+    let logs = std::mem::take(&mut state.borrow_mut::<ConsoleSink>().lines);
+    let output = if let Some(response) = outcome.response {
+        Output::Http(response)
+    } else if let Some(json) = outcome.job_result_json {
+        Output::Job(
+            serde_json::from_str(&json)
+                .map_err(|e| IsolateError::Handler(format!("job result is not JSON: {e}")))?,
+        )
+    } else {
+        return Err(IsolateError::Handler("handler produced no result".into()));
+    };
+    Ok(InvocationResult {
+        output,
+        logs,
+        secrets_accessed,
+        duration: started.elapsed(),
+    })
+}

@@ -1,0 +1,163 @@
+//! The fixtures that do not use our `secrets` global give the same responses under fluxbase as
+//! under the real Deno (from the npm package `deno`, installed by `.ci/run` into
+//! `tests/conformance/node_modules`; `DENO_BIN` points at another one).
+
+mod support;
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use support::Host;
+use support::runtime::fixtures;
+
+/// Set (by `.ci/run`) to fail instead of skipping when no Deno binary is found.
+const REQUIRE_DENO_ENV: &str = "FLUXBASE_TEST_REQUIRE_DENO";
+
+fn deno() -> Option<PathBuf> {
+    let path = std::env::var_os("DENO_BIN")
+        .map(PathBuf::from)
+        .unwrap_or_else(|| {
+            PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+                .join("tests/conformance/node_modules/.bin/deno")
+        });
+    if path.exists() {
+        return Some(path);
+    }
+    assert!(
+        std::env::var_os(REQUIRE_DENO_ENV).is_none(),
+        "{REQUIRE_DENO_ENV} is set but there is no Deno at {} (npm install in tests/conformance)",
+        path.display()
+    );
+    eprintln!(
+        "SKIPPED conformance: no Deno at {} (run `npm ci` in tests/conformance or set DENO_BIN)",
+        path.display()
+    );
+    None
+}
+
+struct Case {
+    target: &'static str,
+    method: &'static str,
+    headers: &'static [(&'static str, &'static str)],
+    body: Option<&'static str>,
+}
+
+const CASES: &[Case] = &[
+    Case {
+        target: "hello?name=deno",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    Case {
+        target: "echo/a/b?x=1&y=two",
+        method: "POST",
+        headers: &[("content-type", "text/plain"), ("x-custom", "same")],
+        body: Some("body text"),
+    },
+    Case {
+        target: "webapis",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    Case {
+        target: "imports",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    Case {
+        target: "object_export",
+        method: "DELETE",
+        headers: &[],
+        body: None,
+    },
+    Case {
+        target: "named_export/deep/path",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+];
+
+fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
+    let dir = fixtures("functions").display().to_string();
+    let mut args = vec![
+        "functions",
+        "invoke",
+        case.target,
+        "--dir",
+        &dir,
+        "-X",
+        case.method,
+    ];
+    let headers: Vec<String> = case
+        .headers
+        .iter()
+        .map(|(k, v)| format!("{k}: {v}"))
+        .collect();
+    for header in &headers {
+        args.extend(["-H", header]);
+    }
+    if let Some(body) = case.body {
+        args.extend(["-d", body]);
+    }
+    args.extend(["-o", "json"]);
+    host.run(&args).json()
+}
+
+fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
+    let (name, _) = case
+        .target
+        .split_at(case.target.find(['/', '?']).unwrap_or(case.target.len()));
+    let functions = fixtures("functions");
+    let file = [
+        functions.join(format!("{name}.ts")),
+        functions.join(name).join("index.ts"),
+    ]
+    .into_iter()
+    .find(|p| p.exists())
+    .unwrap();
+    let spec = serde_json::json!({
+        "file": file,
+        "method": case.method,
+        "url": format!("http://localhost/functions/v1/{}", case.target),
+        "headers": case.headers,
+        "body": case.body,
+    });
+    let harness = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/harness.ts");
+    let output = Command::new(deno)
+        .args([
+            "run",
+            "--quiet",
+            "--no-config",
+            "--no-lock",
+            "--no-prompt",
+            "--allow-read",
+        ])
+        .arg(harness)
+        .arg(spec.to_string())
+        .env("DENO_NO_UPDATE_CHECK", "1")
+        .env("NO_COLOR", "1")
+        .output()
+        .expect("run deno");
+    assert!(
+        output.status.success(),
+        "deno failed on {}: {}",
+        case.target,
+        String::from_utf8_lossy(&output.stderr)
+    );
+    serde_json::from_slice(&output.stdout).expect("harness prints JSON")
+}
+
+#[test]
+fn fixtures_respond_the_same_under_real_deno() {
+    let Some(deno) = deno() else { return };
+    let host = Host::sqlite();
+    for case in CASES {
+        let ours = under_fluxbase(&host, case);
+        let theirs = under_deno(&deno, case);
+        assert_eq!(ours, theirs, "{} differs from Deno", case.target);
+    }
+}

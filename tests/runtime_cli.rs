@@ -1,0 +1,276 @@
+//! `fluxbase functions invoke`, `jobs run` and `logs list` through the built binary.
+
+mod support;
+
+use support::Host;
+use support::runtime::fixtures;
+
+fn functions() -> String {
+    fixtures("functions").display().to_string()
+}
+
+fn jobs() -> String {
+    fixtures("jobs").display().to_string()
+}
+
+#[test]
+fn invoke_prints_the_body_or_the_whole_response_with_i() {
+    let host = Host::sqlite();
+    let body = host.run(&[
+        "functions",
+        "invoke",
+        "hello?name=cli",
+        "--dir",
+        &functions(),
+    ]);
+    assert_eq!(
+        body.ok(),
+        r#"{"message":"hello, cli","method":"GET","path":"/functions/v1/hello"}"#
+    );
+    assert!(
+        !host.data_dir.join("master.key").exists(),
+        "reading needs no key file"
+    );
+
+    let full = host.run(&[
+        "functions",
+        "invoke",
+        "echo/sub?q=1",
+        "--dir",
+        &functions(),
+        "-i",
+        "-X",
+        "put",
+        "-d",
+        "payload",
+        "-H",
+        "Content-Type: text/plain",
+        "-H",
+        "X-Custom: yes",
+    ]);
+    let text = full.ok();
+    assert!(text.starts_with("HTTP/1.1 201 Created\n"), "{text}");
+    assert!(text.contains("\nx-echo: yes\n"), "{text}");
+    let json: serde_json::Value = serde_json::from_str(text.split("\n\n").nth(1).unwrap()).unwrap();
+    assert_eq!(json["method"], "PUT");
+    assert_eq!(json["path"], "/functions/v1/echo/sub");
+    assert_eq!(json["query"]["q"], "1");
+    assert_eq!(json["contentType"], "text/plain");
+    assert_eq!(json["custom"], "yes");
+    assert_eq!(json["body"], "payload");
+}
+
+#[test]
+fn the_host_environment_wins_and_is_otherwise_invisible() {
+    let host = Host::sqlite()
+        .with_env("FLUXBASE_SECRET_API_KEY", "from-host")
+        .with_env("SOME_HOST_VARIABLE", "not-for-functions")
+        .with_env("HOME", "/home/host");
+    host.run(&["secrets", "set", "API_KEY", "from-store"]).ok();
+    host.run(&["secrets", "set", "STORED_ONLY", "stored"]).ok();
+
+    let secrets = host.run(&[
+        "functions",
+        "invoke",
+        "secrets?name=API_KEY",
+        "--dir",
+        &functions(),
+    ]);
+    let json: serde_json::Value = serde_json::from_str(secrets.ok()).unwrap();
+    assert_eq!(json["value"], "from-host");
+
+    let env = host.run(&["functions", "invoke", "env", "--dir", &functions()]);
+    let json: serde_json::Value = serde_json::from_str(env.ok()).unwrap();
+    let names: Vec<&String> = json["env"].as_object().unwrap().keys().collect();
+    assert_eq!(
+        names,
+        [
+            "FLUXBASE_EXECUTION_ID",
+            "FLUXBASE_FUNCTION_NAME",
+            "FLUXBASE_FUNCTION_NAMESPACE",
+            "FLUXBASE_SECRET_API_KEY",
+            "FLUXBASE_SECRET_STORED_ONLY",
+        ]
+    );
+    assert_eq!(json["home"], serde_json::Value::Null);
+}
+
+#[test]
+fn the_namespace_flag_applies_to_functions_without_their_own() {
+    let host = Host::sqlite();
+    host.run(&["secrets", "set", "API_KEY", "global"]).ok();
+    host.run(&[
+        "secrets",
+        "set",
+        "API_KEY",
+        "team-a",
+        "--namespace",
+        "team-a",
+    ])
+    .ok();
+    let run = |ns: &str| {
+        let out = host.run(&[
+            "functions",
+            "invoke",
+            "secrets",
+            "--dir",
+            &functions(),
+            "--namespace",
+            ns,
+        ]);
+        serde_json::from_str::<serde_json::Value>(out.ok()).unwrap()["value"].clone()
+    };
+    assert_eq!(run("team-a"), "team-a");
+    assert_eq!(run("team-b"), "global");
+    host.run(&[
+        "functions",
+        "invoke",
+        "secrets",
+        "--dir",
+        &functions(),
+        "--namespace",
+        "Bad",
+    ])
+    .fails_with("invalid namespace");
+}
+
+#[test]
+fn failures_exit_non_zero_with_one_clear_line() {
+    let host = Host::sqlite();
+    let dir = functions();
+    let cases: &[(&[&str], &str)] = &[
+        (
+            &["functions", "invoke", "nope", "--dir", &dir],
+            "no function nope in",
+        ),
+        (
+            &["functions", "invoke", "../etc", "--dir", &dir],
+            "invalid function name",
+        ),
+        (
+            &["functions", "invoke", "throws", "--dir", &dir],
+            "function throws uncaught exception: Error: handler exploded on purpose",
+        ),
+        (
+            &["functions", "invoke", "syntax_error", "--dir", &dir],
+            "syntax_error.ts:3:",
+        ),
+        (
+            &["functions", "invoke", "missing_import", "--dir", &dir],
+            "does_not_exist.ts",
+        ),
+        (
+            &[
+                "functions",
+                "invoke",
+                "infinite_loop",
+                "--dir",
+                &dir,
+                "--timeout",
+                "1s",
+            ],
+            "function infinite_loop timed out after 1s",
+        ),
+        (
+            &[
+                "functions",
+                "invoke",
+                "memory_bomb",
+                "--dir",
+                &dir,
+                "--heap-limit-mb",
+                "64",
+            ],
+            "function memory_bomb ran out of memory (heap limit 64 MiB)",
+        ),
+        (
+            &[
+                "functions",
+                "invoke",
+                "secrets?required=1&name=MISSING",
+                "--dir",
+                &dir,
+            ],
+            "Missing required secret: MISSING",
+        ),
+        (
+            &[
+                "functions",
+                "invoke",
+                "hello",
+                "--dir",
+                &dir,
+                "-H",
+                "no-colon",
+            ],
+            "invalid header",
+        ),
+        (
+            &["jobs", "run", "fails", "--dir", &jobs()],
+            "job fails uncaught exception: Error: job failed on purpose",
+        ),
+        (
+            &[
+                "jobs",
+                "run",
+                "summarize",
+                "--dir",
+                &jobs(),
+                "--payload",
+                "{not json",
+            ],
+            "--payload is not valid JSON",
+        ),
+    ];
+    for (args, message) in cases {
+        host.run(args).fails_with(message);
+    }
+}
+
+#[test]
+fn jobs_run_prints_the_result_and_logs_find_secret_readers() {
+    let host = Host::sqlite();
+    host.run(&["secrets", "set", "REPORT_TOKEN", "tok"]).ok();
+    let result = host
+        .run(&[
+            "jobs",
+            "run",
+            "summarize",
+            "--dir",
+            &jobs(),
+            "--payload",
+            r#"{"items":[5,6]}"#,
+        ])
+        .json();
+    assert_eq!(result["count"], 2);
+    assert_eq!(result["sum"], 11);
+    host.run(&["functions", "invoke", "hello", "--dir", &functions()])
+        .ok();
+
+    let found = host
+        .run(&["logs", "list", "--search", "FLUXBASE_SECRET", "-o", "json"])
+        .json();
+    let found = found.as_array().unwrap();
+    assert_eq!(found.len(), 1, "{found:?}");
+    assert_eq!(found[0]["category"], "execution");
+    assert_eq!(found[0]["name"], "summarize");
+    assert_eq!(
+        found[0]["secrets_accessed"][0],
+        "FLUXBASE_SECRET_REPORT_TOKEN"
+    );
+
+    let executions = host
+        .run(&["logs", "list", "--category", "execution", "-o", "json"])
+        .json();
+    let names: Vec<&str> = executions
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["hello", "summarize"], "newest first");
+    let by_name = host
+        .run(&["logs", "list", "--name", "hello", "-o", "json"])
+        .json();
+    assert_eq!(by_name.as_array().unwrap().len(), 1);
+}

@@ -1,0 +1,134 @@
+//! Runs fixtures through the real invoker, in process, over a real SQLite store.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use fluxbase::config::Config;
+use fluxbase::invoke::{ExecutionFailure, Invoker, InvokerConfig};
+use fluxbase::isolate::{HttpRequest, HttpResponse};
+use fluxbase::secrets::{
+    Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
+};
+use fluxbase::store::{ExecutionRecord, LogFilter};
+use fluxbase::time::Timestamp;
+
+/// The fixture handlers.
+pub fn fixtures(kind: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(kind)
+}
+
+/// A store, its secrets service and an invoker over the fixtures.
+pub struct Runtime {
+    _dir: tempfile::TempDir,
+    /// The secrets service the invoker reads.
+    pub secrets: Arc<SecretsService>,
+    /// The invoker under test.
+    pub invoker: Invoker,
+}
+
+impl Runtime {
+    /// A runtime with the default invoker settings (snapshot, warm isolates).
+    pub async fn new() -> Self {
+        Self::with(InvokerConfig::default()).await
+    }
+
+    /// A runtime with these invoker settings.
+    pub async fn with(config: InvokerConfig) -> Self {
+        let dir = tempfile::tempdir().unwrap();
+        let config_files = Config {
+            data_dir: dir.path().join("data"),
+            database_url: None,
+        };
+        let (service, _) = config_files.open_secrets("test").await.unwrap();
+        let secrets = Arc::new(service);
+        let invoker = Invoker::new(secrets.clone(), config);
+        Runtime {
+            _dir: dir,
+            secrets,
+            invoker,
+        }
+    }
+
+    /// Sets a secret (global when `namespace` is `None`).
+    pub async fn set(&self, name: &str, value: &str, namespace: Option<&str>) {
+        self.set_expiring(name, value, namespace, None).await;
+    }
+
+    /// Sets a secret with an expiry.
+    pub async fn set_expiring(
+        &self,
+        name: &str,
+        value: &str,
+        namespace: Option<&str>,
+        expires_at: Option<Timestamp>,
+    ) {
+        let name = SecretName::parse(name).unwrap();
+        let secret = match namespace {
+            Some(ns) => SecretRef::in_namespace(Namespace::parse(ns).unwrap(), name),
+            None => SecretRef::global(name),
+        };
+        let request = SetRequest {
+            secret,
+            value: SecretValue::new(value.into()).unwrap(),
+            description: None,
+            expires_at,
+            if_version: None,
+        };
+        self.secrets.set(&request).await.unwrap();
+    }
+
+    /// Invokes a fixture function with GET `target` (`name?query`).
+    pub async fn get(&self, target: &str) -> fluxbase::Result<(HttpResponse, String)> {
+        let end = target.find(['/', '?']).unwrap_or(target.len());
+        let request = HttpRequest {
+            method: "GET".into(),
+            url: format!("http://localhost/functions/v1/{target}"),
+            headers: Vec::new(),
+            body: None,
+        };
+        let outcome = self
+            .invoker
+            .invoke_function(&fixtures("functions"), &target[..end], request)
+            .await?;
+        Ok((outcome.response, outcome.execution_id))
+    }
+
+    /// Invokes a fixture function and parses its JSON body.
+    pub async fn json(&self, target: &str) -> serde_json::Value {
+        let (response, _) = self
+            .get(target)
+            .await
+            .unwrap_or_else(|e| panic!("{target}: {e}"));
+        assert_eq!(response.status, 200, "{target}");
+        serde_json::from_slice(&response.body).unwrap()
+    }
+
+    /// The execution record with this id.
+    pub async fn record(&self, id: &str) -> ExecutionRecord {
+        self.secrets.store().execution(id).await.unwrap().unwrap()
+    }
+
+    /// The newest execution records.
+    pub async fn records(&self) -> Vec<ExecutionRecord> {
+        let filter = LogFilter {
+            name: None,
+            search: None,
+            limit: 10_000,
+        };
+        self.secrets.store().executions(&filter).await.unwrap()
+    }
+}
+
+/// The failure of an execution error, with its record id.
+pub fn failure(error: fluxbase::Error) -> (ExecutionFailure, String) {
+    match error {
+        fluxbase::Error::Execution {
+            failure,
+            execution_id,
+            ..
+        } => (failure, execution_id),
+        other => panic!("not an execution failure: {other}"),
+    }
+}

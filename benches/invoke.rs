@@ -66,6 +66,7 @@ async fn invoker(reuse: bool) -> (tempfile::TempDir, Invoker) {
             description: None,
             expires_at: None,
             if_version: None,
+            must_exist: false,
         };
         secrets.set(&request).await.unwrap();
     }

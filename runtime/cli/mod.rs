@@ -7,6 +7,7 @@ mod logs;
 mod output;
 mod run;
 mod secrets;
+mod serve;
 
 use std::path::PathBuf;
 
@@ -58,6 +59,8 @@ pub enum Command {
     /// Manage function secrets.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// Serve the admin API and the function endpoint over HTTP.
+    Serve(serve::ServeArgs),
     /// Run functions (edge handlers) once.
     #[command(subcommand)]
     Functions(functions::FunctionsCommand),
@@ -87,6 +90,7 @@ impl Cli {
         };
         match self.command {
             Command::Secrets(command) => command.run(&config, self.output).await,
+            Command::Serve(args) => args.run(&config).await,
             Command::Functions(command) => command.run(&config, self.output).await,
             Command::Jobs(command) => command.run(&config, self.output).await,
             Command::Logs(command) => command.run(&config, self.output).await,

@@ -4,7 +4,7 @@ use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets};
 use serde::Serialize;
 
-use super::logs::LogEntry;
+use crate::logs::LogEntry;
 use crate::secrets::SecretMetadata;
 use crate::store::VersionRecord;
 

@@ -190,6 +190,7 @@ impl SecretsCommand {
                     description,
                     expires_at,
                     if_version,
+                    must_exist: false,
                 };
                 let meta = service.set(&request).await?;
                 if json {

@@ -18,6 +18,15 @@ pub use key_file::KeyFile;
 pub use keyring::Keyring;
 pub use master_key::{KeyId, MasterKey};
 
+/// A random 256-bit token as URL-safe base64 (for generated service keys).
+pub fn random_token() -> String {
+    use aes_gcm::aead::{OsRng, rand_core::RngCore};
+    use base64::Engine;
+    let mut bytes = zeroize::Zeroizing::new([0u8; 32]);
+    OsRng.fill_bytes(bytes.as_mut());
+    base64::engine::general_purpose::URL_SAFE_NO_PAD.encode(bytes.as_ref())
+}
+
 /// Why an envelope could not be opened.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum CryptoError {

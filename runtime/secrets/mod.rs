@@ -16,5 +16,5 @@ pub use expiry::parse_expiry;
 pub use metadata::SecretMetadata;
 pub use names::{Location, MAX_NAME_LEN, Namespace, Scope, SecretName, SecretRef};
 pub use resolve::{ResolvedSecret, ResolvedSecrets};
-pub use service::{RotationReport, SecretsService, SetRequest};
+pub use service::{MetadataUpdate, RotationReport, SecretsService, SetRequest};
 pub use value::{MAX_VALUE_BYTES, SecretValue};

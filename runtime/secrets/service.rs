@@ -30,6 +30,17 @@ pub struct SetRequest {
     pub expires_at: Option<Timestamp>,
     /// Check-and-set: refuse unless this is the current version (0: the secret must not exist).
     pub if_version: Option<i64>,
+    /// Refuse with [`Error::NotFound`] instead of creating a missing secret.
+    pub must_exist: bool,
+}
+
+/// A change to a secret's metadata that writes no new version.
+#[derive(Debug, Clone, Default)]
+pub struct MetadataUpdate {
+    /// A new description, or `Some(None)` to remove it; `None` keeps it.
+    pub description: Option<Option<String>>,
+    /// A new expiry, or `Some(None)` to remove it; `None` keeps it.
+    pub expires_at: Option<Option<Timestamp>>,
 }
 
 /// The outcome of re-wrapping every data key under a new master key.
@@ -95,6 +106,7 @@ impl SecretsService {
             .await?
         {
             Some(record) => record,
+            None if request.must_exist => return Err(Error::NotFound(request.secret.clone())),
             None => tx.create_secret(&request.secret, &change, now).await?,
         };
         check_expected(
@@ -108,6 +120,32 @@ impl SecretsService {
         tx.record(self.audit("set", &record, None), now).await?;
         tx.commit().await?;
         Ok(SecretMetadata::from_record(record, now))
+    }
+
+    /// Changes a secret's description or expiry without writing a new version.
+    pub async fn update_metadata(
+        &self,
+        secret: &SecretRef,
+        update: &MetadataUpdate,
+    ) -> Result<SecretMetadata> {
+        retrying(|| async {
+            let now = Timestamp::now();
+            let mut tx = self.store.begin_write().await?;
+            let record = tx
+                .update_metadata(
+                    secret,
+                    update.description.clone(),
+                    update.expires_at.map(|e| e.map(Timestamp::millis)),
+                    now,
+                )
+                .await?
+                .ok_or_else(|| Error::NotFound(secret.clone()))?;
+            tx.record(self.audit("update", &record, Some("metadata".into())), now)
+                .await?;
+            tx.commit().await?;
+            Ok(SecretMetadata::from_record(record, now))
+        })
+        .await
     }
 
     /// The metadata of one secret.

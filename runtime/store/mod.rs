@@ -62,6 +62,12 @@ impl Store {
         })
     }
 
+    /// Checks that the database answers.
+    pub async fn ping(&self) -> Result<()> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+
     /// Closes every connection, waiting for them to be returned.
     pub async fn close(&self) {
         self.pool.close().await;

@@ -131,6 +131,36 @@ impl WriteTx {
         row.map(|row| secret_record(&row)).transpose()
     }
 
+    /// Changes description and expiry (`None`: keep; `Some(None)`: remove) without a new
+    /// version; returns the updated row, or `None` if the secret does not exist.
+    pub async fn update_metadata(
+        &mut self,
+        secret: &SecretRef,
+        description: Option<Option<String>>,
+        expires_at: Option<Option<i64>>,
+        now: Timestamp,
+    ) -> Result<Option<SecretRecord>> {
+        let row = sqlx::query(
+            "UPDATE secrets SET updated_at = $1, \
+             description = CASE WHEN $2 = 1 THEN $3 ELSE description END, \
+             expires_at = CASE WHEN $4 = 1 THEN $5 ELSE expires_at END \
+             WHERE scope = $6 AND namespace = $7 AND name = $8 \
+             RETURNING id, scope, namespace, name, description, expires_at, current_version, \
+             created_at, updated_at",
+        )
+        .bind(now.millis())
+        .bind(i64::from(description.is_some()))
+        .bind(description.flatten())
+        .bind(i64::from(expires_at.is_some()))
+        .bind(expires_at.flatten())
+        .bind(secret.location.scope().as_str())
+        .bind(secret.location.stored_namespace())
+        .bind(secret.name.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|row| secret_record(&row)).transpose()
+    }
+
     /// Creates a secret at version 1 and returns its row.
     pub async fn create_secret(
         &mut self,

@@ -3,6 +3,7 @@
 #![allow(dead_code)]
 
 pub mod runtime;
+pub mod server;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -75,6 +75,7 @@ impl Runtime {
             description: None,
             expires_at,
             if_version: None,
+            must_exist: false,
         };
         self.secrets.set(&request).await.unwrap();
     }

@@ -1,0 +1,88 @@
+//! `fluxbase serve`: the admin API, the function endpoint and health over HTTP.
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use clap::Args;
+
+use crate::config::Config;
+use crate::http::{self, AppState, ServeOptions, ServiceKey};
+use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, Invoker, InvokerConfig};
+use crate::secrets::Namespace;
+use crate::store::redact_url;
+use crate::{Error, Result};
+
+/// Actor recorded in the audit log for changes made through the API.
+const API_ACTOR: &str = "api:service-key";
+
+/// `fluxbase serve` options.
+#[derive(Debug, Args)]
+pub struct ServeArgs {
+    /// Address to listen on.
+    #[arg(long, env = "FLUXBASE_LISTEN", default_value = "127.0.0.1:8787")]
+    listen: SocketAddr,
+    /// Directory of the functions.
+    #[arg(long, default_value = "functions")]
+    functions_dir: PathBuf,
+    /// Directory of the jobs.
+    #[arg(long, default_value = "jobs")]
+    jobs_dir: PathBuf,
+    /// Namespace for handlers without a `// @fluxbase:namespace` line.
+    #[arg(long, default_value = "default")]
+    namespace: String,
+    /// Largest function request body in MiB (413 above).
+    #[arg(long, value_name = "MIB", default_value_t = 10, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    body_limit_mb: u64,
+    /// Wall-clock limit of a function invocation, e.g. 30s.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "30s")]
+    function_timeout: Duration,
+    /// Heap limit of each isolate in MiB.
+    #[arg(long, value_name = "MIB", default_value_t = (DEFAULT_HEAP_LIMIT_BYTES / (1024 * 1024)) as u64,
+          value_parser = clap::value_parser!(u64).range(16..=16_384))]
+    heap_limit_mb: u64,
+}
+
+impl ServeArgs {
+    /// Runs the server until it is told to stop.
+    pub async fn run(self, config: &Config) -> Result<()> {
+        if self.function_timeout.is_zero() {
+            return Err(Error::invalid(
+                "--function-timeout must be longer than zero",
+            ));
+        }
+        let (secrets, _) = config.open_secrets(API_ACTOR).await?;
+        std::fs::create_dir_all(&config.data_dir)
+            .map_err(|e| Error::io(format!("cannot create {}", config.data_dir.display()), e))?;
+        let (key, generated) = ServiceKey::load_or_create(&config.data_dir)?;
+        if let Some(path) = generated {
+            eprintln!(
+                "fluxbase: generated a service key in {}; send it as Authorization: Bearer <key>",
+                path.display()
+            );
+        }
+        // Build the startup snapshot now rather than on the first request.
+        tokio::task::spawn_blocking(crate::isolate::boot::startup_snapshot);
+        let secrets = Arc::new(secrets);
+        let invoker = Invoker::new(
+            secrets.clone(),
+            InvokerConfig {
+                default_namespace: Namespace::parse(&self.namespace)?,
+                function_timeout: self.function_timeout,
+                heap_limit_bytes: usize::try_from(self.heap_limit_mb * 1024 * 1024)
+                    .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
+                ..InvokerConfig::default()
+            },
+        );
+        let options = ServeOptions {
+            listen: self.listen,
+            functions_dir: self.functions_dir,
+            jobs_dir: self.jobs_dir,
+            body_limit: usize::try_from(self.body_limit_mb * 1024 * 1024).unwrap_or(usize::MAX),
+            shutdown_grace: Duration::from_secs(30),
+        };
+        let state = AppState::new(secrets, Arc::new(invoker), options);
+        http::serve(state, key, &redact_url(&config.database_url()), |_| {}).await
+    }
+}

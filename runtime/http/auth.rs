@@ -1,0 +1,99 @@
+//! The service key that guards the admin API, and the middleware that checks it.
+
+use std::path::Path;
+
+use axum::extract::{Request, State};
+use axum::http::StatusCode;
+use axum::http::header::AUTHORIZATION;
+use axum::middleware::Next;
+use axum::response::Response;
+use secrecy::{ExposeSecret, SecretString};
+use subtle::ConstantTimeEq;
+
+use super::api_error::ApiError;
+use crate::{Error, Result};
+
+/// Environment variable holding the service key.
+pub const SERVICE_KEY_ENV: &str = "FLUXBASE_SERVICE_KEY";
+
+/// The bearer token of the admin API. Never printed.
+#[derive(Clone)]
+pub struct ServiceKey(std::sync::Arc<SecretString>);
+
+impl std::fmt::Debug for ServiceKey {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("ServiceKey([REDACTED])")
+    }
+}
+
+impl ServiceKey {
+    /// The key from `FLUXBASE_SERVICE_KEY`, else from `<data dir>/service.key`, which is
+    /// generated (mode 0600) on first start; returns where a new key was written.
+    pub fn load_or_create(data_dir: &Path) -> Result<(Self, Option<std::path::PathBuf>)> {
+        if let Ok(key) = std::env::var(SERVICE_KEY_ENV) {
+            let key = key.trim().to_owned();
+            if key.len() < 16 {
+                return Err(Error::invalid(format!(
+                    "{SERVICE_KEY_ENV} must be at least 16 characters"
+                )));
+            }
+            return Ok((Self::new(key), None));
+        }
+        let path = data_dir.join("service.key");
+        if path.exists() {
+            let key = std::fs::read_to_string(&path)
+                .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+            return Ok((Self::new(key.trim().to_owned()), None));
+        }
+        let key = crate::crypto::random_token();
+        write_private(&path, &key)?;
+        Ok((Self::new(key), Some(path)))
+    }
+
+    fn new(key: String) -> Self {
+        ServiceKey(std::sync::Arc::new(SecretString::from(key)))
+    }
+
+    /// Whether `candidate` is the key, compared in constant time.
+    pub fn matches(&self, candidate: &str) -> bool {
+        let key = self.0.expose_secret().as_bytes();
+        key.len() == candidate.len() && bool::from(key.ct_eq(candidate.as_bytes()))
+    }
+}
+
+fn write_private(path: &Path, content: &str) -> Result<()> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    let context = || format!("cannot write {}", path.display());
+    let mut file = options.open(path).map_err(|e| Error::io(context(), e))?;
+    file.write_all(format!("{content}\n").as_bytes())
+        .and_then(|()| file.sync_all())
+        .map_err(|e| Error::io(context(), e))
+}
+
+/// Middleware: 401 unless the request carries `Authorization: Bearer <service key>`.
+pub async fn require_service_key(
+    State(key): State<ServiceKey>,
+    request: Request,
+    next: Next,
+) -> Result<Response, ApiError> {
+    let presented = request
+        .headers()
+        .get(AUTHORIZATION)
+        .and_then(|value| value.to_str().ok())
+        .and_then(|value| value.strip_prefix("Bearer "));
+    match presented {
+        Some(token) if key.matches(token.trim()) => Ok(next.run(request).await),
+        Some(_) => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "invalid service key",
+        )),
+        None => Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "missing service key: send Authorization: Bearer <service key>",
+        )),
+    }
+}

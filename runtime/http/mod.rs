@@ -1,0 +1,198 @@
+//! The embedded HTTP server (axum on hyper): the admin API for secrets and logs, the function
+//! invocation endpoint, health, and the OpenAPI document. Handlers here are thin adapters over
+//! the secrets service and the invoker; none of them runs SQL.
+
+mod admin_logs;
+mod admin_secrets;
+mod api_error;
+mod auth;
+mod extract;
+mod functions;
+mod openapi;
+
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use axum::Router;
+use axum::extract::{DefaultBodyLimit, State};
+use axum::http::StatusCode;
+use axum::middleware;
+use axum::routing::{any, get, post};
+use tower_http::trace::TraceLayer;
+
+pub use api_error::{ApiError, OUT_OF_MEMORY};
+pub use auth::{SERVICE_KEY_ENV, ServiceKey};
+pub use openapi::spec as openapi_spec;
+
+use crate::handlers::{self, HandlerKind};
+use crate::invoke::Invoker;
+use crate::secrets::SecretsService;
+use crate::{Error, Result};
+
+/// Largest admin request body.
+const ADMIN_BODY_LIMIT: usize = 256 * 1024;
+
+/// How the server runs.
+#[derive(Debug, Clone)]
+pub struct ServeOptions {
+    /// Address to listen on.
+    pub listen: SocketAddr,
+    /// Directory of the functions.
+    pub functions_dir: PathBuf,
+    /// Directory of the jobs.
+    pub jobs_dir: PathBuf,
+    /// Largest function request body, in bytes (413 above).
+    pub body_limit: usize,
+    /// How long in-flight requests may run after a shutdown signal.
+    pub shutdown_grace: Duration,
+}
+
+/// What every handler can reach.
+#[derive(Clone)]
+pub struct AppState {
+    secrets: Arc<SecretsService>,
+    invoker: Arc<Invoker>,
+    options: Arc<ServeOptions>,
+}
+
+impl AppState {
+    /// State over a secrets service and an invoker.
+    pub fn new(secrets: Arc<SecretsService>, invoker: Arc<Invoker>, options: ServeOptions) -> Self {
+        AppState {
+            secrets,
+            invoker,
+            options: Arc::new(options),
+        }
+    }
+}
+
+/// Every route.
+pub fn router(state: AppState, key: ServiceKey) -> Router {
+    let admin = Router::new()
+        .route(
+            "/api/v1/admin/secrets",
+            get(admin_secrets::list).post(admin_secrets::create),
+        )
+        .route(
+            "/api/v1/admin/secrets/{name}",
+            get(admin_secrets::get)
+                .put(admin_secrets::update)
+                .delete(admin_secrets::delete),
+        )
+        .route(
+            "/api/v1/admin/secrets/{name}/history",
+            get(admin_secrets::history),
+        )
+        .route(
+            "/api/v1/admin/secrets/{name}/rollback",
+            post(admin_secrets::rollback),
+        )
+        .route("/api/v1/admin/logs", get(admin_logs::list))
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .route_layer(middleware::from_fn_with_state(
+            key,
+            auth::require_service_key,
+        ));
+    let public = Router::new()
+        .route("/health", get(health))
+        .route("/api/v1/openapi.json", get(openapi::document))
+        .route("/functions/v1/{name}", any(functions::invoke_root))
+        .route("/functions/v1/{name}/{*rest}", any(functions::invoke_path));
+    admin
+        .merge(public)
+        .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+/// `GET /health`: 200 when the store answers.
+async fn health(State(state): State<AppState>) -> Result<axum::Json<serde_json::Value>, ApiError> {
+    match state.secrets.store().ping().await {
+        Ok(()) => Ok(axum::Json(serde_json::json!({ "status": "ok" }))),
+        Err(error) => {
+            tracing::error!("health check failed: {error}");
+            Err(ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                "the store is not reachable",
+            ))
+        }
+    }
+}
+
+/// Binds, logs one line, and serves until SIGTERM or Ctrl-C; then stops accepting and lets
+/// in-flight requests finish for up to the grace period.
+pub async fn serve(
+    state: AppState,
+    key: ServiceKey,
+    database: &str,
+    on_ready: impl FnOnce(SocketAddr),
+) -> Result<()> {
+    let options = state.options.clone();
+    let listener = tokio::net::TcpListener::bind(options.listen)
+        .await
+        .map_err(|e| Error::io(format!("cannot listen on {}", options.listen), e))?;
+    let address = listener
+        .local_addr()
+        .map_err(|e| Error::io("cannot read the bound address", e))?;
+    let names = |dir: &PathBuf, kind| -> Result<String> {
+        let found: Vec<String> = handlers::discover(dir, kind)?
+            .into_iter()
+            .map(|h| h.name)
+            .collect();
+        Ok(if found.is_empty() {
+            "none".into()
+        } else {
+            found.join(", ")
+        })
+    };
+    tracing::info!(
+        "fluxbase listening on http://{address} (database {database}; functions in {}: {}; jobs in {}: {})",
+        options.functions_dir.display(),
+        names(&options.functions_dir, HandlerKind::Function)?,
+        options.jobs_dir.display(),
+        names(&options.jobs_dir, HandlerKind::Job)?,
+    );
+    on_ready(address);
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let app = router(state, key);
+    let server = axum::serve(listener, app).with_graceful_shutdown(async move {
+        shutdown_signal().await;
+        tracing::info!("shutting down: no new connections, letting in-flight requests finish");
+        let _ = stop_tx.send(true);
+    });
+    let grace = options.shutdown_grace;
+    let mut stopping = stop_rx;
+    tokio::select! {
+        served = server => served.map_err(|e| Error::io("server failed", e)),
+        () = async move {
+            let _ = stopping.wait_for(|stop| *stop).await;
+            tokio::time::sleep(grace).await;
+        } => {
+            tracing::warn!("in-flight requests still running after {grace:?}; exiting");
+            Ok(())
+        }
+    }
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        let _ = tokio::signal::ctrl_c().await;
+    };
+    #[cfg(unix)]
+    let terminate = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut signal) => {
+                signal.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let terminate = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = terminate => {},
+    }
+}

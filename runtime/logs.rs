@@ -1,0 +1,71 @@
+//! Execution records and audit records, listed together newest first (CLI and API).
+
+use serde::Serialize;
+
+use crate::store::{AuditRecord, ExecutionRecord, LogFilter, Store};
+use crate::{Error, Result};
+
+/// Kinds of log records.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Category {
+    /// Function invocations and job runs.
+    Execution,
+    /// Changes to secrets and keys.
+    Audit,
+}
+
+impl std::str::FromStr for Category {
+    type Err = Error;
+
+    fn from_str(raw: &str) -> Result<Self> {
+        match raw {
+            "execution" => Ok(Category::Execution),
+            "audit" => Ok(Category::Audit),
+            other => Err(Error::invalid(format!(
+                "invalid category {other:?}: use execution or audit"
+            ))),
+        }
+    }
+}
+
+/// One record of either kind.
+#[derive(Debug, Serialize)]
+#[serde(tag = "category", rename_all = "lowercase")]
+pub enum LogEntry {
+    /// An execution record.
+    Execution(ExecutionRecord),
+    /// An audit record.
+    Audit(AuditRecord),
+}
+
+impl LogEntry {
+    fn millis(&self) -> i64 {
+        match self {
+            LogEntry::Execution(record) => record.started_at.millis(),
+            LogEntry::Audit(record) => record.at.millis(),
+        }
+    }
+}
+
+/// Records of `category` (both when `None`) matching `filter`, newest first.
+pub async fn list(
+    store: &Store,
+    category: Option<Category>,
+    filter: &LogFilter,
+) -> Result<Vec<LogEntry>> {
+    if !(1..=10_000).contains(&filter.limit) {
+        return Err(Error::invalid("limit must be between 1 and 10000"));
+    }
+    let mut entries = Vec::new();
+    if category != Some(Category::Audit) {
+        let records = store.executions(filter).await?;
+        entries.extend(records.into_iter().map(LogEntry::Execution));
+    }
+    if category != Some(Category::Execution) {
+        let records = store.audit_records(filter).await?;
+        entries.extend(records.into_iter().map(LogEntry::Audit));
+    }
+    entries.sort_by_key(|entry| std::cmp::Reverse(entry.millis()));
+    entries.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+    Ok(entries)
+}

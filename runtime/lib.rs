@@ -19,6 +19,7 @@ pub mod handlers;
 pub mod http;
 pub mod invoke;
 pub mod isolate;
+pub mod jobs;
 pub mod logs;
 pub mod secrets;
 pub mod store;

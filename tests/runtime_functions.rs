@@ -300,6 +300,7 @@ async fn jobs_get_their_payload_secrets_and_identity_and_keep_their_result() {
             &fixtures("jobs"),
             "summarize",
             serde_json::json!({ "items": [1, 2, 3, 4] }),
+            None,
         )
         .await
         .unwrap();
@@ -319,7 +320,7 @@ async fn jobs_get_their_payload_secrets_and_identity_and_keep_their_result() {
 
     let error = runtime
         .invoker
-        .run_job(&fixtures("jobs"), "fails", serde_json::Value::Null)
+        .run_job(&fixtures("jobs"), "fails", serde_json::Value::Null, None)
         .await
         .unwrap_err();
     let (failed, _) = failure(error);

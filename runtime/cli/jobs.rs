@@ -7,7 +7,10 @@ use clap::Subcommand;
 use super::output::{OutputFormat, print_json};
 use super::run::RunArgs;
 use crate::config::Config;
+use std::time::Duration;
+
 use crate::handlers::{self, HandlerKind};
+use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig};
 use crate::{Error, Result};
 
 /// `fluxbase jobs` subcommands.
@@ -26,6 +29,25 @@ pub enum JobsCommand {
         #[command(flatten)]
         run: RunArgs,
     },
+    /// Put a run of a job in the queue of the store; a running `fluxbase serve` runs it.
+    Enqueue {
+        /// Job name.
+        name: String,
+        /// Directory of the jobs.
+        #[arg(long, default_value = "jobs")]
+        dir: PathBuf,
+        /// The payload, as JSON (default: null).
+        #[arg(long, default_value = "null")]
+        payload: String,
+        /// Attempts before the run fails for good.
+        #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(i64).range(1..=100))]
+        max_attempts: i64,
+    },
+    /// Show a queued run: status, attempts, result, error and the logs of its last attempt.
+    Status {
+        /// Run id, as printed by `jobs enqueue`.
+        id: String,
+    },
     /// List the jobs of a directory.
     List {
         /// Directory of the jobs.
@@ -38,6 +60,37 @@ impl JobsCommand {
     /// Runs the subcommand.
     pub async fn run(self, config: &Config, _format: OutputFormat) -> Result<()> {
         match self {
+            JobsCommand::Enqueue {
+                name,
+                dir,
+                payload,
+                max_attempts,
+            } => {
+                let payload = parse_payload(&payload)?;
+                let queue = queue(config, dir, max_attempts).await?;
+                let id = queue.enqueue(&name, &payload).await?;
+                print_json(&serde_json::json!({ "id": id }));
+                Ok(())
+            }
+            JobsCommand::Status { id } => {
+                let store = config.open_store().await?;
+                let run = store
+                    .job_run(&id)
+                    .await?
+                    .ok_or_else(|| Error::invalid(format!("no job run {id}")))?;
+                let logs = match &run.last_execution_id {
+                    Some(execution) => store
+                        .execution(execution)
+                        .await?
+                        .map(|record| record.logs)
+                        .unwrap_or_default(),
+                    None => Vec::new(),
+                };
+                let mut shown = serde_json::to_value(&run).expect("runs serialize");
+                shown["logs"] = serde_json::to_value(logs).expect("log lines serialize");
+                print_json(&shown);
+                Ok(())
+            }
             JobsCommand::List { dir } => {
                 for handler in handlers::discover(&dir, HandlerKind::Job)? {
                     println!("{}\t{}", handler.name, handler.path.display());
@@ -50,13 +103,32 @@ impl JobsCommand {
                 payload,
                 run,
             } => {
-                let payload: serde_json::Value = serde_json::from_str(&payload)
-                    .map_err(|e| Error::invalid(format!("--payload is not valid JSON: {e}")))?;
+                let payload = parse_payload(&payload)?;
                 let invoker = run.invoker(config).await?;
-                let outcome = invoker.run_job(&dir, &name, payload).await?;
+                let outcome = invoker.run_job(&dir, &name, payload, None).await?;
                 print_json(&outcome.result);
                 Ok(())
             }
         }
     }
+}
+
+fn parse_payload(raw: &str) -> Result<serde_json::Value> {
+    serde_json::from_str(raw)
+        .map_err(|e| Error::invalid(format!("--payload is not valid JSON: {e}")))
+}
+
+async fn queue(config: &Config, jobs_dir: PathBuf, max_attempts: i64) -> Result<JobQueue> {
+    let store = config.open_store().await?;
+    Ok(JobQueue::new(
+        store,
+        QueueConfig {
+            jobs_dir,
+            workers: 0,
+            max_attempts,
+            backoff: Duration::ZERO,
+            lease: Duration::ZERO,
+            poll: Duration::ZERO,
+        },
+    ))
 }

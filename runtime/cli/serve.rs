@@ -9,8 +9,10 @@ use clap::Args;
 
 use crate::config::Config;
 use crate::http::{self, AppState, ServeOptions, ServiceKey};
-use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, Invoker, InvokerConfig};
+use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, DEFAULT_JOB_TIMEOUT, Invoker, InvokerConfig};
+use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig};
 use crate::secrets::Namespace;
+use crate::store::Backend;
 use crate::store::redact_url;
 use crate::{Error, Result};
 
@@ -42,6 +44,15 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB", default_value_t = (DEFAULT_HEAP_LIMIT_BYTES / (1024 * 1024)) as u64,
           value_parser = clap::value_parser!(u64).range(16..=16_384))]
     heap_limit_mb: u64,
+    /// Workers running background jobs at once.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
+    job_workers: u64,
+    /// Attempts of a job run before it fails for good.
+    #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(i64).range(1..=100))]
+    job_max_attempts: i64,
+    /// Pause before a job's first retry, doubled for each later one.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
+    job_backoff: Duration,
 }
 
 impl ServeArgs {
@@ -75,6 +86,25 @@ impl ServeArgs {
                 ..InvokerConfig::default()
             },
         );
+        let store = secrets.store().clone();
+        if store.backend() == Backend::Sqlite {
+            // An embedded store has this one host: a run left 'running' was cut short by a stop.
+            let requeued = store.requeue_running_jobs().await?;
+            if requeued > 0 {
+                tracing::info!("requeued {requeued} job run(s) interrupted by the last stop");
+            }
+        }
+        let jobs = JobQueue::new(
+            store,
+            QueueConfig {
+                jobs_dir: self.jobs_dir.clone(),
+                workers: usize::try_from(self.job_workers).unwrap_or(1),
+                max_attempts: self.job_max_attempts,
+                backoff: self.job_backoff,
+                lease: DEFAULT_JOB_TIMEOUT + Duration::from_secs(60),
+                poll: Duration::from_secs(1),
+            },
+        );
         let options = ServeOptions {
             listen: self.listen,
             functions_dir: self.functions_dir,
@@ -82,7 +112,7 @@ impl ServeArgs {
             body_limit: usize::try_from(self.body_limit_mb * 1024 * 1024).unwrap_or(usize::MAX),
             shutdown_grace: Duration::from_secs(30),
         };
-        let state = AppState::new(secrets, Arc::new(invoker), options);
+        let state = AppState::new(secrets, Arc::new(invoker), jobs, options);
         http::serve(state, key, &redact_url(&config.database_url()), |_| {}).await
     }
 }

@@ -8,6 +8,7 @@ mod api_error;
 mod auth;
 mod extract;
 mod functions;
+mod jobs;
 mod openapi;
 
 use std::net::SocketAddr;
@@ -28,6 +29,7 @@ pub use openapi::spec as openapi_spec;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Invoker;
+use crate::jobs::JobQueue;
 use crate::secrets::SecretsService;
 use crate::{Error, Result};
 
@@ -54,15 +56,22 @@ pub struct ServeOptions {
 pub struct AppState {
     secrets: Arc<SecretsService>,
     invoker: Arc<Invoker>,
+    jobs: JobQueue,
     options: Arc<ServeOptions>,
 }
 
 impl AppState {
-    /// State over a secrets service and an invoker.
-    pub fn new(secrets: Arc<SecretsService>, invoker: Arc<Invoker>, options: ServeOptions) -> Self {
+    /// State over a secrets service, an invoker and a job queue.
+    pub fn new(
+        secrets: Arc<SecretsService>,
+        invoker: Arc<Invoker>,
+        jobs: JobQueue,
+        options: ServeOptions,
+    ) -> Self {
         AppState {
             secrets,
             invoker,
+            jobs,
             options: Arc::new(options),
         }
     }
@@ -90,6 +99,8 @@ pub fn router(state: AppState, key: ServiceKey) -> Router {
             post(admin_secrets::rollback),
         )
         .route("/api/v1/admin/logs", get(admin_logs::list))
+        .route("/api/v1/jobs/{name}", post(jobs::enqueue))
+        .route("/api/v1/jobs/runs/{id}", get(jobs::status))
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(
             key,
@@ -156,6 +167,7 @@ pub async fn serve(
     );
     on_ready(address);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let workers = state.jobs.start(state.invoker.clone(), stop_rx.clone());
     let app = router(state, key);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
@@ -164,7 +176,7 @@ pub async fn serve(
     });
     let grace = options.shutdown_grace;
     let mut stopping = stop_rx;
-    tokio::select! {
+    let outcome = tokio::select! {
         served = server => served.map_err(|e| Error::io("server failed", e)),
         () = async move {
             let _ = stopping.wait_for(|stop| *stop).await;
@@ -173,6 +185,15 @@ pub async fn serve(
             tracing::warn!("in-flight requests still running after {grace:?}; exiting");
             Ok(())
         }
+    };
+    // Workers finish the run they are on (a run cut short is claimed again after a restart).
+    let _ = tokio::time::timeout(grace, futures_join(workers)).await;
+    outcome
+}
+
+async fn futures_join(workers: Vec<tokio::task::JoinHandle<()>>) {
+    for worker in workers {
+        let _ = worker.await;
     }
 }
 

@@ -128,7 +128,7 @@ impl Invoker {
     ) -> Result<FunctionOutcome> {
         let handler = handlers::find(dir, HandlerKind::Function, name)?;
         let (execution_id, output) = self
-            .execute(dir, &handler, Invocation::Http(request))
+            .execute(dir, &handler, Invocation::Http(request), None)
             .await?;
         match output {
             Output::Http(response) => Ok(FunctionOutcome {
@@ -139,16 +139,18 @@ impl Invoker {
         }
     }
 
-    /// Runs the job `name` of `dir` with `payload`.
+    /// Runs the job `name` of `dir` with `payload`. `run_id` is the queued run this attempt
+    /// belongs to (given to the job as `FLUXBASE_JOB_ID`); without one, the execution id is.
     pub async fn run_job(
         &self,
         dir: &Path,
         name: &str,
         payload: serde_json::Value,
+        run_id: Option<&str>,
     ) -> Result<JobOutcome> {
         let handler = handlers::find(dir, HandlerKind::Job, name)?;
         let (execution_id, output) = self
-            .execute(dir, &handler, Invocation::Job(payload))
+            .execute(dir, &handler, Invocation::Job(payload), run_id)
             .await?;
         match output {
             Output::Job(result) => Ok(JobOutcome {
@@ -164,13 +166,19 @@ impl Invoker {
         dir: &Path,
         handler: &Handler,
         invocation: Invocation,
+        run_id: Option<&str>,
     ) -> Result<(String, Output)> {
         let namespace = handler.namespace(&self.config.default_namespace)?;
         let resolved = self.secrets.resolve(namespace.as_str()).await?;
         let mut logs: Vec<LogLine> = resolved.notes.iter().map(|n| system_line(n)).collect();
         let injection = Injection::new(resolved, host_env_secrets());
         let execution_id = uuid::Uuid::new_v4().to_string();
-        let env = injection.env(handler.kind, &handler.name, &namespace, &execution_id);
+        let env = injection.env(
+            handler.kind,
+            &handler.name,
+            &namespace,
+            run_id.unwrap_or(&execution_id),
+        );
         let redactor = injection.isolate_secrets();
         let timeout = match handler.kind {
             HandlerKind::Function => self.config.function_timeout,

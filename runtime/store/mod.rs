@@ -7,12 +7,14 @@
 mod audit;
 mod connect;
 mod executions;
+mod jobs;
 mod records;
 mod secrets;
 
 pub use audit::AuditEntry;
 pub use connect::{Backend, default_sqlite_url, redact_url};
 pub use executions::{ExecutionRecord, LogLine};
+pub use jobs::JobRun;
 pub use records::{
     AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion,
     VersionRecord,

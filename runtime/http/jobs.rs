@@ -1,0 +1,60 @@
+//! `/api/v1/jobs...`: enqueue a job run and read its status.
+
+use axum::Json;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use serde::Serialize;
+
+use super::AppState;
+use super::api_error::ApiError;
+use super::extract::ApiJson;
+use crate::store::{JobRun, LogLine};
+
+/// A run as the API shows it: the stored run and the logs of its last attempt.
+#[derive(Debug, Serialize)]
+pub struct RunStatus {
+    #[serde(flatten)]
+    run: JobRun,
+    logs: Vec<LogLine>,
+}
+
+/// `POST /api/v1/jobs/:name` with the payload as JSON body: 202 `{"id": ...}`.
+pub async fn enqueue(
+    State(state): State<AppState>,
+    Path(name): Path<String>,
+    ApiJson(payload): ApiJson<serde_json::Value>,
+) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let id = state
+        .jobs
+        .enqueue(&name, &payload)
+        .await
+        .map_err(|error| match error {
+            crate::Error::Invalid(message) if message.starts_with("no job") => {
+                ApiError::new(StatusCode::NOT_FOUND, message)
+            }
+            other => other.into(),
+        })?;
+    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))))
+}
+
+/// `GET /api/v1/jobs/runs/:id`
+pub async fn status(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<RunStatus>, ApiError> {
+    let run = state.jobs.status(&id).await.map_err(|error| match error {
+        crate::Error::Invalid(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+        other => other.into(),
+    })?;
+    let logs = match &run.last_execution_id {
+        Some(execution) => state
+            .secrets
+            .store()
+            .execution(execution)
+            .await?
+            .map(|record| record.logs)
+            .unwrap_or_default(),
+        None => Vec::new(),
+    };
+    Ok(Json(RunStatus { run, logs }))
+}

@@ -1,0 +1,154 @@
+//! The durable job queue: runs are enqueued in the store, so a queued or interrupted run
+//! survives a restart. A pool of workers claims due runs (with a lease, so exactly one host
+//! runs each), runs them through the invoker with the same secret injection as functions, and
+//! retries failures with exponential backoff up to `max_attempts`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::Duration;
+
+use tokio::sync::{Notify, watch};
+use tokio::task::JoinHandle;
+
+use crate::handlers::{self, HandlerKind};
+use crate::invoke::Invoker;
+use crate::store::{JobRun, Store};
+use crate::time::Timestamp;
+use crate::{Error, Result};
+
+/// Default number of attempts of a run.
+pub const DEFAULT_MAX_ATTEMPTS: i64 = 3;
+
+/// How the queue runs jobs.
+#[derive(Debug, Clone)]
+pub struct QueueConfig {
+    /// Directory of the jobs.
+    pub jobs_dir: PathBuf,
+    /// Workers running jobs at once.
+    pub workers: usize,
+    /// Attempts of a run before it fails for good.
+    pub max_attempts: i64,
+    /// Pause before the first retry; doubled for each later one.
+    pub backoff: Duration,
+    /// How long a claimed run belongs to its worker (job timeout plus margin).
+    pub lease: Duration,
+    /// How often idle workers look for due runs (new runs of this host wake them at once).
+    pub poll: Duration,
+}
+
+/// Enqueues runs and wakes the workers.
+#[derive(Clone)]
+pub struct JobQueue {
+    store: Store,
+    config: Arc<QueueConfig>,
+    wake: Arc<Notify>,
+}
+
+impl JobQueue {
+    /// A queue over `store`.
+    pub fn new(store: Store, config: QueueConfig) -> Self {
+        JobQueue {
+            store,
+            config: Arc::new(config),
+            wake: Arc::new(Notify::new()),
+        }
+    }
+
+    /// Enqueues a run of job `name` (which must exist) and returns its id.
+    pub async fn enqueue(&self, name: &str, payload: &serde_json::Value) -> Result<String> {
+        handlers::find(&self.config.jobs_dir, HandlerKind::Job, name)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        self.store
+            .enqueue_job(&id, name, payload, self.config.max_attempts)
+            .await?;
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// A run by id.
+    pub async fn status(&self, id: &str) -> Result<JobRun> {
+        self.store
+            .job_run(id)
+            .await?
+            .ok_or_else(|| Error::invalid(format!("no job run {id}")))
+    }
+
+    /// Starts the workers; they stop when `stop` turns true.
+    pub fn start(&self, invoker: Arc<Invoker>, stop: watch::Receiver<bool>) -> Vec<JoinHandle<()>> {
+        (0..self.config.workers.max(1))
+            .map(|_| {
+                let queue = self.clone();
+                let invoker = invoker.clone();
+                let stop = stop.clone();
+                tokio::spawn(async move { queue.work(invoker, stop).await })
+            })
+            .collect()
+    }
+
+    async fn work(self, invoker: Arc<Invoker>, mut stop: watch::Receiver<bool>) {
+        while !*stop.borrow() {
+            let lease_until =
+                Timestamp::from_millis(Timestamp::now().millis() + millis(self.config.lease));
+            match self.store.claim_job(lease_until).await {
+                Ok(Some(run)) => self.run(&invoker, run).await,
+                Ok(None) => {
+                    tokio::select! {
+                        () = self.wake.notified() => {}
+                        () = tokio::time::sleep(self.config.poll) => {}
+                        _ = stop.changed() => {}
+                    }
+                }
+                Err(error) => {
+                    tracing::error!("job queue: cannot claim a run: {error}");
+                    tokio::time::sleep(self.config.poll).await;
+                }
+            }
+        }
+    }
+
+    async fn run(&self, invoker: &Invoker, run: JobRun) {
+        let outcome = invoker
+            .run_job(
+                &self.config.jobs_dir,
+                &run.name,
+                run.payload.clone(),
+                Some(&run.id),
+            )
+            .await;
+        let stored = match outcome {
+            Ok(done) => {
+                self.store
+                    .finish_job(&run.id, &done.execution_id, &done.result)
+                    .await
+            }
+            Err(error) => {
+                let (execution_id, retryable) = match &error {
+                    Error::Execution { execution_id, .. } => (Some(execution_id.as_str()), true),
+                    _ => (None, false),
+                };
+                let retry_at = (retryable && run.attempts < run.max_attempts).then(|| {
+                    let factor = 1u32 << (run.attempts - 1).clamp(0, 16);
+                    let delay = self.config.backoff.saturating_mul(factor);
+                    Timestamp::from_millis(Timestamp::now().millis() + millis(delay))
+                });
+                tracing::warn!(
+                    "job {} run {} attempt {}/{} failed: {error}",
+                    run.name,
+                    run.id,
+                    run.attempts,
+                    run.max_attempts
+                );
+                self.store
+                    .fail_job(&run.id, execution_id, &error.to_string(), retry_at)
+                    .await
+            }
+        };
+        if let Err(error) = stored {
+            tracing::error!("job queue: cannot record run {}: {error}", run.id);
+        }
+    }
+}
+
+fn millis(duration: Duration) -> i64 {
+    i64::try_from(duration.as_millis()).unwrap_or(i64::MAX)
+}

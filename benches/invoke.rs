@@ -57,6 +57,7 @@ async fn invoker(reuse: bool) -> (tempfile::TempDir, Invoker) {
     let config = Config {
         data_dir: dir.path().join("data"),
         database_url: None,
+        remote_url: None,
     };
     let (secrets, _) = config.open_secrets("bench").await.unwrap();
     for i in 0..SECRETS {

@@ -22,6 +22,8 @@ pub struct Config {
     pub data_dir: PathBuf,
     /// An explicit sqlx database URL; `None` means the embedded SQLite file in `data_dir`.
     pub database_url: Option<String>,
+    /// A server whose admin API the `secrets` and `logs` commands use instead of the store.
+    pub remote_url: Option<String>,
 }
 
 /// What to do when no master key is configured.

@@ -80,6 +80,10 @@ pub enum Error {
         failure: crate::invoke::ExecutionFailure,
     },
 
+    /// A server answered a remote command with an error; its message, as the server gave it.
+    #[error("{0}")]
+    Remote(String),
+
     /// The database could not be opened, migrated or queried.
     #[error("database error: {0}")]
     Database(#[from] sqlx::Error),

@@ -1,6 +1,6 @@
 //! Execution records and audit records, listed together newest first (CLI and API).
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::store::{AuditRecord, ExecutionRecord, LogFilter, Store};
 use crate::{Error, Result};
@@ -29,7 +29,7 @@ impl std::str::FromStr for Category {
 }
 
 /// One record of either kind.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, Deserialize)]
 #[serde(tag = "category", rename_all = "lowercase")]
 pub enum LogEntry {
     /// An execution record.

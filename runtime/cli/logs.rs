@@ -3,6 +3,7 @@
 use clap::Subcommand;
 
 use super::output::{self, OutputFormat, print_json};
+use super::remote::Remote;
 use crate::Result;
 use crate::config::Config;
 use crate::logs::{self, Category};
@@ -43,10 +44,15 @@ impl LogsCommand {
             search,
             limit,
         };
-        let store = config.open_store().await?;
-        let entries = logs::list(&store, category, &filter).await;
-        store.close().await;
-        let entries = entries?;
+        let entries = match &config.remote_url {
+            Some(url) => Remote::new(url)?.logs(category, &filter)?,
+            None => {
+                let store = config.open_store().await?;
+                let entries = logs::list(&store, category, &filter).await;
+                store.close().await;
+                entries?
+            }
+        };
         if format == OutputFormat::Json {
             print_json(&entries);
         } else if entries.is_empty() {

@@ -5,6 +5,7 @@ mod functions;
 mod jobs;
 mod logs;
 mod output;
+mod remote;
 mod run;
 mod secrets;
 mod serve;
@@ -43,6 +44,11 @@ pub struct Cli {
         hide_env_values = true
     )]
     pub database_url: Option<String>,
+
+    /// A server to send `secrets` and `logs` commands to (admin API; key in
+    /// FLUXBASE_SERVICE_KEY) instead of the local store.
+    #[arg(long, global = true, env = "FLUXBASE_URL")]
+    pub url: Option<String>,
 
     /// Output format.
     #[arg(short = 'o', long, global = true, value_enum, default_value_t = OutputFormat::Table)]
@@ -87,6 +93,7 @@ impl Cli {
         let config = Config {
             data_dir: self.data_dir,
             database_url: self.database_url,
+            remote_url: self.url,
         };
         match self.command {
             Command::Secrets(command) => command.run(&config, self.output).await,

@@ -6,6 +6,7 @@ use clap::{Args, Subcommand};
 use zeroize::Zeroizing;
 
 use super::output::{self, OutputFormat, print_json};
+use super::remote::Remote;
 use super::{ScopeArg, actor};
 use crate::config::{Config, KeySource, NEW_ENCRYPTION_KEY_ENV};
 use crate::crypto::MasterKey;
@@ -153,7 +154,7 @@ fn scope_of(arg: ScopeArg) -> Scope {
 impl SecretsCommand {
     /// Runs the subcommand.
     pub async fn run(self, config: &Config, format: OutputFormat) -> Result<()> {
-        let (service, key_source) = config.open_secrets(&actor()).await?;
+        let access = Access::open(config).await?;
         let json = format == OutputFormat::Json;
         match self {
             SecretsCommand::List { scope, namespace } => {
@@ -161,7 +162,7 @@ impl SecretsCommand {
                     scope: scope.map(scope_of),
                     namespace: namespace.as_deref().map(Namespace::parse).transpose()?,
                 };
-                let secrets = service.list(&filter).await?;
+                let secrets = access.list(&filter).await?;
                 if json {
                     print_json(&secrets);
                 } else if secrets.is_empty() {
@@ -192,7 +193,7 @@ impl SecretsCommand {
                     if_version,
                     must_exist: false,
                 };
-                let meta = service.set(&request).await?;
+                let meta = access.set(&request).await?;
                 if json {
                     print_json(&meta);
                 } else {
@@ -200,7 +201,7 @@ impl SecretsCommand {
                 }
             }
             SecretsCommand::Get(target) => {
-                let meta = service.get(&target.secret_ref()?).await?;
+                let meta = access.get(&target.secret_ref()?).await?;
                 if json {
                     print_json(&meta);
                 } else {
@@ -209,7 +210,7 @@ impl SecretsCommand {
             }
             SecretsCommand::Delete(target) => {
                 let secret = target.secret_ref()?;
-                let last = service.delete(&secret).await?;
+                let last = access.delete(&secret).await?;
                 if json {
                     print_json(&serde_json::json!({ "deleted": true, "versions": last }));
                 } else {
@@ -217,7 +218,7 @@ impl SecretsCommand {
                 }
             }
             SecretsCommand::History(target) => {
-                let (meta, versions) = service.history(&target.secret_ref()?).await?;
+                let (meta, versions) = access.history(&target.secret_ref()?).await?;
                 if json {
                     print_json(&versions);
                 } else {
@@ -231,7 +232,7 @@ impl SecretsCommand {
                 if_version,
             } => {
                 let secret = secret_ref(&name, None, namespace.as_deref())?;
-                let meta = service.rollback(&secret, version, if_version).await?;
+                let meta = access.rollback(&secret, version, if_version).await?;
                 if json {
                     print_json(&meta);
                 } else {
@@ -241,12 +242,16 @@ impl SecretsCommand {
                     );
                 }
             }
-            SecretsCommand::RotateKey => rotate_key(&service, key_source, json).await?,
+            SecretsCommand::RotateKey => {
+                let (service, key_source) = access.local("rotate-key")?;
+                rotate_key(service, key_source.clone(), json).await?;
+            }
             SecretsCommand::Verify { name, namespace } => {
                 let secret = name
                     .as_deref()
                     .map(|name| secret_ref(name, None, namespace.as_deref()))
                     .transpose()?;
+                let (service, _) = access.local("verify")?;
                 let checked = service.verify(secret.as_ref()).await?;
                 if json {
                     print_json(&serde_json::json!({ "verified_versions": checked }));
@@ -255,7 +260,7 @@ impl SecretsCommand {
                 }
             }
         }
-        service.store().close().await;
+        access.close().await;
         Ok(())
     }
 }
@@ -314,4 +319,94 @@ async fn rotate_key(
         );
     }
     Ok(())
+}
+
+/// Where the secrets commands act: this host's store, or a server's admin API (`--url`).
+enum Access {
+    /// The store, through the secrets service.
+    Local(crate::secrets::SecretsService, KeySource),
+    /// A server.
+    Remote(Remote),
+}
+
+impl Access {
+    async fn open(config: &Config) -> Result<Self> {
+        match &config.remote_url {
+            Some(url) => Ok(Access::Remote(Remote::new(url)?)),
+            None => {
+                let (service, source) = config.open_secrets(&actor()).await?;
+                Ok(Access::Local(service, source))
+            }
+        }
+    }
+
+    /// The local service, for commands the API does not offer.
+    fn local(&self, command: &str) -> Result<(&crate::secrets::SecretsService, &KeySource)> {
+        match self {
+            Access::Local(service, source) => Ok((service, source)),
+            Access::Remote(_) => Err(Error::invalid(format!(
+                "secrets {command} works on the store itself: run it without --url on a host \
+                 that has the database and the master key"
+            ))),
+        }
+    }
+
+    async fn list(&self, filter: &ListFilter) -> Result<Vec<crate::secrets::SecretMetadata>> {
+        match self {
+            Access::Local(service, _) => service.list(filter).await,
+            Access::Remote(remote) => remote.list(filter),
+        }
+    }
+
+    async fn set(&self, request: &SetRequest) -> Result<crate::secrets::SecretMetadata> {
+        match self {
+            Access::Local(service, _) => service.set(request).await,
+            Access::Remote(remote) => remote.set(request),
+        }
+    }
+
+    async fn get(&self, secret: &SecretRef) -> Result<crate::secrets::SecretMetadata> {
+        match self {
+            Access::Local(service, _) => service.get(secret).await,
+            Access::Remote(remote) => remote.get(secret),
+        }
+    }
+
+    async fn delete(&self, secret: &SecretRef) -> Result<i64> {
+        match self {
+            Access::Local(service, _) => service.delete(secret).await,
+            Access::Remote(remote) => remote.delete(secret),
+        }
+    }
+
+    async fn history(
+        &self,
+        secret: &SecretRef,
+    ) -> Result<(
+        crate::secrets::SecretMetadata,
+        Vec<crate::store::VersionRecord>,
+    )> {
+        match self {
+            Access::Local(service, _) => service.history(secret).await,
+            Access::Remote(remote) => remote.history(secret),
+        }
+    }
+
+    async fn rollback(
+        &self,
+        secret: &SecretRef,
+        version: i64,
+        if_version: Option<i64>,
+    ) -> Result<crate::secrets::SecretMetadata> {
+        match self {
+            Access::Local(service, _) => service.rollback(secret, version, if_version).await,
+            Access::Remote(remote) => remote.rollback(secret, version, if_version),
+        }
+    }
+
+    async fn close(&self) {
+        if let Access::Local(service, _) = self {
+            service.store().close().await;
+        }
+    }
 }

@@ -4,7 +4,7 @@ use aes_gcm::aead::{OsRng, rand_core::RngCore};
 use base64::Engine;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use hmac::{Hmac, Mac};
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 use sha2::Sha256;
 use zeroize::Zeroizing;
 
@@ -15,7 +15,7 @@ pub const KEY_LEN: usize = 32;
 
 /// A public identifier of a master key: 16 hex digits of HMAC-SHA256(key, label). It tells keys
 /// apart and reveals nothing about them.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct KeyId(String);
 

@@ -54,6 +54,8 @@ pub struct UpdateBody {
     description: Option<Option<String>>,
     #[serde(default, deserialize_with = "present")]
     expires_at: Option<Option<String>>,
+    /// Check-and-set for a new value: refuse unless this is the current version.
+    if_version: Option<i64>,
 }
 
 /// Body of the rollback route.
@@ -61,6 +63,8 @@ pub struct UpdateBody {
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {
     version: i64,
+    /// Check-and-set: refuse unless this is the current version.
+    if_version: Option<i64>,
 }
 
 /// Tells a field that is present (even as null) from one that is absent.
@@ -155,11 +159,14 @@ pub async fn update(
                 value: SecretValue::new(value)?,
                 description: body.description.flatten(),
                 expires_at: expiry(body.expires_at.flatten().as_deref())?,
-                if_version: None,
+                if_version: body.if_version,
                 must_exist: true,
                 secret,
             };
             state.secrets.set(&request).await?
+        }
+        None if body.if_version.is_some() => {
+            return Err(ApiError::bad_request("if_version needs a value"));
         }
         None => {
             let expires_at = match body.expires_at {
@@ -207,6 +214,9 @@ pub async fn rollback(
 ) -> Result<Json<SecretMetadata>, ApiError> {
     let secret = addressed(&name, &query)?;
     Ok(Json(
-        state.secrets.rollback(&secret, body.version, None).await?,
+        state
+            .secrets
+            .rollback(&secret, body.version, body.if_version)
+            .await?,
     ))
 }

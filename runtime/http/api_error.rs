@@ -37,7 +37,7 @@ impl ApiError {
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let status = match &error {
-            Error::Invalid(_) => StatusCode::BAD_REQUEST,
+            Error::Invalid(_) | Error::Remote(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) | Error::UnknownVersion { .. } => StatusCode::NOT_FOUND,
             Error::VersionConflict { .. } => StatusCode::CONFLICT,
             Error::Execution { failure, .. } => match failure {

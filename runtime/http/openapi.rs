@@ -198,13 +198,17 @@ pub fn spec() -> Value {
                     "properties": {
                         "value": { "type": "string", "minLength": 1, "writeOnly": true },
                         "description": { "type": ["string", "null"] },
-                        "expires_at": { "type": ["string", "null"], "format": "date-time" }
+                        "expires_at": { "type": ["string", "null"], "format": "date-time" },
+                        "if_version": { "type": "integer", "minimum": 0 }
                     },
                     "additionalProperties": false
                 },
                 "Rollback": {
                     "type": "object",
-                    "properties": { "version": { "type": "integer", "minimum": 1 } },
+                    "properties": {
+                        "version": { "type": "integer", "minimum": 1 },
+                        "if_version": { "type": "integer", "minimum": 0 }
+                    },
                     "required": ["version"],
                     "additionalProperties": false
                 }

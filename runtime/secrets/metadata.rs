@@ -1,13 +1,13 @@
 //! What users see of a secret: everything but its value.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::secrets::{Namespace, Scope, SecretName};
 use crate::store::SecretRecord;
 use crate::time::Timestamp;
 
 /// A secret's metadata as shown by the CLI and the API. It has no field for the value.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct SecretMetadata {
     /// Upper-case name.
     pub name: SecretName,

@@ -1,7 +1,7 @@
 //! Validated identifiers: secret names, namespaces, scopes and the reference that addresses one
 //! secret. Every string from a user passes through here before it reaches the store.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::{Error, Result};
 
@@ -15,7 +15,7 @@ const RESERVED_PREFIX: &str = "FLUXBASE_";
 /// A secret's name: letters, digits and `_`, not starting with a digit, at most 128 characters.
 /// Names are case-insensitive and kept in upper case, as they are injected
 /// (`FLUXBASE_SECRET_<NAME>`).
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct SecretName(String);
 
@@ -69,7 +69,7 @@ impl std::fmt::Display for SecretName {
 }
 
 /// A namespace: lower-case letters, digits, `-` and `_`, at most 64 characters.
-#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(transparent)]
 pub struct Namespace(String);
 
@@ -114,7 +114,7 @@ impl std::fmt::Display for Namespace {
 }
 
 /// Where a secret applies: to every function, or to the functions of one namespace.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
     /// Visible to every function.

@@ -18,7 +18,7 @@ pub struct LogLine {
 }
 
 /// What the store keeps of one execution.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct ExecutionRecord {
     /// Unique id (also given to the handler as `FLUXBASE_EXECUTION_ID` / `FLUXBASE_JOB_ID`).
     pub id: String,

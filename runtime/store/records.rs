@@ -1,6 +1,6 @@
 //! The storage schema as Rust types: what a row of each table holds.
 
-use serde::Serialize;
+use serde::{Deserialize, Serialize};
 
 use crate::crypto::KeyId;
 use crate::secrets::{Location, Namespace, Scope, SecretName, SecretRef};
@@ -26,7 +26,7 @@ pub struct SecretRecord {
 }
 
 /// One row of `secret_versions`, without its ciphertext.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct VersionRecord {
     /// Version number, from 1.
     pub version: i64,
@@ -89,7 +89,7 @@ pub struct ListFilter {
 }
 
 /// One row of `audit_log`.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct AuditRecord {
     /// Row id, increasing with time.
     pub id: i64,

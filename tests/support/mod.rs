@@ -132,6 +132,13 @@ impl Host {
         collect(self.command(args).output().expect("run fluxbase"))
     }
 
+    /// Runs `fluxbase ARGS` with extra environment variables.
+    pub fn run_with_env(&self, args: &[&str], env: &[(&str, &str)]) -> Run {
+        let mut command = self.command(args);
+        command.envs(env.iter().copied());
+        collect(command.output().expect("run fluxbase"))
+    }
+
     /// Runs `fluxbase ARGS` with `input` on stdin.
     pub fn run_with_stdin(&self, args: &[&str], input: &[u8]) -> Run {
         let mut child = self
@@ -217,7 +224,7 @@ fn postgres_admin(admin_url: &str, statement: &str) {
     });
 }
 
-fn collect(output: Output) -> Run {
+pub(crate) fn collect(output: Output) -> Run {
     Run {
         code: output.status.code().unwrap_or(-1),
         stdout: String::from_utf8_lossy(&output.stdout).into_owned(),

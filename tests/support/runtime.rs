@@ -40,6 +40,7 @@ impl Runtime {
         let config_files = Config {
             data_dir: dir.path().join("data"),
             database_url: None,
+            remote_url: None,
         };
         let (service, _) = config_files.open_secrets("test").await.unwrap();
         let secrets = Arc::new(service);

@@ -478,3 +478,46 @@ fn a_sentinel_value_appears_in_no_response_header_or_log_line() {
         assert!(!line.contains(&secret), "value in a log line: {line}");
     }
 }
+
+#[test]
+fn new_and_changed_handler_files_are_picked_up_without_a_restart() {
+    let host = Host::sqlite();
+    let dir = tempfile::tempdir().unwrap();
+    let functions = dir.path().join("functions");
+    std::fs::create_dir_all(&functions).unwrap();
+    let write = |name: &str, text: &str| {
+        let source = format!(
+            "export default async function handler(_req: Request): Promise<Response> {{\n  return new Response({text:?});\n}}\n"
+        );
+        std::fs::write(functions.join(name), source).unwrap();
+    };
+    write("greet.ts", "first");
+    let server = Server::start_in(&host, &functions, &dir.path().join("jobs"), &[]);
+    assert_eq!(
+        server
+            .request("GET", "/functions/v1/greet", false, None)
+            .body,
+        "first"
+    );
+
+    // The same size and a new modification time, as an editor saving a file would.
+    std::thread::sleep(std::time::Duration::from_millis(20));
+    write("greet.ts", "again");
+    assert_eq!(
+        server
+            .request("GET", "/functions/v1/greet", false, None)
+            .body,
+        "again"
+    );
+
+    server
+        .request("GET", "/functions/v1/added", false, None)
+        .error(404, "no function added");
+    write("added.ts", "new file");
+    assert_eq!(
+        server
+            .request("GET", "/functions/v1/added", false, None)
+            .body,
+        "new file"
+    );
+}

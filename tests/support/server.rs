@@ -58,8 +58,21 @@ impl Answer {
 impl Server {
     /// Starts `fluxbase serve` for `host` over the fixtures, with `extra` arguments.
     pub fn start(host: &Host, extra: &[&str]) -> Server {
-        let functions = super::runtime::fixtures("functions");
-        let jobs = super::runtime::fixtures("jobs");
+        Self::start_in(
+            host,
+            &super::runtime::fixtures("functions"),
+            &super::runtime::fixtures("jobs"),
+            extra,
+        )
+    }
+
+    /// Starts `fluxbase serve` for `host` over these handler directories.
+    pub fn start_in(
+        host: &Host,
+        functions: &std::path::Path,
+        jobs: &std::path::Path,
+        extra: &[&str],
+    ) -> Server {
         let mut args = vec![
             "serve".to_owned(),
             "--listen".into(),

@@ -35,6 +35,23 @@ pub struct JobRun {
     pub updated_at: Timestamp,
 }
 
+/// The claim statement; `$lock` is how the chosen row is locked against other claimers.
+macro_rules! claim_sql {
+    ($lock:literal) => {
+        concat!(
+            "UPDATE job_runs SET status = 'running', attempts = attempts + 1, \
+             lease_until = $1, updated_at = $2 \
+             WHERE id = (SELECT id FROM job_runs \
+               WHERE (status = 'queued' AND run_after <= $2) \
+                  OR (status = 'running' AND lease_until < $2) \
+               ORDER BY run_after LIMIT 1 ",
+            $lock,
+            ") RETURNING id, name, payload, status, attempts, max_attempts, result, error, \
+             last_execution_id, created_at, updated_at"
+        )
+    };
+}
+
 impl Store {
     /// Enqueues a run of job `name`.
     pub async fn enqueue_job(
@@ -64,26 +81,9 @@ impl Store {
     pub async fn claim_job(&self, lease_until: Timestamp) -> Result<Option<JobRun>> {
         let now = Timestamp::now().millis();
         let query = match self.backend {
-            Backend::Sqlite => sqlx::query(
-                "UPDATE job_runs SET status = 'running', attempts = attempts + 1, \
-                 lease_until = $1, updated_at = $2 \
-                 WHERE id = (SELECT id FROM job_runs \
-                   WHERE (status = 'queued' AND run_after <= $2) \
-                      OR (status = 'running' AND lease_until < $2) \
-                   ORDER BY run_after LIMIT 1) \
-                 RETURNING id, name, payload, status, attempts, max_attempts, result, error, \
-                 last_execution_id, created_at, updated_at",
-            ),
-            Backend::Postgres => sqlx::query(
-                "UPDATE job_runs SET status = 'running', attempts = attempts + 1, \
-                 lease_until = $1, updated_at = $2 \
-                 WHERE id = (SELECT id FROM job_runs \
-                   WHERE (status = 'queued' AND run_after <= $2) \
-                      OR (status = 'running' AND lease_until < $2) \
-                   ORDER BY run_after LIMIT 1 FOR UPDATE SKIP LOCKED) \
-                 RETURNING id, name, payload, status, attempts, max_attempts, result, error, \
-                 last_execution_id, created_at, updated_at",
-            ),
+            Backend::Sqlite => sqlx::query(claim_sql!("")),
+            // Concurrent claimers on other hosts skip the row one of them has locked.
+            Backend::Postgres => sqlx::query(claim_sql!("FOR UPDATE SKIP LOCKED")),
         };
         let row = match self.backend {
             Backend::Sqlite => {

@@ -234,22 +234,19 @@ pub struct HttpRequest {
 }
 
 impl fmt::Debug for HttpRequest {
-    // Headers may carry credentials (Authorization, cookies): print names only.
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpRequest")
             .field("method", &self.method)
             .field("url", &self.url)
-            .field(
-                "header_names",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>(),
-            )
+            .field("header_names", &header_names(&self.headers))
             .field("body_len", &self.body.as_ref().map(Vec::len))
             .finish()
     }
+}
+
+/// Header names only: header values may carry credentials (Authorization, cookies).
+fn header_names(headers: &[(String, String)]) -> Vec<&str> {
+    headers.iter().map(|(name, _)| name.as_str()).collect()
 }
 
 /// The response a handler produced.
@@ -268,14 +265,7 @@ impl fmt::Debug for HttpResponse {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("HttpResponse")
             .field("status", &self.status)
-            .field(
-                "header_names",
-                &self
-                    .headers
-                    .iter()
-                    .map(|(k, _)| k.as_str())
-                    .collect::<Vec<_>>(),
-            )
+            .field("header_names", &header_names(&self.headers))
             .field("body_len", &self.body.len())
             .finish()
     }

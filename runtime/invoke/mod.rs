@@ -21,7 +21,7 @@ pub use injection::{Injection, Source, host_env_secrets};
 use crate::handlers::{self, Handler, HandlerKind};
 use crate::isolate::{
     BootOptions, HttpRequest, HttpResponse, Invocation, InvocationResult, Isolate, IsolateConfig,
-    IsolateError, LogLevel, Output, ResolvedSecrets as IsolateSecrets,
+    IsolateError, LogLevel, Output,
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::store::{ExecutionRecord, LogLine};
@@ -179,7 +179,6 @@ impl Invoker {
             &namespace,
             run_id.unwrap_or(&execution_id),
         );
-        let redactor = injection.isolate_secrets();
         let timeout = match handler.kind {
             HandlerKind::Function => self.config.function_timeout,
             HandlerKind::Job => self.config.job_timeout,
@@ -216,7 +215,7 @@ impl Invoker {
                     });
                 }
                 Err(error) => {
-                    let failure = self.failure(error, timeout, &redactor, true);
+                    let failure = self.failure(error, timeout, &injection, true);
                     let record = Record {
                         handler,
                         namespace: &namespace,
@@ -260,7 +259,7 @@ impl Invoker {
                 Ok((execution_id, output))
             }
             Err(error) => {
-                let failure = self.failure(error, timeout, &redactor, false);
+                let failure = self.failure(error, timeout, &injection, false);
                 Err(self.failed(record(logs, Vec::new()), failure).await)
             }
         }
@@ -277,7 +276,7 @@ impl Invoker {
         &self,
         error: IsolateError,
         timeout: Duration,
-        redactor: &IsolateSecrets,
+        injection: &Injection,
         booting: bool,
     ) -> ExecutionFailure {
         match error {
@@ -285,12 +284,12 @@ impl Invoker {
             IsolateError::HeapLimit => ExecutionFailure::OutOfMemory {
                 limit_bytes: self.config.heap_limit_bytes,
             },
-            IsolateError::Boot(message) => ExecutionFailure::Boot(redactor.redact(&message)),
+            IsolateError::Boot(message) => ExecutionFailure::Boot(injection.redact(&message)),
             IsolateError::Handler(message) if booting => {
-                ExecutionFailure::Boot(redactor.redact(&message))
+                ExecutionFailure::Boot(injection.redact(&message))
             }
             IsolateError::Handler(message) => {
-                ExecutionFailure::Exception(redactor.redact(&message))
+                ExecutionFailure::Exception(injection.redact(&message))
             }
             IsolateError::Gone => {
                 ExecutionFailure::Exception("the isolate stopped unexpectedly".into())

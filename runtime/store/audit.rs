@@ -2,7 +2,6 @@
 
 use sqlx::Row;
 
-use super::executions::like_pattern;
 use super::records::{AuditRecord, LogFilter};
 use super::{Store, WriteTx};
 use crate::Result;
@@ -69,13 +68,7 @@ impl Store {
                 .map(str::to_ascii_uppercase)
                 .unwrap_or_default(),
         )
-        .bind(
-            filter
-                .search
-                .as_deref()
-                .map(like_pattern)
-                .unwrap_or_default(),
-        )
+        .bind(filter.search_pattern())
         .bind(filter.limit)
         .fetch_all(&self.pool)
         .await?;

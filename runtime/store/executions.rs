@@ -75,13 +75,7 @@ impl Store {
              ORDER BY started_at DESC, id DESC LIMIT $3",
         )
         .bind(filter.name.clone().unwrap_or_default())
-        .bind(
-            filter
-                .search
-                .as_deref()
-                .map(like_pattern)
-                .unwrap_or_default(),
-        )
+        .bind(filter.search_pattern())
         .bind(filter.limit)
         .fetch_all(&self.pool)
         .await?;
@@ -99,20 +93,6 @@ impl Store {
         .await?;
         row.map(|row| execution_record(&row)).transpose()
     }
-}
-
-/// A case-insensitive `LIKE` pattern matching `text` anywhere, with `%`, `_` and `\` escaped.
-pub(super) fn like_pattern(text: &str) -> String {
-    let mut pattern = String::with_capacity(text.len() + 2);
-    pattern.push('%');
-    for c in text.to_lowercase().chars() {
-        if matches!(c, '%' | '_' | '\\') {
-            pattern.push('\\');
-        }
-        pattern.push(c);
-    }
-    pattern.push('%');
-    pattern
 }
 
 fn execution_record(row: &AnyRow) -> Result<ExecutionRecord> {

@@ -129,3 +129,42 @@ pub struct LogFilter {
     /// At most this many, newest first.
     pub limit: i64,
 }
+
+impl LogFilter {
+    /// The search text as a case-insensitive `LIKE` pattern (`%`, `_` and `\` escaped, for
+    /// `ESCAPE '\'`), or empty for no search.
+    pub(super) fn search_pattern(&self) -> String {
+        let Some(text) = &self.search else {
+            return String::new();
+        };
+        let mut pattern = String::with_capacity(text.len() + 2);
+        pattern.push('%');
+        for c in text.to_lowercase().chars() {
+            if matches!(c, '%' | '_' | '\\') {
+                pattern.push('\\');
+            }
+            pattern.push(c);
+        }
+        pattern.push('%');
+        pattern
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::LogFilter;
+
+    #[test]
+    fn search_patterns_escape_like_wildcards() {
+        let filter = |search: Option<&str>| LogFilter {
+            name: None,
+            search: search.map(str::to_owned),
+            limit: 1,
+        };
+        assert_eq!(filter(None).search_pattern(), "");
+        assert_eq!(
+            filter(Some("FLUXBASE_SECRET 100%")).search_pattern(),
+            "%fluxbase\\_secret 100\\%%"
+        );
+    }
+}

@@ -14,7 +14,7 @@ use std::time::{Duration, Instant};
 use comfy_table::Table;
 use fluxbase::config::Config;
 use fluxbase::invoke::{Invoker, InvokerConfig};
-use fluxbase::isolate::{BootOptions, HttpRequest, Isolate, IsolateConfig};
+use fluxbase::isolate::{BootOptions, HttpRequest, Isolate, IsolateConfig, RequestBody};
 use fluxbase::secrets::{SecretName, SecretRef, SecretValue, SetRequest};
 
 const SECRETS: usize = 20;
@@ -28,7 +28,7 @@ fn request() -> HttpRequest {
         method: "GET".into(),
         url: "http://localhost/functions/v1/hello?name=bench".into(),
         headers: Vec::new(),
-        body: None,
+        body: RequestBody::None,
     }
 }
 

@@ -63,7 +63,12 @@ const response = core.loadExtScript("ext:deno_fetch/23_response.js");
 const fetchMod = core.loadExtScript("ext:deno_fetch/26_fetch.js");
 const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
 
-dispatch.init(request.Request, response.Response);
+dispatch.init({
+  Request: request.Request,
+  Response: response.Response,
+  toInnerResponse: response.toInnerResponse,
+  ReadableStream: streams.ReadableStream,
+});
 
 // Captured logs are plain text: no ANSI colors.
 consoleMod.setNoColorFns(() => true, () => true);

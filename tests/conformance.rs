@@ -79,6 +79,24 @@ const CASES: &[Case] = &[
         headers: &[],
         body: None,
     },
+    Case {
+        target: "stream_upper",
+        method: "POST",
+        headers: &[("content-type", "text/plain")],
+        body: Some("streamed body, déjà vu"),
+    },
+    Case {
+        target: "stream_ticks?count=4",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    Case {
+        target: "body_size",
+        method: "PUT",
+        headers: &[],
+        body: Some("0123456789"),
+    },
 ];
 
 fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {

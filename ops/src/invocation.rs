@@ -1,17 +1,34 @@
 //! Invocation glue: Rust puts a [`PendingInvocation`] in `OpState` and calls the JS dispatcher,
 //! which takes it through these ops, calls the handler, and hands back the response or the job
 //! result as an [`InvocationOutcome`].
+//!
+//! Bodies stream both ways: a streamed request body is pulled chunk by chunk by
+//! `op_invocation_read_chunk`; a response goes out as its head (`op_invocation_respond_head`)
+//! and then chunks (`op_invocation_write_chunk`), or in one call for a body that is already in
+//! memory (`op_invocation_respond`). Without a [`ResponseSink`] the chunks are collected into
+//! the outcome.
 
-use deno_core::{OpState, op2};
+use std::cell::RefCell;
+use std::rc::Rc;
+
+use deno_core::convert::Uint8Array;
+use deno_core::{JsBuffer, OpState, op2};
 use deno_error::JsErrorBox;
+use tokio::sync::mpsc;
 
+use crate::body::{RequestBody, RequestChunk, ResponseHead, ResponseSink};
 use crate::state::{HttpRequest, HttpResponse};
 
 /// What the next dispatch runs.
 #[derive(Debug)]
 pub enum PendingInvocation {
-    /// Call the function handler with this request.
-    Http(HttpRequest),
+    /// Call the function handler with this request; stream the response to `sink` if given.
+    Http {
+        /// The request.
+        request: HttpRequest,
+        /// Where the response streams to; without one it is collected into the outcome.
+        sink: Option<ResponseSink>,
+    },
     /// Call the job handler with this JSON payload.
     Job {
         /// The payload as JSON text.
@@ -22,10 +39,19 @@ pub enum PendingInvocation {
 /// Where the dispatcher leaves the outcome of an invocation.
 #[derive(Debug, Default)]
 pub struct InvocationOutcome {
-    /// The function's response.
+    /// The function's response (its body is empty when it was streamed to a sink).
     pub response: Option<HttpResponse>,
     /// The job's result as JSON text.
     pub job_result_json: Option<String>,
+}
+
+/// Drops what an invocation left in `OpState` (request body, response sink), which ends a
+/// streamed response. Called when an invocation ends, however it ends.
+pub fn end_invocation(state: &mut OpState) {
+    state.try_take::<PendingBody>();
+    state.try_take::<RequestStream>();
+    state.try_take::<ResponseSink>();
+    state.try_take::<PendingInvocation>();
 }
 
 /// Invocation metadata as JS sees it.
@@ -36,12 +62,18 @@ struct InvocationMeta {
     method: Option<String>,
     url: Option<String>,
     headers: Vec<(String, String)>,
-    has_body: bool,
+    /// `"none"`, `"full"` (take it with `op_invocation_take_body`) or `"stream"` (pull it with
+    /// `op_invocation_read_chunk`).
+    body: &'static str,
     payload_json: Option<String>,
 }
 
 /// Body bytes of the pending HTTP invocation, kept until JS asks for them.
 struct PendingBody(Vec<u8>);
+
+/// The chunks of a streamed request body. Shared so that a read can await without holding
+/// `OpState` borrowed.
+struct RequestStream(Rc<RefCell<mpsc::Receiver<RequestChunk>>>);
 
 /// Takes the pending invocation (set by Rust right before calling the JS
 /// dispatcher). Throws if there is none.
@@ -53,17 +85,27 @@ pub(crate) fn op_invocation_take(state: &mut OpState) -> Result<InvocationMeta, 
         .ok_or_else(|| JsErrorBox::generic("no pending invocation"))?;
     state.put(InvocationOutcome::default());
     Ok(match inv {
-        PendingInvocation::Http(req) => {
-            let has_body = req.body.is_some();
-            if let Some(body) = req.body {
-                state.put(PendingBody(body));
+        PendingInvocation::Http { request, sink } => {
+            if let Some(sink) = sink {
+                state.put(sink);
             }
+            let body = match request.body {
+                RequestBody::None => "none",
+                RequestBody::Full(bytes) => {
+                    state.put(PendingBody(bytes));
+                    "full"
+                }
+                RequestBody::Stream(chunks) => {
+                    state.put(RequestStream(Rc::new(RefCell::new(chunks))));
+                    "stream"
+                }
+            };
             InvocationMeta {
                 kind: "http",
-                method: Some(req.method),
-                url: Some(req.url),
-                headers: req.headers,
-                has_body,
+                method: Some(request.method),
+                url: Some(request.url),
+                headers: request.headers,
+                body,
                 payload_json: None,
             }
         }
@@ -72,7 +114,7 @@ pub(crate) fn op_invocation_take(state: &mut OpState) -> Result<InvocationMeta, 
             method: None,
             url: None,
             headers: Vec::new(),
-            has_body: false,
+            body: "none",
             payload_json: Some(payload_json),
         },
     })
@@ -88,7 +130,39 @@ pub(crate) fn op_invocation_take_body(state: &mut OpState) -> Vec<u8> {
         .unwrap_or_default()
 }
 
-/// Records the Response of an HTTP invocation.
+/// The next chunk of a streamed request body, or `null` at its end. Rejects when the body
+/// broke (over the size limit, or the client went away).
+#[op2]
+pub(crate) async fn op_invocation_read_chunk(
+    state: Rc<RefCell<OpState>>,
+) -> Result<Option<Uint8Array>, JsErrorBox> {
+    let Some(chunks) = state
+        .borrow()
+        .try_borrow::<RequestStream>()
+        .map(|s| s.0.clone())
+    else {
+        return Ok(None);
+    };
+    let next = std::future::poll_fn(|cx| chunks.borrow_mut().poll_recv(cx)).await;
+    match next {
+        Some(Ok(bytes)) => Ok(Some(bytes.into())),
+        Some(Err(message)) => Err(JsErrorBox::type_error(message)),
+        None => Ok(None),
+    }
+}
+
+/// Records the status and headers of an HTTP response whose body follows in chunks, and sends
+/// them to the sink if there is one.
+#[op2]
+pub(crate) fn op_invocation_respond_head(
+    state: &mut OpState,
+    #[smi] status: u32,
+    #[serde] headers: Vec<(String, String)>,
+) {
+    respond_head(state, status, headers, None);
+}
+
+/// Records a whole HTTP response at once (sent to the sink as a head that holds the body).
 #[op2]
 pub(crate) fn op_invocation_respond(
     state: &mut OpState,
@@ -96,16 +170,69 @@ pub(crate) fn op_invocation_respond(
     #[serde] headers: Vec<(String, String)>,
     #[buffer] body: &[u8],
 ) {
-    let status = u16::try_from(status).unwrap_or(500);
-    state.borrow_mut::<InvocationOutcome>().response = Some(HttpResponse {
-        status,
-        headers,
-        body: body.to_vec(),
-    });
+    if state.has::<ResponseSink>() {
+        respond_head(state, status, headers, Some(body.to_vec()));
+    } else {
+        respond_head(state, status, headers, None);
+        collected_body(state).extend_from_slice(body);
+    }
+}
+
+/// Sends one chunk of the response body, waiting while the receiver is behind. Resolves to
+/// `false` when the receiver is gone (the client left): the handler should stop writing.
+#[op2]
+pub(crate) async fn op_invocation_write_chunk(
+    state: Rc<RefCell<OpState>>,
+    #[buffer] chunk: JsBuffer,
+) -> bool {
+    let sender = state
+        .borrow()
+        .try_borrow::<ResponseSink>()
+        .map(|sink| sink.chunks.clone());
+    match sender {
+        Some(sender) => sender.send(chunk.to_vec()).await.is_ok(),
+        None => {
+            collected_body(&mut state.borrow_mut()).extend_from_slice(&chunk);
+            true
+        }
+    }
 }
 
 /// Records the JSON result of a job invocation.
 #[op2(fast)]
 pub(crate) fn op_invocation_job_done(state: &mut OpState, #[string] result_json: &str) {
     state.borrow_mut::<InvocationOutcome>().job_result_json = Some(result_json.to_owned());
+}
+
+fn respond_head(
+    state: &mut OpState,
+    status: u32,
+    headers: Vec<(String, String)>,
+    body: Option<Vec<u8>>,
+) {
+    let status = u16::try_from(status).unwrap_or(500);
+    if let Some(head) = state
+        .try_borrow_mut::<ResponseSink>()
+        .and_then(|sink| sink.head.take())
+    {
+        let _ = head.send(ResponseHead {
+            status,
+            headers: headers.clone(),
+            body,
+        });
+    }
+    state.borrow_mut::<InvocationOutcome>().response = Some(HttpResponse {
+        status,
+        headers,
+        body: Vec::new(),
+    });
+}
+
+/// The body of the response being collected (when there is no sink).
+fn collected_body(state: &mut OpState) -> &mut Vec<u8> {
+    &mut state
+        .borrow_mut::<InvocationOutcome>()
+        .response
+        .get_or_insert_with(HttpResponse::default)
+        .body
 }

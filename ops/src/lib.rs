@@ -12,13 +12,14 @@
 //! - `02_dispatch.js`: invocation glue called from Rust, out of reach of user code;
 //! - `99_global_scope.js`: loads the web extension scripts and installs every global.
 
+pub mod body;
 mod console;
 mod env;
 mod invocation;
 mod secrets;
 pub mod state;
 
-pub use invocation::{InvocationOutcome, PendingInvocation};
+pub use invocation::{InvocationOutcome, PendingInvocation, end_invocation};
 
 deno_core::extension!(
     fluxbase,
@@ -32,7 +33,10 @@ deno_core::extension!(
         console::op_console_write,
         invocation::op_invocation_take,
         invocation::op_invocation_take_body,
+        invocation::op_invocation_read_chunk,
+        invocation::op_invocation_respond_head,
         invocation::op_invocation_respond,
+        invocation::op_invocation_write_chunk,
         invocation::op_invocation_job_done,
     ],
     esm_entry_point = "ext:fluxbase/99_global_scope.js",

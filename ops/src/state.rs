@@ -9,6 +9,8 @@ use std::fmt;
 
 use zeroize::Zeroizing;
 
+use crate::body::RequestBody;
+
 /// Prefix of the `Deno.env` variables that carry secrets.
 pub const SECRET_ENV_PREFIX: &str = "FLUXBASE_SECRET_";
 
@@ -221,7 +223,7 @@ impl ConsoleSink {
 }
 
 /// An HTTP request handed to a function, as plain Rust data.
-#[derive(Clone, Default)]
+#[derive(Default)]
 pub struct HttpRequest {
     /// e.g. `GET`, `POST`.
     pub method: String,
@@ -229,8 +231,8 @@ pub struct HttpRequest {
     pub url: String,
     /// Header pairs in order.
     pub headers: Vec<(String, String)>,
-    /// Body bytes (`None` for no body; GET/HEAD must have none).
-    pub body: Option<Vec<u8>>,
+    /// The body (none for GET/HEAD), whole or streamed.
+    pub body: RequestBody,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -239,13 +241,13 @@ impl fmt::Debug for HttpRequest {
             .field("method", &self.method)
             .field("url", &self.url)
             .field("header_names", &header_names(&self.headers))
-            .field("body_len", &self.body.as_ref().map(Vec::len))
+            .field("body", &self.body)
             .finish()
     }
 }
 
 /// Header names only: header values may carry credentials (Authorization, cookies).
-fn header_names(headers: &[(String, String)]) -> Vec<&str> {
+pub(crate) fn header_names(headers: &[(String, String)]) -> Vec<&str> {
     headers.iter().map(|(name, _)| name.as_str()).collect()
 }
 
@@ -257,7 +259,8 @@ pub struct HttpResponse {
     /// Header pairs as `Headers` iterates them (lower-case names, sorted,
     /// `set-cookie` kept separate).
     pub headers: Vec<(String, String)>,
-    /// Full body bytes.
+    /// Full body bytes; empty when the body was streamed to a
+    /// [`ResponseSink`](crate::body::ResponseSink).
     pub body: Vec<u8>,
 }
 

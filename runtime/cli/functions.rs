@@ -79,7 +79,7 @@ impl FunctionsCommand {
                         .iter()
                         .map(|h| parse_header(h))
                         .collect::<Result<_>>()?,
-                    body,
+                    body: body.into(),
                     method,
                 };
                 let invoker = run.invoker(config).await?;

@@ -1,15 +1,30 @@
 //! `ANY /functions/v1/:name[/*rest]`: invokes a function with the request as it came (method,
 //! full URL, headers, body) and answers with its response. A timeout is 504, running out of
 //! memory 546, any other failure 500; error bodies never hold a secret or a host stack trace.
+//!
+//! Both bodies stream. A request body of known, small length is read whole; any other is
+//! handed to the handler chunk by chunk as it arrives, so a handler can start on it (and
+//! answer) before it has all come in. The response is sent as soon as the handler returns its
+//! `Response`, and its body follows as the handler produces it. A request body over the limit
+//! is 413 when the handler fails on it before answering; a failure after the response has
+//! started cuts the connection, so the client sees an incomplete body rather than a short one.
+
+use std::io;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::{Body, to_bytes};
 use axum::extract::{Path, Request, State};
-use axum::http::{HeaderName, HeaderValue, StatusCode, header::HOST};
+use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
+use futures::StreamExt;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
 
 use super::AppState;
 use super::api_error::ApiError;
-use crate::isolate::HttpRequest;
+use crate::invoke::FunctionOutcome;
+use crate::isolate::{HttpRequest, RequestBody, RequestChunk, ResponseHead, ResponseSink};
 
 /// Headers that belong to one hop and are not passed to or from a handler.
 const HOP_BY_HOP: [&str; 5] = [
@@ -19,6 +34,17 @@ const HOP_BY_HOP: [&str; 5] = [
     "upgrade",
     "content-length",
 ];
+
+/// Request bodies of at most this many bytes, with a `Content-Length`, are read whole before
+/// the handler starts; larger or unsized ones stream.
+const WHOLE_BODY_MAX: usize = 64 * 1024;
+
+/// A request body declared over the limit is still read (and dropped) up to this size before
+/// the 413 goes out, unless the client waits for `100 Continue`.
+const DRAIN_MAX: u64 = 64 * 1024 * 1024;
+
+/// Chunks buffered between the host and the isolate, each way.
+const CHUNKS_BUFFERED: usize = 8;
 
 /// `ANY /functions/v1/:name`
 pub async fn invoke_root(
@@ -39,21 +65,13 @@ pub async fn invoke_path(
 }
 
 async fn invoke(state: AppState, name: String, request: Request) -> Result<Response, ApiError> {
+    let limit = state.options.body_limit;
+    let too_large = Arc::new(AtomicBool::new(false));
     let (parts, body) = request.into_parts();
-    let body = to_bytes(body, state.options.body_limit)
-        .await
-        .map_err(|_| {
-            ApiError::new(
-                StatusCode::PAYLOAD_TOO_LARGE,
-                format!(
-                    "request body is larger than the limit of {} bytes",
-                    state.options.body_limit
-                ),
-            )
-        })?;
+    let body = request_body(&parts.method, &parts.headers, body, limit, &too_large).await?;
     let host = parts
         .headers
-        .get(HOST)
+        .get(header::HOST)
         .and_then(|h| h.to_str().ok())
         .unwrap_or("localhost");
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -65,28 +83,160 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
             Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
         })
         .collect();
-    let has_body = !matches!(parts.method.as_str(), "GET" | "HEAD");
     let request = HttpRequest {
         method: parts.method.as_str().to_owned(),
         url: format!("http://{host}{path}"),
         headers,
-        body: has_body.then(|| body.to_vec()),
+        body,
     };
-    let outcome = state
-        .invoker
-        .invoke_function(&state.options.functions_dir, &name, request)
-        .await
-        .map_err(|error| match error {
-            crate::Error::Invalid(message) if message.starts_with("no function") => {
-                ApiError::new(StatusCode::NOT_FOUND, message)
+
+    let (sink, receiver) = ResponseSink::channel(CHUNKS_BUFFERED);
+    let execution_id = uuid::Uuid::new_v4().to_string();
+    let invoker = state.invoker.clone();
+    let dir = state.options.functions_dir.clone();
+    let id = execution_id.clone();
+    let task = tokio::spawn(async move {
+        invoker
+            .stream_function(&dir, &name, request, sink, id)
+            .await
+    });
+    match receiver.head.await {
+        // A body that was in memory goes out whole, with its length, once the execution is
+        // recorded; an error between the two is still an error response.
+        Ok(mut head) if head.body.is_some() => match task.await {
+            Ok(Ok(_)) => {
+                let body = Body::from(head.body.take().unwrap_or_default());
+                Ok(response(head, &execution_id, body))
             }
-            other => other.into(),
-        })?;
-    let mut response = Response::new(Body::from(outcome.response.body));
+            Ok(Err(error)) => Err(invocation_error(error)),
+            Err(join) => Err(task_failed(join)),
+        },
+        Ok(head) => {
+            let body = streamed_body(receiver.chunks, task);
+            Ok(response(head, &execution_id, body))
+        }
+        // The invocation ended without a response: it failed, and says why.
+        Err(_) => Err(match task.await {
+            Ok(Err(error)) if too_large.load(Ordering::SeqCst) => {
+                tracing::debug!(%error, "function failed on an oversized request body");
+                body_too_large(limit)
+            }
+            Ok(Err(error)) => invocation_error(error),
+            Ok(Ok(_)) => ApiError::new(
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "the function produced no response",
+            ),
+            Err(join) => task_failed(join),
+        }),
+    }
+}
+
+/// The request body as the handler gets it: none for GET and HEAD, whole when it is small and
+/// its length known, otherwise a stream fed by a task that enforces `limit`.
+async fn request_body(
+    method: &axum::http::Method,
+    headers: &HeaderMap,
+    body: Body,
+    limit: usize,
+    too_large: &Arc<AtomicBool>,
+) -> Result<RequestBody, ApiError> {
+    if matches!(method.as_str(), "GET" | "HEAD") {
+        return Ok(RequestBody::None);
+    }
+    let length = headers
+        .get(header::CONTENT_LENGTH)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.parse::<u64>().ok());
+    match length {
+        Some(length) if length > limit as u64 => {
+            // A client that waits for `100 Continue` gets the answer at once; others are
+            // still sending, and closing on them would break their write before they read the
+            // 413. So a declared body of reasonable size is read and dropped first.
+            let expects_continue = headers
+                .get(header::EXPECT)
+                .is_some_and(|v| v.as_bytes().eq_ignore_ascii_case(b"100-continue"));
+            if !expects_continue && length <= DRAIN_MAX {
+                let mut chunks = body.into_data_stream();
+                while let Some(Ok(_)) = chunks.next().await {}
+            }
+            Err(body_too_large(limit))
+        }
+        Some(length) if length <= WHOLE_BODY_MAX as u64 => to_bytes(body, limit)
+            .await
+            .map(|bytes| RequestBody::Full(bytes.to_vec()))
+            .map_err(|_| ApiError::new(StatusCode::BAD_REQUEST, "the request body ended early")),
+        _ => Ok(RequestBody::Stream(stream_request_body(
+            body,
+            limit,
+            too_large.clone(),
+        ))),
+    }
+}
+
+/// Feeds the body's chunks into a bounded channel (so a slow handler slows the client down),
+/// ending it with an error once more than `limit` bytes came in.
+fn stream_request_body(
+    body: Body,
+    limit: usize,
+    too_large: Arc<AtomicBool>,
+) -> mpsc::Receiver<RequestChunk> {
+    let (tx, rx) = mpsc::channel(CHUNKS_BUFFERED);
+    tokio::spawn(async move {
+        let mut chunks = body.into_data_stream();
+        let mut received = 0usize;
+        while let Some(chunk) = chunks.next().await {
+            let next = match chunk {
+                Ok(bytes) if bytes.is_empty() => continue,
+                Ok(bytes) => {
+                    received = received.saturating_add(bytes.len());
+                    if received > limit {
+                        too_large.store(true, Ordering::SeqCst);
+                        let _ = tx.send(Err(limit_message(limit))).await;
+                        return;
+                    }
+                    Ok(bytes.to_vec())
+                }
+                Err(error) => Err(format!("the request body could not be read: {error}")),
+            };
+            let failed = next.is_err();
+            if tx.send(next).await.is_err() || failed {
+                return;
+            }
+        }
+    });
+    rx
+}
+
+/// The body of a streamed response, as the handler produces it. If the invocation fails after
+/// the head went out, the body ends in an error, which cuts the connection.
+fn streamed_body(
+    chunks: mpsc::Receiver<Vec<u8>>,
+    task: JoinHandle<crate::Result<FunctionOutcome>>,
+) -> Body {
+    let body = futures::stream::unfold((chunks, Some(task)), |(mut chunks, task)| async move {
+        if let Some(chunk) = chunks.recv().await {
+            return Some((Ok(axum::body::Bytes::from(chunk)), (chunks, task)));
+        }
+        match task?.await {
+            Ok(Ok(_)) => None,
+            _ => Some((
+                Err(io::Error::other(
+                    "the function failed while sending its response body",
+                )),
+                (chunks, None),
+            )),
+        }
+    });
+    Body::from_stream(body)
+}
+
+/// The handler's status and headers with `body`.
+fn response(head: ResponseHead, execution_id: &str, body: Body) -> Response {
+    let mut response = Response::new(body);
     *response.status_mut() =
-        StatusCode::from_u16(outcome.response.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        StatusCode::from_u16(head.status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
     let headers = response.headers_mut();
-    for (name, value) in outcome.response.headers {
+    for (name, value) in head.headers {
         if HOP_BY_HOP.contains(&name.as_str()) {
             continue;
         }
@@ -94,8 +244,30 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
             headers.append(name, value);
         }
     }
-    if let Ok(id) = HeaderValue::try_from(outcome.execution_id) {
+    if let Ok(id) = HeaderValue::try_from(execution_id) {
         headers.insert("x-fluxbase-execution-id", id);
     }
-    Ok(response.into_response())
+    response.into_response()
+}
+
+fn task_failed(join: tokio::task::JoinError) -> ApiError {
+    tracing::error!(%join, "invocation task failed");
+    ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
+}
+
+fn invocation_error(error: crate::Error) -> ApiError {
+    match error {
+        crate::Error::Invalid(message) if message.starts_with("no function") => {
+            ApiError::new(StatusCode::NOT_FOUND, message)
+        }
+        other => other.into(),
+    }
+}
+
+fn body_too_large(limit: usize) -> ApiError {
+    ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, limit_message(limit))
+}
+
+fn limit_message(limit: usize) -> String {
+    format!("request body is larger than the limit of {limit} bytes")
 }

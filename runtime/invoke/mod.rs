@@ -21,7 +21,7 @@ pub use injection::{Injection, Source, host_env_secrets};
 use crate::handlers::{self, Handler, HandlerKind};
 use crate::isolate::{
     BootOptions, HttpRequest, HttpResponse, Invocation, InvocationResult, Isolate, IsolateConfig,
-    IsolateError, LogLevel, Output,
+    IsolateError, LogLevel, Output, ResponseSink,
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::store::{ExecutionRecord, LogLine};
@@ -119,16 +119,46 @@ impl Invoker {
         }
     }
 
-    /// Calls the function `name` of `dir` with `request`.
+    /// Calls the function `name` of `dir` with `request` and collects its whole response.
     pub async fn invoke_function(
         &self,
         dir: &Path,
         name: &str,
         request: HttpRequest,
     ) -> Result<FunctionOutcome> {
+        self.call_function(dir, name, request, None, new_execution_id())
+            .await
+    }
+
+    /// Calls the function `name` of `dir` with `request` and streams its response to `sink`:
+    /// the head as soon as the handler returns its `Response`, then the body. Resolves when
+    /// the body has ended (the outcome's response then has an empty body); an error after the
+    /// head was sent means the body is incomplete. `execution_id` names the execution record,
+    /// so the caller can send it with the head.
+    pub async fn stream_function(
+        &self,
+        dir: &Path,
+        name: &str,
+        request: HttpRequest,
+        sink: ResponseSink,
+        execution_id: String,
+    ) -> Result<FunctionOutcome> {
+        self.call_function(dir, name, request, Some(sink), execution_id)
+            .await
+    }
+
+    async fn call_function(
+        &self,
+        dir: &Path,
+        name: &str,
+        request: HttpRequest,
+        sink: Option<ResponseSink>,
+        execution_id: String,
+    ) -> Result<FunctionOutcome> {
         let handler = handlers::find(dir, HandlerKind::Function, name)?;
-        let (execution_id, output) = self
-            .execute(dir, &handler, Invocation::Http(request), None)
+        let invocation = Invocation::Http { request, sink };
+        let output = self
+            .execute(dir, &handler, invocation, None, &execution_id)
             .await?;
         match output {
             Output::Http(response) => Ok(FunctionOutcome {
@@ -149,8 +179,15 @@ impl Invoker {
         run_id: Option<&str>,
     ) -> Result<JobOutcome> {
         let handler = handlers::find(dir, HandlerKind::Job, name)?;
-        let (execution_id, output) = self
-            .execute(dir, &handler, Invocation::Job(payload), run_id)
+        let execution_id = new_execution_id();
+        let output = self
+            .execute(
+                dir,
+                &handler,
+                Invocation::Job(payload),
+                run_id,
+                &execution_id,
+            )
             .await?;
         match output {
             Output::Job(result) => Ok(JobOutcome {
@@ -167,17 +204,17 @@ impl Invoker {
         handler: &Handler,
         invocation: Invocation,
         run_id: Option<&str>,
-    ) -> Result<(String, Output)> {
+        execution_id: &str,
+    ) -> Result<Output> {
         let namespace = handler.namespace(&self.config.default_namespace)?;
         let resolved = self.secrets.resolve(namespace.as_str()).await?;
         let mut logs: Vec<LogLine> = resolved.notes.iter().map(|n| system_line(n)).collect();
         let injection = Injection::new(resolved, host_env_secrets());
-        let execution_id = uuid::Uuid::new_v4().to_string();
         let env = injection.env(
             handler.kind,
             &handler.name,
             &namespace,
-            run_id.unwrap_or(&execution_id),
+            run_id.unwrap_or(execution_id),
         );
         let timeout = match handler.kind {
             HandlerKind::Function => self.config.function_timeout,
@@ -219,7 +256,7 @@ impl Invoker {
                     let record = Record {
                         handler,
                         namespace: &namespace,
-                        id: &execution_id,
+                        id: execution_id,
                         started_at,
                         clock,
                         logs,
@@ -239,7 +276,7 @@ impl Invoker {
         let record = |logs, accessed| Record {
             handler,
             namespace: &namespace,
-            id: &execution_id,
+            id: execution_id,
             started_at,
             clock,
             logs,
@@ -256,7 +293,7 @@ impl Invoker {
                 let accessed = secrets_accessed.found.into_iter().collect();
                 self.store_record(record(logs, accessed).finish("succeeded", None))
                     .await?;
-                Ok((execution_id, output))
+                Ok(output)
             }
             Err(error) => {
                 let failure = self.failure(error, timeout, &injection, false);
@@ -365,6 +402,10 @@ fn retire(warm: Option<Warm>) {
     if let Some(warm) = warm {
         std::thread::spawn(move || drop(warm));
     }
+}
+
+fn new_execution_id() -> String {
+    uuid::Uuid::new_v4().to_string()
 }
 
 fn system_line(message: &str) -> LogLine {

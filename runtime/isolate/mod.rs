@@ -15,5 +15,8 @@ pub mod loader;
 pub mod worker;
 
 pub use boot::BootOptions;
+pub use fluxbase_ops::body::{
+    RequestBody, RequestChunk, ResponseHead, ResponseReceiver, ResponseSink,
+};
 pub use fluxbase_ops::state::{HttpRequest, HttpResponse, LogLevel, LogLine, ResolvedSecrets};
 pub use worker::{Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError, Output};

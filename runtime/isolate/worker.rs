@@ -30,6 +30,7 @@ use deno_core::v8;
 use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 
+use fluxbase_ops::body::ResponseSink;
 use fluxbase_ops::state::AccessLog;
 use fluxbase_ops::state::ConsoleSink;
 use fluxbase_ops::state::HttpRequest;
@@ -96,10 +97,17 @@ impl IsolateConfig {
 }
 
 /// One call into the function.
-#[derive(Clone, Debug)]
+#[derive(Debug)]
 pub enum Invocation {
-    /// Call `default(req: Request): Promise<Response>`.
-    Http(HttpRequest),
+    /// Call `default(req: Request): Promise<Response>`. With a sink, the response streams to
+    /// it (head first, then the body) and the result's response has an empty body; without
+    /// one, the whole response is collected into the result.
+    Http {
+        /// The request.
+        request: HttpRequest,
+        /// Where the response streams to, if anywhere.
+        sink: Option<ResponseSink>,
+    },
     /// Call `default(payload): Promise<unknown>` with this JSON payload.
     Job(serde_json::Value),
 }
@@ -451,7 +459,7 @@ async fn serve(
     {
         let started = Instant::now();
         let pending = match invocation {
-            Invocation::Http(req) => PendingInvocation::Http(req),
+            Invocation::Http { request, sink } => PendingInvocation::Http { request, sink },
             Invocation::Job(payload) => PendingInvocation::Job {
                 payload_json: payload.to_string(),
             },
@@ -468,6 +476,9 @@ async fn serve(
           r = run => r.map(|_| ()).map_err(|e| e.to_string()),
           _ = &mut cancel => Err("cancelled".to_owned()),
         };
+        // Whatever happened, the request body and the response sink go now: a streamed
+        // response ends here.
+        fluxbase_ops::end_invocation(&mut runtime.op_state().borrow_mut());
         let terminated =
             flags.timed_out.load(Ordering::SeqCst) || flags.heap_exceeded.load(Ordering::SeqCst);
         let result = match result {

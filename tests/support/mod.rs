@@ -2,6 +2,7 @@
 
 #![allow(dead_code)]
 
+pub mod raw_http;
 pub mod runtime;
 pub mod server;
 

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use fluxbase::config::Config;
 use fluxbase::invoke::{ExecutionFailure, Invoker, InvokerConfig};
-use fluxbase::isolate::{HttpRequest, HttpResponse};
+use fluxbase::isolate::{HttpRequest, HttpResponse, RequestBody};
 use fluxbase::secrets::{
     Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
 };
@@ -88,7 +88,7 @@ impl Runtime {
             method: "GET".into(),
             url: format!("http://localhost/functions/v1/{target}"),
             headers: Vec::new(),
-            body: None,
+            body: RequestBody::None,
         };
         let outcome = self
             .invoker

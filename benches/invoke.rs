@@ -1,23 +1,56 @@
-//! Invocation latency and isolate memory, printed as one table.
+//! The performance table: invocation latency, HTTP throughput per isolation policy, isolate
+//! memory and secret resolution, measured in one run and printed as one table.
 //!
-//! `cargo bench --bench invoke` (release build). Measures, on this machine:
-//! - isolate boot, from the startup snapshot and without it;
-//! - a cold invocation: fresh isolate, 20 secrets resolved from SQLite and injected, small TS
-//!   handler returning JSON;
-//! - a warm invocation of the same handler in a reused isolate;
-//! - RSS per live idle isolate, and RSS left behind per created-and-dropped isolate.
+//! `cargo bench --bench invoke` (release build). With `DENO_BIN` pointing at a `deno` binary
+//! (`tests/conformance/node_modules/.bin/deno` after `npm ci` there), it also runs the same
+//! handler under `deno run` per invocation, the model fluxbase replaces, and prints the ratio.
+//! `FLUXBASE_BENCH_QUICK=1` shortens every phase (for a smoke run).
+//!
+//! Rows:
+//! - isolate boot from the snapshot and without it, and loading a function into a pre-booted
+//!   isolate (what a cold invocation pays while the pool is not drained);
+//! - cold invocation: per-invocation policy, 20 secrets injected, `hello.ts` returning JSON,
+//!   with the pre-booted pool given time to refill between calls, and with no pool;
+//! - warm invocation: per-function policy, the same handler in its reused isolate;
+//! - secret resolution for a namespace of 50 secrets, uncached (read + decrypt) and cached (one
+//!   generation query + a map lookup);
+//! - HTTP: the real `fluxbase serve` binary on loopback, 32 keep-alive connections on
+//!   `/functions/v1/hello`, for each isolation policy: req/s, latency, peak server RSS;
+//! - RSS per live idle isolate, with 1,000 of them alive.
 
-use std::path::PathBuf;
+use std::io::{BufRead, BufReader};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use comfy_table::Table;
 use fluxbase::config::Config;
-use fluxbase::invoke::{Invoker, InvokerConfig};
-use fluxbase::isolate::{BootOptions, HttpRequest, Isolate, IsolateConfig, RequestBody};
-use fluxbase::secrets::{SecretName, SecretRef, SecretValue, SetRequest};
+use fluxbase::invoke::{Invoker, InvokerConfig, Isolation};
+use fluxbase::isolate::{
+    BlankIsolate, BootOptions, HttpRequest, Isolate, IsolateConfig, RequestBody,
+};
+use fluxbase::secrets::{
+    Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
+};
+use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
+/// Secrets injected into the benchmarked function.
 const SECRETS: usize = 20;
+/// Secrets of the namespace whose resolution is timed.
+const RESOLVED_SECRETS: usize = 50;
+/// Concurrent connections of the HTTP load.
+const CONNECTIONS: usize = 32;
+
+fn quick() -> bool {
+    std::env::var_os("FLUXBASE_BENCH_QUICK").is_some()
+}
+
+/// `full` normally, a tenth of it (at least 5) for a smoke run.
+fn n(full: usize) -> usize {
+    if quick() { (full / 10).max(5) } else { full }
+}
 
 fn fixtures() -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("fixtures/functions")
@@ -38,21 +71,64 @@ fn percentile(samples: &mut [Duration], p: f64) -> Duration {
     samples[index]
 }
 
-fn ms(d: Duration) -> String {
-    format!("{:.3} ms", d.as_secs_f64() * 1000.0)
+fn time(d: Duration) -> String {
+    if d < Duration::from_millis(1) {
+        format!("{:.1} µs", d.as_secs_f64() * 1e6)
+    } else {
+        format!("{:.2} ms", d.as_secs_f64() * 1e3)
+    }
 }
 
-fn rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap_or_default();
+fn mib(bytes: u64) -> String {
+    format!("{:.2} MiB", bytes as f64 / 1048576.0)
+}
+
+/// A `/proc/<pid>/status` field in bytes (`VmRSS`, `VmHWM`).
+fn proc_status_bytes(pid: &str, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
     status
         .lines()
-        .find_map(|l| l.strip_prefix("VmRSS:"))
+        .find_map(|l| l.strip_prefix(field)?.strip_prefix(':'))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
         .unwrap_or(0)
         * 1024
 }
 
-async fn invoker(reuse: bool) -> (tempfile::TempDir, Invoker) {
+/// The table: one row per measure.
+struct Report {
+    table: Table,
+}
+
+impl Report {
+    fn new() -> Self {
+        let mut table = Table::new();
+        table.set_header(["measure", "n", "p50", "p99", "other"]);
+        Report { table }
+    }
+
+    fn latency(&mut self, name: &str, samples: &mut [Duration], other: String) {
+        let count = samples.len().to_string();
+        let p50 = time(percentile(samples, 0.5));
+        let p99 = time(percentile(samples, 0.99));
+        self.table
+            .add_row(vec![name.to_owned(), count, p50, p99, other]);
+        eprintln!("measured: {name}");
+    }
+
+    fn value(&mut self, name: &str, count: String, other: String) {
+        self.table.add_row(vec![
+            name.to_owned(),
+            count,
+            String::new(),
+            String::new(),
+            other,
+        ]);
+        eprintln!("measured: {name}");
+    }
+}
+
+/// A data directory whose store holds `SECRETS` global secrets, and its secrets service.
+async fn store_with_secrets() -> (tempfile::TempDir, SecretsService) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         data_dir: dir.path().join("data"),
@@ -61,43 +137,51 @@ async fn invoker(reuse: bool) -> (tempfile::TempDir, Invoker) {
     };
     let (secrets, _) = config.open_secrets("bench").await.unwrap();
     for i in 0..SECRETS {
-        let request = SetRequest {
-            secret: SecretRef::global(SecretName::parse(&format!("SECRET_{i}")).unwrap()),
-            value: SecretValue::new(format!("value-{i}-{}", "x".repeat(32))).unwrap(),
-            description: None,
-            expires_at: None,
-            if_version: None,
-            must_exist: false,
-        };
-        secrets.set(&request).await.unwrap();
+        set(&secrets, SecretRef::global(name(&format!("SECRET_{i}")))).await;
     }
-    let invoker = Invoker::new(
-        Arc::new(secrets),
-        InvokerConfig {
-            reuse_isolates: reuse,
-            ..InvokerConfig::default()
-        },
-    );
-    (dir, invoker)
+    (dir, secrets)
 }
 
-async fn invocations(invoker: &Invoker, n: usize) -> Vec<Duration> {
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
+fn name(name: &str) -> SecretName {
+    SecretName::parse(name).unwrap()
+}
+
+async fn set(secrets: &SecretsService, secret: SecretRef) {
+    let request = SetRequest {
+        secret,
+        value: SecretValue::new(format!("value-{}", "x".repeat(40))).unwrap(),
+        description: None,
+        expires_at: None,
+        if_version: None,
+        must_exist: false,
+    };
+    secrets.set(&request).await.unwrap();
+}
+
+async fn invocations(invoker: &Invoker, count: usize, refill: bool) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        if refill {
+            // Cold calls are measured while the pre-booted pool is not drained.
+            while invoker.preboot_pool().ready() == 0 {
+                tokio::time::sleep(Duration::from_millis(1)).await;
+            }
+        }
         let start = Instant::now();
         let outcome = invoker
             .invoke_function(&fixtures(), "hello", request())
             .await
             .unwrap();
-        assert_eq!(outcome.response.status, 200);
         samples.push(start.elapsed());
+        assert_eq!(outcome.response.status, 200);
     }
+    invoker.flush_records().await;
     samples
 }
 
-async fn boots(use_snapshot: bool, n: usize) -> Vec<Duration> {
-    let mut samples = Vec::with_capacity(n);
-    for _ in 0..n {
+async fn boots(use_snapshot: bool, count: usize) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
         let mut config = IsolateConfig::new(fixtures(), fixtures().join("hello.ts"));
         config.boot = BootOptions {
             use_snapshot,
@@ -111,74 +195,341 @@ async fn boots(use_snapshot: bool, n: usize) -> Vec<Duration> {
     samples
 }
 
+/// Time to give a pre-booted isolate its function (the boot itself is not timed).
+async fn loads(count: usize) -> Vec<Duration> {
+    let mut samples = Vec::with_capacity(count);
+    for _ in 0..count {
+        let blank = BlankIsolate::boot(BootOptions::default()).await.unwrap();
+        let config = IsolateConfig::new(fixtures(), fixtures().join("hello.ts"));
+        let start = Instant::now();
+        let isolate = blank.load(config).await.unwrap();
+        samples.push(start.elapsed());
+        drop(isolate);
+    }
+    samples
+}
+
+/// A running `fluxbase serve`, killed when dropped.
+struct Server {
+    child: Child,
+    address: String,
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+fn serve(data_dir: &Path, isolation: Isolation) -> Server {
+    let mut child = Command::new(env!("CARGO_BIN_EXE_fluxbase"))
+        .args(["serve", "--listen", "127.0.0.1:0", "--functions-dir"])
+        .arg(fixtures())
+        .args(["--jobs-dir"])
+        .arg(fixtures())
+        .args([
+            "--isolation",
+            &isolation.to_string(),
+            "--max-queued",
+            "1024",
+        ])
+        .env("FLUXBASE_DATA_DIR", data_dir)
+        .env("FLUXBASE_SERVICE_KEY", "bench-service-key-0123456789")
+        .env("FLUXBASE_LOG", "warn,fluxbase=info")
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .expect("start fluxbase serve");
+    let stderr = child.stderr.take().unwrap();
+    let (tx, rx) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        for line in BufReader::new(stderr).lines().map_while(Result::ok) {
+            if let Some(rest) = line.split("listening on http://").nth(1) {
+                let _ = tx.send(rest.split_whitespace().next().unwrap_or("").to_owned());
+            }
+        }
+    });
+    let address = rx
+        .recv_timeout(Duration::from_secs(60))
+        .expect("server did not start");
+    Server { child, address }
+}
+
+/// One keep-alive connection sending GETs until `stop`, returning each request's latency.
+async fn connection(address: String, path: &str, stop: Arc<AtomicBool>) -> (Vec<Duration>, usize) {
+    let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
+    stream.set_nodelay(true).unwrap();
+    let (read, mut write) = stream.into_split();
+    let mut read = tokio::io::BufReader::new(read);
+    let request = format!("GET {path} HTTP/1.1\r\nhost: {address}\r\n\r\n");
+    let mut samples = Vec::new();
+    let mut errors = 0;
+    let mut line = String::new();
+    while !stop.load(Ordering::Relaxed) {
+        let start = Instant::now();
+        write.write_all(request.as_bytes()).await.unwrap();
+        line.clear();
+        read.read_line(&mut line).await.unwrap();
+        let ok = line.starts_with("HTTP/1.1 200");
+        let mut length = 0usize;
+        loop {
+            line.clear();
+            read.read_line(&mut line).await.unwrap();
+            if line == "\r\n" {
+                break;
+            }
+            if let Some(value) = line
+                .to_ascii_lowercase()
+                .strip_prefix("content-length:")
+                .map(|v| v.trim().to_owned())
+            {
+                length = value.parse().unwrap();
+            }
+        }
+        let mut body = vec![0; length];
+        read.read_exact(&mut body).await.unwrap();
+        samples.push(start.elapsed());
+        if !ok {
+            errors += 1;
+        }
+    }
+    (samples, errors)
+}
+
+/// Load on `/functions/v1/hello` with `CONNECTIONS` connections: (req/s, latencies, errors,
+/// peak server RSS).
+async fn http_load(server: &Server, seconds: u64) -> (f64, Vec<Duration>, usize, u64) {
+    let pid = server.child.id().to_string();
+    let path = "/functions/v1/hello?name=bench";
+    // Warm-up: every connection's first requests boot what they need.
+    let stop = Arc::new(AtomicBool::new(false));
+    let warm: Vec<_> = (0..CONNECTIONS)
+        .map(|_| tokio::spawn(connection(server.address.clone(), path, stop.clone())))
+        .collect();
+    tokio::time::sleep(Duration::from_secs(1)).await;
+    stop.store(true, Ordering::Relaxed);
+    for task in warm {
+        task.await.unwrap();
+    }
+
+    let stop = Arc::new(AtomicBool::new(false));
+    let started = Instant::now();
+    let tasks: Vec<_> = (0..CONNECTIONS)
+        .map(|_| tokio::spawn(connection(server.address.clone(), path, stop.clone())))
+        .collect();
+    let mut peak = 0;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        peak = peak.max(proc_status_bytes(&pid, "VmRSS"));
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    }
+    stop.store(true, Ordering::Relaxed);
+    let mut samples = Vec::new();
+    let mut errors = 0;
+    for task in tasks {
+        let (s, e) = task.await.unwrap();
+        samples.extend(s);
+        errors += e;
+    }
+    let elapsed = started.elapsed().as_secs_f64();
+    (samples.len() as f64 / elapsed, samples, errors, peak)
+}
+
+/// The same handler under `deno run`, a process per invocation.
+fn deno_runs(deno: &Path, count: usize) -> Vec<Duration> {
+    let harness = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/harness.ts");
+    let spec = serde_json::json!({
+        "file": fixtures().join("hello.ts"),
+        "method": "GET",
+        "url": "http://localhost/functions/v1/hello?name=bench",
+        "headers": [],
+        "body": null,
+    })
+    .to_string();
+    (0..count)
+        .map(|_| {
+            let start = Instant::now();
+            let output = Command::new(deno)
+                .args([
+                    "run",
+                    "--quiet",
+                    "--no-config",
+                    "--no-lock",
+                    "--no-prompt",
+                    "--allow-read",
+                ])
+                .arg(&harness)
+                .arg(&spec)
+                .env("DENO_NO_UPDATE_CHECK", "1")
+                .output()
+                .expect("run deno");
+            assert!(output.status.success(), "deno run failed");
+            start.elapsed()
+        })
+        .collect()
+}
+
 #[tokio::main]
 async fn main() {
-    let mut table = Table::new();
-    table.set_header(["measure", "n", "p50", "p99"]);
-    let mut row = |name: &str, samples: &mut Vec<Duration>| {
-        let n = samples.len().to_string();
-        let p50 = ms(percentile(samples, 0.5));
-        let p99 = ms(percentile(samples, 0.99));
-        table.add_row(vec![name.to_owned(), n, p50, p99]);
-    };
+    let mut report = Report::new();
 
     let started = Instant::now();
     fluxbase::isolate::boot::startup_snapshot();
     let snapshot_created = started.elapsed();
 
-    row(
-        "isolate boot + hello.ts load, from snapshot",
-        &mut boots(true, 50).await,
+    // Boot.
+    let mut without = boots(false, n(20)).await;
+    report.latency(
+        "isolate boot + hello.ts, no snapshot",
+        &mut without,
+        String::new(),
     );
-    row(
-        "isolate boot + hello.ts load, no snapshot",
-        &mut boots(false, 20).await,
+    let mut with = boots(true, n(50)).await;
+    report.latency(
+        "isolate boot + hello.ts, from snapshot",
+        &mut with,
+        String::new(),
+    );
+    report.latency(
+        "load hello.ts into a pre-booted isolate",
+        &mut loads(n(50)).await,
+        "what a cold call pays while the pool lasts".into(),
     );
 
-    let (_cold_dir, cold) = invoker(false).await;
-    invocations(&cold, 5).await;
-    row(
-        "cold invocation (fresh isolate, 20 secrets)",
-        &mut invocations(&cold, 100).await,
+    // Invocations in process.
+    let (_dir, secrets) = store_with_secrets().await;
+    let secrets = Arc::new(secrets);
+    let cold = Invoker::new(
+        secrets.clone(),
+        InvokerConfig {
+            isolation: Isolation::PerInvocation,
+            preboot: 4,
+            ..InvokerConfig::default()
+        },
+    );
+    cold.prepare();
+    invocations(&cold, 5, true).await;
+    let mut cold_samples = invocations(&cold, n(200), true).await;
+    let cold_p50 = percentile(&mut cold_samples, 0.5);
+    report.latency(
+        "cold invocation, pre-booted pool (20 secrets)",
+        &mut cold_samples,
+        "per-invocation; target p50 <= 2 ms".into(),
+    );
+    let unpooled = Invoker::new(
+        secrets.clone(),
+        InvokerConfig {
+            isolation: Isolation::PerInvocation,
+            ..InvokerConfig::default()
+        },
+    );
+    report.latency(
+        "cold invocation, no pool (20 secrets)",
+        &mut invocations(&unpooled, n(50), false).await,
+        "boot paid in the call".into(),
+    );
+    let warm = Invoker::new(secrets.clone(), InvokerConfig::default());
+    invocations(&warm, 100, false).await;
+    report.latency(
+        "warm invocation (20 secrets)",
+        &mut invocations(&warm, n(5_000), false).await,
+        "per-function; target p50 <= 100 µs".into(),
+    );
+    drop((cold, unpooled, warm));
+
+    // Secret resolution.
+    let namespace = Namespace::parse("bench50").unwrap();
+    for i in 0..RESOLVED_SECRETS - SECRETS {
+        set(
+            &secrets,
+            SecretRef::in_namespace(namespace.clone(), name(&format!("NS_{i}"))),
+        )
+        .await;
+    }
+    let mut uncached = Vec::new();
+    for _ in 0..n(200) {
+        let start = Instant::now();
+        let resolved = secrets.resolve_uncached(namespace.as_str()).await.unwrap();
+        uncached.push(start.elapsed());
+        assert_eq!(resolved.secrets.len(), RESOLVED_SECRETS);
+    }
+    report.latency(
+        "secret resolution, 50 secrets, uncached",
+        &mut uncached,
+        "read + decrypt".into(),
+    );
+    secrets.resolve(namespace.as_str()).await.unwrap();
+    let mut cached = Vec::new();
+    for _ in 0..n(2_000) {
+        let start = Instant::now();
+        let resolved = secrets.resolve(namespace.as_str()).await.unwrap();
+        cached.push(start.elapsed());
+        assert_eq!(resolved.secrets.len(), RESOLVED_SECRETS);
+    }
+    report.latency(
+        "secret resolution, 50 secrets, cached",
+        &mut cached,
+        "one generation query + lookup; target <= 20 µs".into(),
     );
 
-    let (_warm_dir, warm) = invoker(true).await;
-    invocations(&warm, 100).await;
-    row(
-        "warm invocation (reused isolate, 20 secrets)",
-        &mut invocations(&warm, 2_000).await,
-    );
-    println!("{table}");
+    // HTTP, for each isolation policy, against the real server binary.
+    let data_dir = _dir.path().join("data");
+    secrets.store().close().await;
+    drop(secrets);
+    let seconds = if quick() { 2 } else { 5 };
+    for isolation in [Isolation::PerFunction, Isolation::PerInvocation] {
+        let server = serve(&data_dir, isolation);
+        let (rate, mut samples, errors, peak) = http_load(&server, seconds).await;
+        report.latency(
+            &format!("HTTP hello, {CONNECTIONS} connections, {isolation}"),
+            &mut samples,
+            format!(
+                "{rate:.0} req/s, {errors} errors, peak server RSS {}",
+                mib(peak)
+            ),
+        );
+    }
 
-    const LIVE: usize = 200;
-    let before = rss_bytes();
-    let mut live = Vec::with_capacity(LIVE);
-    for _ in 0..LIVE {
+    // Memory per live idle isolate.
+    let live_count = n(1_000);
+    let before = proc_status_bytes("self", "VmRSS");
+    let mut live = Vec::with_capacity(live_count);
+    for _ in 0..live_count {
         let config = IsolateConfig::new(fixtures(), fixtures().join("hello.ts"));
         live.push(Isolate::spawn(config).await.unwrap());
     }
-    let per_live = (rss_bytes().saturating_sub(before)) / LIVE as u64;
+    let per_live = proc_status_bytes("self", "VmRSS").saturating_sub(before) / live_count as u64;
     drop(live);
+    report.value(
+        "RSS per live idle isolate",
+        live_count.to_string(),
+        format!("{}; target <= 3 MiB", mib(per_live)),
+    );
+    report.value(
+        "startup snapshot creation",
+        "1".into(),
+        time(snapshot_created),
+    );
 
-    const CHURN: usize = 200;
-    boots(true, 20).await;
-    let before = rss_bytes();
-    boots(true, CHURN).await;
-    let per_dropped = (rss_bytes().saturating_sub(before)) / CHURN as u64;
-
-    let mut memory = Table::new();
-    memory.set_header(["memory", "value"]);
-    memory.add_row(vec![
-        format!("RSS per live idle isolate ({LIVE} live)"),
-        format!("{:.2} MiB", per_live as f64 / 1048576.0),
-    ]);
-    memory.add_row(vec![
-        format!("RSS left per created+dropped isolate ({CHURN} cycles)"),
-        format!("{:.2} MiB", per_dropped as f64 / 1048576.0),
-    ]);
-    memory.add_row(vec![
-        "startup snapshot creation".to_owned(),
-        ms(snapshot_created),
-    ]);
-    println!("{memory}");
+    // The model fluxbase replaces: a `deno run` per invocation.
+    match std::env::var_os("DENO_BIN") {
+        Some(deno) => {
+            let mut runs = deno_runs(Path::new(&deno), n(20));
+            let deno_p50 = percentile(&mut runs, 0.5);
+            report.latency(
+                "deno run per invocation (same handler)",
+                &mut runs,
+                format!(
+                    "cold fluxbase is {:.0}x faster at p50",
+                    deno_p50.as_secs_f64() / cold_p50.as_secs_f64()
+                ),
+            );
+        }
+        None => report.value(
+            "deno run per invocation",
+            "-".into(),
+            "skipped: set DENO_BIN to a deno binary".into(),
+        ),
+    }
+    println!("{}", report.table);
 }

@@ -17,13 +17,17 @@ function toName(name) {
   return name;
 }
 
-/** Returns the secret's value, or `undefined` when it does not exist. */
+/**
+ * Returns the secret's value: the function secret, else the settings secret of
+ * the user the call is made for, else the system settings secret; `undefined`
+ * when none exists.
+ */
 function get(name) {
   const value = op_secret_get(toName(name));
   return value === null ? undefined : value;
 }
 
-/** Returns the secret's value; throws an Error naming it when missing. */
+/** Like `get`; throws an Error naming the secret when none exists. */
 function getRequired(name) {
   const key = toName(name);
   const value = op_secret_get(key);

@@ -7,6 +7,7 @@ use std::path::{Path, PathBuf};
 
 use crate::crypto::{KeyFile, Keyring, MasterKey};
 use crate::secrets::SecretsService;
+use crate::settings::SettingsService;
 use crate::store::{Backend, Store, default_sqlite_url};
 use crate::{Error, Result};
 
@@ -88,6 +89,13 @@ impl Config {
         SecretsService::new(store, keyring, actor).await
     }
 
+    /// Opens the settings secrets service over `store` (already opened for this host). A fresh
+    /// embedded store without a key gets a new key file when `policy` says so.
+    pub async fn open_settings(&self, store: Store, policy: KeyPolicy) -> Result<SettingsService> {
+        let (keyring, _) = self.load_keyring(&store, policy).await?;
+        SettingsService::new(store, keyring).await
+    }
+
     /// Finds the master key for `store`; see the module documentation for the order.
     pub async fn load_keyring(
         &self,
@@ -103,7 +111,7 @@ impl Config {
             let key = self.finish_interrupted_rotation(&file, store).await?;
             return Ok((Keyring::new(key), KeySource::File(file)));
         }
-        let empty = store.key_ids().await?.is_empty();
+        let empty = store.all_key_ids().await?.is_empty();
         if store.backend() != Backend::Sqlite && !(empty && policy == KeyPolicy::EphemeralIfEmpty) {
             return Err(Error::MasterKey(format!(
                 "set {ENCRYPTION_KEY_ENV}: a shared database needs the same master key on every \
@@ -142,7 +150,7 @@ impl Config {
         let next = file.next();
         if next.exists() {
             let next_key = next.load()?;
-            let stored = store.key_ids().await?;
+            let stored = store.all_key_ids().await?;
             if !stored.is_empty() && stored.iter().all(|id| id == next_key.id()) {
                 file.replace_with(&next)?;
                 eprintln!(

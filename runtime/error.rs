@@ -17,6 +17,18 @@ pub enum Error {
     #[error("no secret {0}")]
     NotFound(SecretRef),
 
+    /// The addressed settings secret does not exist.
+    #[error("no settings secret {0}")]
+    SettingNotFound(crate::settings::SettingRef),
+
+    /// A stored settings secret failed authentication: it was altered, or copied from another
+    /// settings secret or user.
+    #[error(
+        "settings secret {0} failed to decrypt: its ciphertext was altered or belongs to another \
+         settings secret or user"
+    )]
+    SettingTampered(crate::settings::SettingRef),
+
     /// The addressed version of a secret does not exist.
     #[error("secret {secret} has no version {version}")]
     UnknownVersion {
@@ -78,6 +90,18 @@ pub enum Error {
         execution_id: String,
         /// What went wrong.
         failure: crate::invoke::ExecutionFailure,
+    },
+
+    /// Every invocation slot is taken and the queue of invocations waiting for one is full.
+    #[error(
+        "the host is busy: {running} invocations are running and {queued} are waiting; \
+         retry shortly"
+    )]
+    Busy {
+        /// Invocations running.
+        running: usize,
+        /// Invocations waiting for a slot.
+        queued: usize,
     },
 
     /// A server answered a remote command with an error; its message, as the server gave it.

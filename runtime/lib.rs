@@ -22,6 +22,7 @@ pub mod isolate;
 pub mod jobs;
 pub mod logs;
 pub mod secrets;
+pub mod settings;
 pub mod store;
 pub mod time;
 

@@ -172,7 +172,7 @@ fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
 #[test]
 fn fixtures_respond_the_same_under_real_deno() {
     let Some(deno) = deno() else { return };
-    let host = Host::sqlite();
+    let host = Host::new();
     for case in CASES {
         let ours = under_fluxbase(&host, case);
         let theirs = under_deno(&deno, case);

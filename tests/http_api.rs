@@ -7,7 +7,7 @@ use support::server::{SERVICE_KEY, Server};
 
 #[test]
 fn admin_routes_refuse_requests_without_the_service_key() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     let routes = [
         ("GET", "/api/v1/admin/secrets"),
@@ -54,7 +54,7 @@ fn admin_routes_refuse_requests_without_the_service_key() {
 
 #[test]
 fn the_secret_life_cycle_over_http() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     let created = server.request(
         "POST",
@@ -217,7 +217,7 @@ fn the_secret_life_cycle_over_http() {
 
 #[test]
 fn bad_requests_get_a_4xx_json_error_and_write_nothing() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     let post = |body: &str| server.request("POST", "/api/v1/admin/secrets", true, Some(body));
     post("{not json").error(400, "not valid JSON");
@@ -287,7 +287,7 @@ fn bad_requests_get_a_4xx_json_error_and_write_nothing() {
 
 #[test]
 fn functions_are_invoked_with_the_full_request() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "API_KEY", "from-store"]).ok();
     let server = Server::start(&host, &["--body-limit-mb", "1"]);
 
@@ -338,7 +338,7 @@ fn functions_are_invoked_with_the_full_request() {
 
 #[test]
 fn a_timeout_is_504_and_running_out_of_memory_546() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(
         &host,
         &["--function-timeout", "1s", "--heap-limit-mb", "64"],
@@ -359,7 +359,7 @@ fn a_timeout_is_504_and_running_out_of_memory_546() {
 
 #[test]
 fn the_openapi_document_describes_every_admin_route() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     let spec = server
         .request("GET", "/api/v1/openapi.json", false, None)
@@ -381,7 +381,7 @@ fn the_openapi_document_describes_every_admin_route() {
 
 #[test]
 fn sigterm_stops_the_server_cleanly() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     assert_eq!(server.request("GET", "/health", false, None).status, 200);
     assert_eq!(server.terminate(), Some(0));
@@ -390,7 +390,7 @@ fn sigterm_stops_the_server_cleanly() {
 #[test]
 fn a_sentinel_value_appears_in_no_response_header_or_log_line() {
     let secret = support::sentinel();
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     let mut answers = vec![
         server.request(
@@ -481,7 +481,7 @@ fn a_sentinel_value_appears_in_no_response_header_or_log_line() {
 
 #[test]
 fn new_and_changed_handler_files_are_picked_up_without_a_restart() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let dir = tempfile::tempdir().unwrap();
     let functions = dir.path().join("functions");
     std::fs::create_dir_all(&functions).unwrap();

@@ -33,7 +33,7 @@ fn enqueue(server: &Server, name: &str, payload: &str) -> String {
 
 #[test]
 fn a_job_runs_with_its_secrets_and_keeps_its_result_and_logs() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "REPORT_TOKEN", "tok_job_secret"])
         .ok();
     let server = Server::start(&host, &[]);
@@ -63,7 +63,7 @@ fn a_job_runs_with_its_secrets_and_keeps_its_result_and_logs() {
 
 #[test]
 fn a_failing_job_is_retried_with_backoff_then_fails() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(
         &host,
         &["--job-backoff", "100ms", "--job-max-attempts", "3"],
@@ -95,21 +95,65 @@ fn a_failing_job_is_retried_with_backoff_then_fails() {
 
 #[test]
 fn a_run_interrupted_by_a_crash_runs_again_after_the_restart() {
-    let host = Host::sqlite();
-    let server = Server::start(&host, &[]);
+    // An embedded store requeues the run at the restart; a shared database leaves it to the
+    // lease, which the killed host no longer renews.
+    let host = Host::new();
+    let lease = ["--job-lease", "2s"];
+    let server = Server::start(&host, &lease);
     let id = enqueue(&server, "slow", r#"{"ms":4000}"#);
     wait_for(&server, &id, "running", Duration::from_secs(30));
     drop(server); // SIGKILL in the middle of the run
 
-    let server = Server::start(&host, &[]);
+    let server = Server::start(&host, &lease);
     let run = wait_for(&server, &id, "succeeded", Duration::from_secs(60));
     assert_eq!(run["attempts"], 2);
     assert_eq!(run["result"]["slept"], 4000);
 }
 
 #[test]
+fn a_run_whose_host_dies_during_its_last_attempt_fails() {
+    let host = Host::new();
+    let flags = ["--job-lease", "1s", "--job-max-attempts", "1"];
+    let server = Server::start(&host, &flags);
+    let id = enqueue(&server, "slow", r#"{"ms":4000}"#);
+    wait_for(&server, &id, "running", Duration::from_secs(30));
+    server.kill();
+
+    let server = Server::start(&host, &flags);
+    let run = wait_for(&server, &id, "failed", Duration::from_secs(30));
+    assert_eq!(run["attempts"], 1, "not started again: {run}");
+    assert_eq!(
+        run["error"],
+        "the host running its last attempt stopped before it finished"
+    );
+}
+
+#[test]
+fn a_run_longer_than_its_lease_keeps_it_while_its_host_lives() {
+    // The lease is renewed while the run goes on: the idle second worker, which looks for due
+    // runs every second, never sees this one's lease pass.
+    let host = Host::new();
+    let server = Server::start(&host, &["--job-lease", "1s", "--job-workers", "2"]);
+    let id = enqueue(&server, "slow", r#"{"ms":3500}"#);
+    let run = wait_for(&server, &id, "succeeded", Duration::from_secs(60));
+    assert_eq!(run["attempts"], 1, "{run}");
+    let executions = server
+        .request(
+            "GET",
+            "/api/v1/admin/logs?category=execution&name=slow",
+            true,
+            None,
+        )
+        .json();
+    assert_eq!(executions.as_array().unwrap().len(), 1, "{executions}");
+
+    let refused = host.run(&["serve", "--job-lease", "500ms"]);
+    refused.fails_with("--job-lease must be at least 1s");
+}
+
+#[test]
 fn the_cli_enqueues_for_a_running_server_and_reads_the_status() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     let jobs = support::runtime::fixtures("jobs").display().to_string();
     let enqueued = host

@@ -18,7 +18,7 @@ fn remote(host: &Host, server: &Server, args: &[&str]) -> Run {
 
 #[test]
 fn remote_commands_print_what_local_commands_print() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let server = Server::start(&host, &[]);
     let r = |args: &[&str]| remote(&host, &server, args);
 
@@ -116,7 +116,7 @@ fn remote_commands_print_what_local_commands_print() {
 
 #[test]
 fn remote_mode_needs_the_service_key_and_a_reachable_server() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run_with_env(
         &["secrets", "list"],
         &[("FLUXBASE_URL", "http://127.0.0.1:9")],

@@ -15,7 +15,7 @@ fn jobs() -> String {
 
 #[test]
 fn invoke_prints_the_body_or_the_whole_response_with_i() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let body = host.run(&[
         "functions",
         "invoke",
@@ -62,7 +62,7 @@ fn invoke_prints_the_body_or_the_whole_response_with_i() {
 
 #[test]
 fn the_host_environment_wins_and_is_otherwise_invisible() {
-    let host = Host::sqlite()
+    let host = Host::new()
         .with_env("FLUXBASE_SECRET_API_KEY", "from-host")
         .with_env("SOME_HOST_VARIABLE", "not-for-functions")
         .with_env("HOME", "/home/host");
@@ -97,7 +97,7 @@ fn the_host_environment_wins_and_is_otherwise_invisible() {
 
 #[test]
 fn the_namespace_flag_applies_to_functions_without_their_own() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "API_KEY", "global"]).ok();
     host.run(&[
         "secrets",
@@ -136,7 +136,7 @@ fn the_namespace_flag_applies_to_functions_without_their_own() {
 
 #[test]
 fn failures_exit_non_zero_with_one_clear_line() {
-    let host = Host::sqlite();
+    let host = Host::new();
     let dir = functions();
     let cases: &[(&[&str], &str)] = &[
         (
@@ -229,7 +229,7 @@ fn failures_exit_non_zero_with_one_clear_line() {
 
 #[test]
 fn jobs_run_prints_the_result_and_logs_find_secret_readers() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "REPORT_TOKEN", "tok"]).ok();
     let result = host
         .run(&[

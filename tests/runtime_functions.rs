@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use fluxbase::invoke::{ExecutionFailure, InvokerConfig};
+use fluxbase::invoke::{ExecutionFailure, InvokerConfig, Isolation};
 use fluxbase::secrets::Namespace;
 use fluxbase::time::Timestamp;
 use support::runtime::{Runtime, failure, fixtures};
@@ -369,7 +369,7 @@ async fn sixty_fresh_isolates_in_a_row_all_boot_and_resolve_promises() {
     // resolving promises after about 30. Each isolate has a thread of its own; this catches a
     // regression of that.
     let runtime = Runtime::with(InvokerConfig {
-        reuse_isolates: false,
+        isolation: Isolation::PerInvocation,
         ..InvokerConfig::default()
     })
     .await;

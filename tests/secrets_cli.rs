@@ -1,24 +1,19 @@
-//! The `fluxbase secrets` life cycle through the real binary and a real SQLite file.
+//! The `fluxbase secrets` life cycle through the real binary and a real store.
 
 mod support;
 
-use support::Host;
+use support::{Backend, Host};
 
 #[test]
 fn full_life_cycle() {
-    let host = Host::sqlite();
+    let host = Host::new();
     life_cycle(&host);
-    assert!(host.data_dir.join("master.key").exists());
-}
-
-#[test]
-fn full_life_cycle_on_postgres() {
-    if let Some(host) = Host::postgres("full_life_cycle_on_postgres") {
-        life_cycle(&host);
-        assert!(
+    match host.backend() {
+        Backend::Sqlite => assert!(host.data_dir.join("master.key").exists()),
+        Backend::Postgres => assert!(
             !host.data_dir.exists(),
             "nothing written locally for a server database"
-        );
+        ),
     }
 }
 
@@ -111,7 +106,7 @@ fn life_cycle(host: &Host) {
 
 #[test]
 fn namespace_and_global_secrets_are_separate() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "DB_URL", "global-value"]).ok();
     host.run(&[
         "secrets",
@@ -171,7 +166,7 @@ fn namespace_and_global_secrets_are_separate() {
 
 #[test]
 fn value_can_come_from_stdin() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run_with_stdin(&["secrets", "set", "PEM", "-"], b"line1\nline2\n")
         .ok();
     assert_eq!(host.metadata("PEM", None)["version"], 1);
@@ -181,7 +176,7 @@ fn value_can_come_from_stdin() {
 
 #[test]
 fn expiry_is_recorded_and_reported() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "TOKEN", "t", "--expires", "30d"])
         .ok();
     let meta = host.metadata("TOKEN", None);
@@ -220,7 +215,7 @@ fn expiry_is_recorded_and_reported() {
 
 #[test]
 fn check_and_set_refuses_a_stale_version() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "K", "a", "--if-version", "0"])
         .ok();
     host.run(&["secrets", "set", "K", "b", "--if-version", "0"])
@@ -241,7 +236,7 @@ fn check_and_set_refuses_a_stale_version() {
 
 #[test]
 fn every_bad_input_is_refused_with_a_clear_message() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "GOOD", "v"]).ok();
 
     let cases: &[(&[&str], &str)] = &[

@@ -10,14 +10,7 @@ const SETS_PER_WRITER: usize = 50;
 
 #[test]
 fn eight_writers_times_fifty_sets_give_versions_1_to_400() {
-    writers_give_consecutive_versions(&Host::sqlite());
-}
-
-#[test]
-fn eight_writers_times_fifty_sets_give_versions_1_to_400_on_postgres() {
-    if let Some(host) = Host::postgres("eight_writers_..._on_postgres") {
-        writers_give_consecutive_versions(&host);
-    }
+    writers_give_consecutive_versions(&Host::new());
 }
 
 fn writers_give_consecutive_versions(host: &Host) {

@@ -1,14 +1,14 @@
 //! A secret value never leaves the store in clear: not in any command's output, not in a log
-//! line at the most verbose level, not in any byte of the database files.
+//! line at the most verbose level, not in any byte of the database files or rows.
 
 mod support;
 
-use support::{Host, contains_bytes, sentinel};
+use support::{Backend, Host, contains_bytes, hex, sentinel};
 
 #[test]
 fn a_sentinel_value_appears_in_no_output_no_log_and_no_database_byte() {
     let secret = sentinel();
-    let host = Host::sqlite().with_env("FLUXBASE_LOG", "trace");
+    let host = Host::new().with_env("FLUXBASE_LOG", "trace");
     let mut runs = vec![
         host.run(&["secrets", "set", "LEAK", &secret, "--description", "d"]),
         host.run_with_stdin(&["secrets", "set", "LEAK", "-"], secret.as_bytes()),
@@ -58,16 +58,19 @@ fn a_sentinel_value_appears_in_no_output_no_log_and_no_database_byte() {
         assert!(!run.stderr.contains(&secret), "value in stderr: {run:#?}");
     }
 
-    let mut files = 0;
-    for entry in std::fs::read_dir(&host.data_dir).unwrap() {
-        let path = entry.unwrap().path();
-        let bytes = std::fs::read(&path).unwrap();
-        assert!(
-            !contains_bytes(&bytes, secret.as_bytes()),
-            "value in clear in {}",
-            path.display()
-        );
-        files += 1;
+    // Every file of the data directory, and on PostgreSQL every row of every table.
+    let stored = host.stored_bytes();
+    for (place, bytes) in &stored {
+        for needle in [secret.clone(), hex(secret.as_bytes())] {
+            assert!(
+                !contains_bytes(bytes, needle.as_bytes()),
+                "value in clear in {place}"
+            );
+        }
     }
-    assert!(files >= 2, "database and key file were checked");
+    let places = stored.len();
+    match host.backend() {
+        Backend::Sqlite => assert!(places >= 2, "database and key file were checked"),
+        Backend::Postgres => assert!(places >= 4, "every table was checked: {places}"),
+    }
 }

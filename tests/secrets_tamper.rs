@@ -1,14 +1,14 @@
-//! Encryption at rest holds against someone who can write the database file: altered bytes,
+//! Encryption at rest holds against someone who can write the database: altered bytes,
 //! ciphertexts moved between rows, and the wrong master key are all refused.
 
 mod support;
 
-use support::{Host, open_sqlite};
+use support::{Backend, Host, open_database};
 
 const KEY_A: &str = "AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA=";
 const KEY_B: &str = "BBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBBA=";
 
-async fn envelope(pool: &sqlx::SqlitePool, name: &str, version: i64) -> Vec<u8> {
+async fn envelope(pool: &sqlx::AnyPool, name: &str, version: i64) -> Vec<u8> {
     sqlx::query_scalar(
         "SELECT v.envelope FROM secret_versions v JOIN secrets s ON s.id = v.secret_id \
          WHERE s.name = $1 AND v.version = $2",
@@ -20,7 +20,7 @@ async fn envelope(pool: &sqlx::SqlitePool, name: &str, version: i64) -> Vec<u8> 
     .unwrap()
 }
 
-async fn overwrite(pool: &sqlx::SqlitePool, name: &str, version: i64, envelope: &[u8]) {
+async fn overwrite(pool: &sqlx::AnyPool, name: &str, version: i64, envelope: &[u8]) {
     let done = sqlx::query(
         "UPDATE secret_versions SET envelope = $1 WHERE version = $2 AND secret_id = \
          (SELECT id FROM secrets WHERE name = $3)",
@@ -36,10 +36,10 @@ async fn overwrite(pool: &sqlx::SqlitePool, name: &str, version: i64, envelope: 
 
 #[tokio::test]
 async fn a_flipped_ciphertext_byte_is_refused() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "API", "first"]).ok();
     host.run(&["secrets", "set", "API", "second"]).ok();
-    let pool = open_sqlite(&host.db_path()).await;
+    let pool = open_database(&host).await;
     let mut bytes = envelope(&pool, "API", 1).await;
     let last = bytes.len() - 1;
     bytes[last] ^= 0x01;
@@ -50,7 +50,11 @@ async fn a_flipped_ciphertext_byte_is_refused() {
     host.run(&["secrets", "rollback", "API", "1"])
         .fails_with(refused);
     host.run(&["secrets", "verify"]).fails_with(refused);
-    host.run(&["secrets", "rotate-key"]).fails_with(refused);
+    host.run_with_env(
+        &["secrets", "rotate-key"],
+        &[("FLUXBASE_NEW_ENCRYPTION_KEY", KEY_B)],
+    )
+    .fails_with(refused);
     host.run(&["secrets", "verify", "API"]).fails_with(refused);
     assert_eq!(host.versions("API", None), vec![1, 2], "nothing written");
     // Other secrets are unaffected.
@@ -60,12 +64,12 @@ async fn a_flipped_ciphertext_byte_is_refused() {
 
 #[tokio::test]
 async fn a_ciphertext_moved_to_another_secret_or_version_is_refused() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "FROM", "value-a"]).ok();
     host.run(&["secrets", "set", "TO", "value-b"]).ok();
     host.run(&["secrets", "set", "TO", "value-c"]).ok();
     host.run(&["secrets", "set", "TO", "value-d"]).ok();
-    let pool = open_sqlite(&host.db_path()).await;
+    let pool = open_database(&host).await;
 
     // Another secret's ciphertext, same version number.
     let stolen = envelope(&pool, "FROM", 1).await;
@@ -84,7 +88,7 @@ async fn a_ciphertext_moved_to_another_secret_or_version_is_refused() {
 
 #[test]
 fn the_wrong_master_key_is_refused_before_anything_runs() {
-    let mut host = Host::sqlite().with_env("FLUXBASE_ENCRYPTION_KEY", KEY_A);
+    let mut host = Host::new().with_env("FLUXBASE_ENCRYPTION_KEY", KEY_A);
     host.run(&["secrets", "set", "API", "value"]).ok();
     assert!(
         !host.data_dir.join("master.key").exists(),
@@ -111,7 +115,12 @@ fn the_wrong_master_key_is_refused_before_anything_runs() {
     // No key at all, and no key file: refused, and no new key is generated over the secrets.
     host.env.retain(|(k, _)| k != "FLUXBASE_ENCRYPTION_KEY");
     host.run(&["secrets", "list"])
-        .fails_with("this store holds encrypted secrets, but FLUXBASE_ENCRYPTION_KEY is not set");
+        .fails_with(match host.backend() {
+            Backend::Sqlite => {
+                "this store holds encrypted secrets, but FLUXBASE_ENCRYPTION_KEY is not set"
+            }
+            Backend::Postgres => "set FLUXBASE_ENCRYPTION_KEY: a shared database needs the same",
+        });
     assert!(!host.data_dir.join("master.key").exists());
 
     host.set_env("FLUXBASE_ENCRYPTION_KEY", KEY_A);
@@ -122,7 +131,7 @@ fn the_wrong_master_key_is_refused_before_anything_runs() {
 #[test]
 fn a_32_byte_raw_key_works_like_its_base64() {
     let raw = "0123456789abcdef0123456789abcdef";
-    let host = Host::sqlite().with_env("FLUXBASE_ENCRYPTION_KEY", raw);
+    let host = Host::new().with_env("FLUXBASE_ENCRYPTION_KEY", raw);
     host.run(&["secrets", "set", "API", "value"]).ok();
     let mut host = host;
     use base64::Engine;
@@ -133,6 +142,8 @@ fn a_32_byte_raw_key_works_like_its_base64() {
 
 #[test]
 fn rotate_key_rewraps_every_version_with_a_key_file() {
+    // SQLite only: the key file of the data directory is the embedded store's; a shared
+    // database takes its key from the environment (the test below).
     let host = Host::sqlite();
     host.run(&["secrets", "set", "A", "1"]).ok();
     host.run(&["secrets", "set", "A", "2"]).ok();
@@ -165,7 +176,7 @@ fn rotate_key_rewraps_every_version_with_a_key_file() {
 
 #[test]
 fn rotate_key_from_the_environment_needs_the_new_key() {
-    let mut host = Host::sqlite().with_env("FLUXBASE_ENCRYPTION_KEY", KEY_A);
+    let mut host = Host::new().with_env("FLUXBASE_ENCRYPTION_KEY", KEY_A);
     host.run(&["secrets", "set", "A", "1"]).ok();
     host.run(&["secrets", "rotate-key"])
         .fails_with("put the new key in FLUXBASE_NEW_ENCRYPTION_KEY");
@@ -183,6 +194,8 @@ fn rotate_key_from_the_environment_needs_the_new_key() {
 #[test]
 fn an_interrupted_rotation_is_finished_at_the_next_start() {
     // A rotation that committed but was killed before moving master.key.next into place.
+    // SQLite only: it is about the key file of the data directory, which only the embedded
+    // store uses.
     let host = Host::sqlite();
     host.run(&["secrets", "set", "A", "1"]).ok();
     let key_file = host.data_dir.join("master.key");

@@ -3,9 +3,9 @@
 
 mod support;
 
-use support::{Host, open_sqlite};
+use support::{Host, open_database};
 
-async fn insert(pool: &sqlx::SqlitePool, scope: &str, namespace: &str, name: &str) -> bool {
+async fn insert(pool: &sqlx::AnyPool, scope: &str, namespace: &str, name: &str) -> bool {
     sqlx::query(
         "INSERT INTO secrets (scope, namespace, name, current_version, created_at, updated_at) \
          VALUES ($1, $2, $3, 1, 0, 0)",
@@ -20,9 +20,9 @@ async fn insert(pool: &sqlx::SqlitePool, scope: &str, namespace: &str, name: &st
 
 #[tokio::test]
 async fn uniqueness_and_scope_rules_are_constraints() {
-    let host = Host::sqlite();
+    let host = Host::new();
     host.run(&["secrets", "set", "TAKEN", "v"]).ok();
-    let pool = open_sqlite(&host.db_path()).await;
+    let pool = open_database(&host).await;
 
     assert!(
         !insert(&pool, "global", "", "TAKEN").await,

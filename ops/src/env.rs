@@ -1,5 +1,6 @@
 //! `Deno.env`: the isolate's own environment. It starts with what the host injected
-//! (`FLUXBASE_SECRET_*` and the `FLUXBASE_*` identity variables) and `set`/`delete` change only
+//! (`FLUXBASE_SECRET_*`, the invocation's settings secrets as `FLUXBASE_USER_*` and
+//! `FLUXBASE_SETTING_*`, and the `FLUXBASE_*` identity variables) and `set`/`delete` change only
 //! this isolate, never the host process.
 
 use std::collections::BTreeMap;
@@ -7,7 +8,18 @@ use std::collections::BTreeMap;
 use deno_core::{OpState, op2};
 use deno_error::JsErrorBox;
 
+use crate::settings::{SYSTEM_SETTING_ENV_PREFIX, USER_SETTING_ENV_PREFIX};
 use crate::state::{AccessLog, IsolateEnv, SECRET_ENV_PREFIX};
+
+/// The name under which reading variable `key` counts as a secret access, if it carries one:
+/// a function secret by its name, a settings secret by the whole variable name.
+fn accessed_secret(key: &str) -> Option<&str> {
+    if let Some(name) = key.strip_prefix(SECRET_ENV_PREFIX) {
+        return Some(name);
+    }
+    (key.starts_with(USER_SETTING_ENV_PREFIX) || key.starts_with(SYSTEM_SETTING_ENV_PREFIX))
+        .then_some(key)
+}
 
 fn validate_key(key: &str) -> Result<(), JsErrorBox> {
     if key.is_empty() {
@@ -21,7 +33,8 @@ fn validate_key(key: &str) -> Result<(), JsErrorBox> {
     Ok(())
 }
 
-/// `Deno.env.get(key)`; reading a `FLUXBASE_SECRET_*` variable counts as a secret access.
+/// `Deno.env.get(key)`; reading a `FLUXBASE_SECRET_*`, `FLUXBASE_USER_*` or `FLUXBASE_SETTING_*`
+/// variable counts as a secret access.
 #[op2]
 #[string]
 pub(crate) fn op_env_get(
@@ -30,7 +43,7 @@ pub(crate) fn op_env_get(
 ) -> Result<Option<String>, JsErrorBox> {
     validate_key(key)?;
     let value = state.borrow::<IsolateEnv>().0.get(key).cloned();
-    if let (Some(name), Some(_)) = (key.strip_prefix(SECRET_ENV_PREFIX), &value) {
+    if let (Some(name), Some(_)) = (accessed_secret(key), &value) {
         state.borrow_mut::<AccessLog>().record(name, true);
     }
     Ok(value)
@@ -68,7 +81,7 @@ pub(crate) fn op_env_delete(state: &mut OpState, #[string] key: &str) -> Result<
 pub(crate) fn op_env_to_object(state: &mut OpState) -> BTreeMap<String, String> {
     let env = state.borrow::<IsolateEnv>().0.clone();
     let log = state.borrow_mut::<AccessLog>();
-    for name in env.keys().filter_map(|k| k.strip_prefix(SECRET_ENV_PREFIX)) {
+    for name in env.keys().filter_map(|k| accessed_secret(k)) {
         log.record(name, true);
     }
     env

@@ -45,13 +45,15 @@ pub struct InvocationOutcome {
     pub job_result_json: Option<String>,
 }
 
-/// Drops what an invocation left in `OpState` (request body, response sink), which ends a
-/// streamed response. Called when an invocation ends, however it ends.
+/// Drops what an invocation left in `OpState` (request body, response sink, the settings
+/// secrets of its user), which ends a streamed response. Called when an invocation ends,
+/// however it ends.
 pub fn end_invocation(state: &mut OpState) {
     state.try_take::<PendingBody>();
     state.try_take::<RequestStream>();
     state.try_take::<ResponseSink>();
     state.try_take::<PendingInvocation>();
+    state.try_take::<crate::settings::InvocationSettings>();
 }
 
 /// Invocation metadata as JS sees it.

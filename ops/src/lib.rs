@@ -4,6 +4,8 @@
 //!
 //! The isolate never reads the database: the host resolves a function's secrets first and
 //! puts them in the isolate's `OpState` ([`state::ResolvedSecrets`]) before any user code runs.
+//! Settings secrets (the invoking user's and the system's) belong to one invocation instead
+//! ([`settings::InvocationSettings`]): they are put in right before it and taken out after it.
 //!
 //! JavaScript files, in load order (`99_global_scope.js` is the entry point and the one file
 //! that installs globals):
@@ -17,6 +19,7 @@ mod console;
 mod env;
 mod invocation;
 mod secrets;
+pub mod settings;
 pub mod state;
 
 pub use invocation::{InvocationOutcome, PendingInvocation, end_invocation};

@@ -76,24 +76,30 @@ impl ResolvedSecrets {
     /// `[REDACTED]`. Longer values are replaced first so that a secret that
     /// contains another secret is redacted whole. Empty values are skipped.
     pub fn redact(&self, text: &str) -> String {
-        let mut values: Vec<&str> = self
-            .by_upper_name
-            .values()
-            .map(|e| e.value.as_str())
-            .filter(|v| !v.is_empty())
-            .collect();
-        if values.is_empty() {
-            return text.to_owned();
-        }
-        values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-        let mut out = text.to_owned();
-        for v in values {
-            if out.contains(v) {
-                out = out.replace(v, REDACTED);
-            }
-        }
-        out
+        redact_values(text, self.values().collect())
     }
+
+    /// The values of all secrets.
+    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
+        self.by_upper_name.values().map(|e| e.value.as_str())
+    }
+}
+
+/// Replaces every occurrence of each of `values` in `text` with `[REDACTED]`, longer values
+/// first (so a value that contains another is redacted whole); empty values are skipped.
+pub(crate) fn redact_values(text: &str, mut values: Vec<&str>) -> String {
+    values.retain(|v| !v.is_empty());
+    if values.is_empty() {
+        return text.to_owned();
+    }
+    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
+    let mut out = text.to_owned();
+    for v in values {
+        if out.contains(v) {
+            out = out.replace(v, REDACTED);
+        }
+    }
+    out
 }
 
 /// What a secret value is replaced with in captured log output.

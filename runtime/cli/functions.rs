@@ -83,7 +83,9 @@ impl FunctionsCommand {
                     method,
                 };
                 let invoker = run.invoker(config).await?;
-                let outcome = invoker.invoke_function(&dir, name, request).await?;
+                let outcome = invoker.invoke_function(&dir, name, request).await;
+                invoker.flush_records().await;
+                let outcome = outcome?;
                 print_response(&outcome.response, include, format)
             }
         }

@@ -105,7 +105,9 @@ impl JobsCommand {
             } => {
                 let payload = parse_payload(&payload)?;
                 let invoker = run.invoker(config).await?;
-                let outcome = invoker.run_job(&dir, &name, payload, None).await?;
+                let outcome = invoker.run_job(&dir, &name, payload, None).await;
+                invoker.flush_records().await;
+                let outcome = outcome?;
                 print_json(&outcome.result);
                 Ok(())
             }

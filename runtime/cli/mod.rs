@@ -6,9 +6,11 @@ mod jobs;
 mod logs;
 mod output;
 mod remote;
+mod remote_settings;
 mod run;
 mod secrets;
 mod serve;
+mod settings;
 
 use std::path::PathBuf;
 
@@ -45,7 +47,7 @@ pub struct Cli {
     )]
     pub database_url: Option<String>,
 
-    /// A server to send `secrets` and `logs` commands to (admin API; key in
+    /// A server to send `secrets`, `settings` and `logs` commands to (admin API; key in
     /// FLUXBASE_SERVICE_KEY) instead of the local store.
     #[arg(long, global = true, env = "FLUXBASE_URL")]
     pub url: Option<String>,
@@ -65,6 +67,9 @@ pub enum Command {
     /// Manage function secrets.
     #[command(subcommand)]
     Secrets(secrets::SecretsCommand),
+    /// Manage settings secrets: system-wide and per-user configuration and API keys.
+    #[command(subcommand)]
+    Settings(settings::SettingsCommand),
     /// Serve the admin API and the function endpoint over HTTP.
     Serve(serve::ServeArgs),
     /// Run functions (edge handlers) once.
@@ -97,6 +102,7 @@ impl Cli {
         };
         match self.command {
             Command::Secrets(command) => command.run(&config, self.output).await,
+            Command::Settings(command) => command.run(&config, self.output).await,
             Command::Serve(args) => args.run(&config).await,
             Command::Functions(command) => command.run(&config, self.output).await,
             Command::Jobs(command) => command.run(&config, self.output).await,

@@ -25,7 +25,8 @@ pub fn print_json(value: &impl Serialize) {
     );
 }
 
-fn table(header: &[&str]) -> Table {
+/// An empty table with `header`, in the style of every table the CLI prints.
+pub(super) fn table(header: &[&str]) -> Table {
     let mut table = Table::new();
     table
         .load_preset(presets::UTF8_FULL_CONDENSED)

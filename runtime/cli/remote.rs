@@ -48,7 +48,8 @@ impl Remote {
         })
     }
 
-    fn call<T: DeserializeOwned>(
+    /// Sends one request; the status, and the parsed answer or the server's error message.
+    pub(super) fn call<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
@@ -88,7 +89,8 @@ impl Remote {
         Ok((status, Err(message)))
     }
 
-    fn expect<T: DeserializeOwned>(
+    /// Sends one request and expects success.
+    pub(super) fn expect<T: DeserializeOwned>(
         &self,
         method: &str,
         path: &str,
@@ -229,7 +231,7 @@ fn with_query(path: &str, query: &[String]) -> String {
 }
 
 /// Percent-encodes a query value.
-fn encode(text: &str) -> String {
+pub(super) fn encode(text: &str) -> String {
     text.bytes()
         .map(|b| match b {
             b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'_' | b'.' | b'~' => {

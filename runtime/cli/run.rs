@@ -6,8 +6,8 @@ use std::time::Duration;
 use clap::Args;
 
 use super::actor;
-use crate::config::Config;
-use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, Invoker, InvokerConfig};
+use crate::config::{Config, KeyPolicy};
+use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, Invoker, InvokerConfig, Isolation};
 use crate::secrets::Namespace;
 use crate::{Error, Result};
 
@@ -36,7 +36,7 @@ impl RunArgs {
             heap_limit_bytes: usize::try_from(self.heap_limit_mb * 1024 * 1024)
                 .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
             use_snapshot: false,
-            reuse_isolates: false,
+            isolation: Isolation::PerInvocation,
             ..InvokerConfig::default()
         };
         if let Some(timeout) = self.timeout {
@@ -46,6 +46,10 @@ impl RunArgs {
             invoker_config.function_timeout = timeout;
             invoker_config.job_timeout = timeout;
         }
-        Ok(Invoker::new(Arc::new(secrets), invoker_config))
+        // The system settings secrets too (a one-shot run is made for no user).
+        let settings = config
+            .open_settings(secrets.store().clone(), KeyPolicy::EphemeralIfEmpty)
+            .await?;
+        Ok(Invoker::new(Arc::new(secrets), invoker_config).with_settings(Arc::new(settings)))
     }
 }

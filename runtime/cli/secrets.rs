@@ -119,7 +119,7 @@ impl std::fmt::Debug for ValueArg {
 
 impl ValueArg {
     /// The value, reading stdin for `-`.
-    fn into_value(self) -> Result<SecretValue> {
+    pub(super) fn into_value(self) -> Result<SecretValue> {
         if self.0.as_str() != "-" {
             return SecretValue::new(self.0.to_string());
         }

@@ -7,9 +7,12 @@ use std::time::Duration;
 
 use clap::Args;
 
-use crate::config::Config;
-use crate::http::{self, AppState, ServeOptions, ServiceKey};
-use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, DEFAULT_JOB_TIMEOUT, Invoker, InvokerConfig};
+use crate::config::{Config, KeyPolicy};
+use crate::http::{self, AppState, ServeOptions, ServiceKey, UserTokens};
+use crate::invoke::{
+    DEFAULT_HEAP_LIMIT_BYTES, DEFAULT_JOB_TIMEOUT, DEFAULT_MAX_EXECUTIONS_PER_ISOLATE,
+    DEFAULT_MAX_QUEUED, Invoker, InvokerConfig, Isolation,
+};
 use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig};
 use crate::secrets::Namespace;
 use crate::store::Backend;
@@ -18,6 +21,8 @@ use crate::{Error, Result};
 
 /// Actor recorded in the audit log for changes made through the API.
 const API_ACTOR: &str = "api:service-key";
+/// The shortest `--job-lease`: renewals (every third of it) must have time to reach the store.
+const MIN_JOB_LEASE: Duration = Duration::from_secs(1);
 
 /// `fluxbase serve` options.
 #[derive(Debug, Args)]
@@ -44,6 +49,27 @@ pub struct ServeArgs {
     #[arg(long, value_name = "MIB", default_value_t = (DEFAULT_HEAP_LIMIT_BYTES / (1024 * 1024)) as u64,
           value_parser = clap::value_parser!(u64).range(16..=16_384))]
     heap_limit_mb: u64,
+    /// How isolates are used: per-function (a warm isolate per function and namespace, reused
+    /// one invocation at a time) or per-invocation (a fresh isolate for every call).
+    #[arg(long, default_value = "per-function")]
+    isolation: Isolation,
+    /// Per-function: retire a warm isolate unused for this long.
+    #[arg(long, value_parser = humantime::parse_duration, default_value = "5m")]
+    isolate_idle_timeout: Duration,
+    /// Per-function: retire a warm isolate after this many invocations.
+    #[arg(long, default_value_t = DEFAULT_MAX_EXECUTIONS_PER_ISOLATE, value_parser = clap::value_parser!(u64).range(1..))]
+    isolate_max_invocations: u64,
+    /// Invocations running at once, each in an isolate on a thread of its own. Default: the
+    /// number of cores.
+    #[arg(long, value_parser = clap::value_parser!(u64).range(1..=1024))]
+    max_concurrent: Option<u64>,
+    /// Function invocations that may wait for a free slot; past that they get 503.
+    #[arg(long, default_value_t = DEFAULT_MAX_QUEUED as u64, value_parser = clap::value_parser!(u64).range(0..=100_000))]
+    max_queued: u64,
+    /// Isolates booted ahead (no user code, no secrets) so that a cold invocation does not
+    /// pay for the boot.
+    #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(0..=64))]
+    preboot: u64,
     /// Workers running background jobs at once.
     #[arg(long, default_value_t = 2, value_parser = clap::value_parser!(u64).range(1..=64))]
     job_workers: u64,
@@ -53,6 +79,11 @@ pub struct ServeArgs {
     /// Pause before a job's first retry, doubled for each later one.
     #[arg(long, value_parser = humantime::parse_duration, default_value = "5s")]
     job_backoff: Duration,
+    /// How long a running job stays this host's without a renewal (renewed every third of it
+    /// while the job runs): when the host dies, another host sharing the database runs the job
+    /// again once the lease has passed. Default: the job timeout plus one minute.
+    #[arg(long, value_parser = humantime::parse_duration)]
+    job_lease: Option<Duration>,
 }
 
 impl ServeArgs {
@@ -63,7 +94,21 @@ impl ServeArgs {
                 "--function-timeout must be longer than zero",
             ));
         }
+        let job_lease = self
+            .job_lease
+            .unwrap_or(DEFAULT_JOB_TIMEOUT + Duration::from_secs(60));
+        if job_lease < MIN_JOB_LEASE {
+            return Err(Error::invalid(format!(
+                "--job-lease must be at least {}",
+                humantime::format_duration(MIN_JOB_LEASE)
+            )));
+        }
+        let tokens = UserTokens::from_env()?;
         let (secrets, _) = config.open_secrets(API_ACTOR).await?;
+        let settings = config
+            .open_settings(secrets.store().clone(), KeyPolicy::CreateIfMissing)
+            .await?;
+        let settings = Arc::new(settings);
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| Error::io(format!("cannot create {}", config.data_dir.display()), e))?;
         let (key, generated) = ServiceKey::load_or_create(&config.data_dir)?;
@@ -76,6 +121,7 @@ impl ServeArgs {
         // Build the startup snapshot now rather than on the first request.
         tokio::task::spawn_blocking(crate::isolate::boot::startup_snapshot);
         let secrets = Arc::new(secrets);
+        let defaults = InvokerConfig::default();
         let invoker = Invoker::new(
             secrets.clone(),
             InvokerConfig {
@@ -83,15 +129,28 @@ impl ServeArgs {
                 function_timeout: self.function_timeout,
                 heap_limit_bytes: usize::try_from(self.heap_limit_mb * 1024 * 1024)
                     .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
-                ..InvokerConfig::default()
+                isolation: self.isolation,
+                idle_timeout: self.isolate_idle_timeout,
+                max_executions_per_isolate: self.isolate_max_invocations,
+                max_concurrent: self
+                    .max_concurrent
+                    .map_or(defaults.max_concurrent, |n| n as usize),
+                max_queued: self.max_queued as usize,
+                preboot: self.preboot as usize,
+                ..defaults
             },
-        );
+        )
+        .with_settings(settings.clone());
         let store = secrets.store().clone();
         if store.backend() == Backend::Sqlite {
             // An embedded store has this one host: a run left 'running' was cut short by a stop.
+            // A shared database leaves such runs to their lease: another host may be running them.
             let requeued = store.requeue_running_jobs().await?;
             if requeued > 0 {
-                tracing::info!("requeued {requeued} job run(s) interrupted by the last stop");
+                tracing::info!(
+                    "{requeued} job run(s) interrupted by the last stop: queued again, or failed \
+                     if that was their last attempt"
+                );
             }
         }
         let jobs = JobQueue::new(
@@ -101,7 +160,7 @@ impl ServeArgs {
                 workers: usize::try_from(self.job_workers).unwrap_or(1),
                 max_attempts: self.job_max_attempts,
                 backoff: self.job_backoff,
-                lease: DEFAULT_JOB_TIMEOUT + Duration::from_secs(60),
+                lease: job_lease,
                 poll: Duration::from_secs(1),
             },
         );
@@ -112,7 +171,8 @@ impl ServeArgs {
             body_limit: usize::try_from(self.body_limit_mb * 1024 * 1024).unwrap_or(usize::MAX),
             shutdown_grace: Duration::from_secs(30),
         };
-        let state = AppState::new(secrets, Arc::new(invoker), jobs, options);
+        let state = AppState::new(secrets, Arc::new(invoker), jobs, options)
+            .with_settings(settings, tokens);
         http::serve(state, key, &redact_url(&config.database_url()), |_| {}).await
     }
 }

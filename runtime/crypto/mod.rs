@@ -5,18 +5,23 @@
 //! ciphertext belongs to, so a ciphertext copied to another row fails to open. Each envelope
 //! names the id of the master key that wrapped it, which is how a wrong key is told apart from a
 //! tampered ciphertext, and how rotation re-wraps data keys without touching values.
+//!
+//! Settings secrets of a user are wrapped by a key derived from the master key for that user
+//! ([`user_key`]), so one user's key opens no other user's secrets.
 
 mod aad;
 mod envelope;
 mod key_file;
 mod keyring;
 mod master_key;
+mod user_key;
 
 pub use aad::Aad;
 pub use envelope::Envelope;
 pub use key_file::KeyFile;
 pub use keyring::Keyring;
 pub use master_key::{KeyId, MasterKey};
+pub use user_key::{USER_KEY_INFO, user_key};
 
 /// A random 256-bit token as URL-safe base64 (for generated service keys).
 pub fn random_token() -> String {

@@ -36,6 +36,8 @@ pub async fn list(
         search: query.search.filter(|s| !s.is_empty()),
         limit: query.limit.unwrap_or(50),
     };
+    // Executions that ended before this request are listed: their records are stored first.
+    state.invoker.flush_records().await;
     Ok(Json(
         logs::list(state.secrets.store(), category, &filter).await?,
     ))

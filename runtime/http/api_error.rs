@@ -38,8 +38,11 @@ impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
         let status = match &error {
             Error::Invalid(_) | Error::Remote(_) => StatusCode::BAD_REQUEST,
-            Error::NotFound(_) | Error::UnknownVersion { .. } => StatusCode::NOT_FOUND,
+            Error::NotFound(_) | Error::SettingNotFound(_) | Error::UnknownVersion { .. } => {
+                StatusCode::NOT_FOUND
+            }
             Error::VersionConflict { .. } => StatusCode::CONFLICT,
+            Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Execution { failure, .. } => match failure {
                 ExecutionFailure::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
                 ExecutionFailure::OutOfMemory { .. } => {
@@ -50,6 +53,7 @@ impl From<Error> for ApiError {
                 }
             },
             Error::Tampered { .. }
+            | Error::SettingTampered(_)
             | Error::WrongMasterKey { .. }
             | Error::MasterKey(_)
             | Error::Database(_)

@@ -8,6 +8,10 @@
 //! `Response`, and its body follows as the handler produces it. A request body over the limit
 //! is 413 when the handler fails on it before answering; a failure after the response has
 //! started cuts the connection, so the client sees an incomplete body rather than a short one.
+//!
+//! A call with `Authorization: Bearer <user token>` (a JWT, when user tokens are enabled) is made
+//! for that user: the function also sees the user's settings secrets. A JWT that does not verify
+//! is 401; a bearer token of another shape is left to the function.
 
 use std::io;
 use std::sync::Arc;
@@ -23,6 +27,7 @@ use tokio::task::JoinHandle;
 
 use super::AppState;
 use super::api_error::ApiError;
+use super::user_auth;
 use crate::invoke::FunctionOutcome;
 use crate::isolate::{HttpRequest, RequestBody, RequestChunk, ResponseHead, ResponseSink};
 
@@ -68,6 +73,7 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
     let limit = state.options.body_limit;
     let too_large = Arc::new(AtomicBool::new(false));
     let (parts, body) = request.into_parts();
+    let user = user_auth::invocation_user(&state, &parts.headers)?;
     let body = request_body(&parts.method, &parts.headers, body, limit, &too_large).await?;
     let host = parts
         .headers
@@ -97,7 +103,7 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
     let id = execution_id.clone();
     let task = tokio::spawn(async move {
         invoker
-            .stream_function(&dir, &name, request, sink, id)
+            .stream_function_for(&dir, &name, request, sink, id, user.as_ref())
             .await
     });
     match receiver.head.await {

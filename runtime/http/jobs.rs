@@ -1,13 +1,15 @@
-//! `/api/v1/jobs...`: enqueue a job run and read its status.
+//! `/api/v1/jobs...`: enqueue a job run and read its status. With the service key any run; with
+//! a user token, runs made for that user (which get the user's settings secrets) and only those.
 
 use axum::Json;
-use axum::extract::{Path, State};
+use axum::extract::{Extension, Path, State};
 use axum::http::StatusCode;
 use serde::Serialize;
 
 use super::AppState;
 use super::api_error::ApiError;
 use super::extract::ApiJson;
+use super::user_auth::Caller;
 use crate::store::{JobRun, LogLine};
 
 /// A run as the API shows it: the stored run and the logs of its last attempt.
@@ -21,12 +23,17 @@ pub struct RunStatus {
 /// `POST /api/v1/jobs/:name` with the payload as JSON body: 202 `{"id": ...}`.
 pub async fn enqueue(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(name): Path<String>,
     ApiJson(payload): ApiJson<serde_json::Value>,
 ) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
+    let user = match caller {
+        Caller::Service => None,
+        Caller::User(user) => Some(user),
+    };
     let id = state
         .jobs
-        .enqueue(&name, &payload)
+        .enqueue_for(&name, &payload, user.as_ref())
         .await
         .map_err(|error| match error {
             crate::Error::Invalid(message) if message.starts_with("no job") => {
@@ -40,12 +47,23 @@ pub async fn enqueue(
 /// `GET /api/v1/jobs/runs/:id`
 pub async fn status(
     State(state): State<AppState>,
+    Extension(caller): Extension<Caller>,
     Path(id): Path<String>,
 ) -> Result<Json<RunStatus>, ApiError> {
+    if let Caller::User(user) = &caller {
+        let owner = state.secrets.store().job_run_user(&id).await?;
+        if owner.as_ref() != Some(user) {
+            return Err(ApiError::new(
+                StatusCode::NOT_FOUND,
+                format!("no job run {id}"),
+            ));
+        }
+    }
     let run = state.jobs.status(&id).await.map_err(|error| match error {
         crate::Error::Invalid(message) => ApiError::new(StatusCode::NOT_FOUND, message),
         other => other.into(),
     })?;
+    state.invoker.flush_records().await;
     let logs = match &run.last_execution_id {
         Some(execution) => state
             .secrets

@@ -1,6 +1,7 @@
-//! The embedded HTTP server (axum on hyper): the admin API for secrets and logs, the function
-//! invocation endpoint, health, and the OpenAPI document. Handlers here are thin adapters over
-//! the secrets service and the invoker; none of them runs SQL.
+//! The embedded HTTP server (axum on hyper): the admin API for secrets and logs, the settings
+//! secrets routes (admin, and per user with a user token), the function invocation endpoint,
+//! health, and the OpenAPI document. Handlers here are thin adapters over the secrets and
+//! settings services and the invoker; none of them runs SQL.
 
 mod admin_logs;
 mod admin_secrets;
@@ -9,7 +10,10 @@ mod auth;
 mod extract;
 mod functions;
 mod jobs;
+mod jwt;
 mod openapi;
+mod settings;
+mod user_auth;
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
@@ -25,12 +29,14 @@ use tower_http::trace::TraceLayer;
 
 pub use api_error::{ApiError, OUT_OF_MEMORY};
 pub use auth::{SERVICE_KEY_ENV, ServiceKey};
+pub use jwt::{JWT_SECRET_ENV, TokenError, UserTokens};
 pub use openapi::spec as openapi_spec;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Invoker;
 use crate::jobs::JobQueue;
 use crate::secrets::SecretsService;
+use crate::settings::SettingsService;
 use crate::{Error, Result};
 
 /// Largest admin request body.
@@ -58,6 +64,8 @@ pub struct AppState {
     invoker: Arc<Invoker>,
     jobs: JobQueue,
     options: Arc<ServeOptions>,
+    settings: Option<Arc<SettingsService>>,
+    tokens: Option<UserTokens>,
 }
 
 impl AppState {
@@ -73,7 +81,21 @@ impl AppState {
             invoker,
             jobs,
             options: Arc::new(options),
+            settings: None,
+            tokens: None,
         }
+    }
+
+    /// Serves the settings secrets routes over `settings`, and accepts user tokens when
+    /// `tokens` is given (user routes, function calls and jobs made for a user).
+    pub fn with_settings(
+        mut self,
+        settings: Arc<SettingsService>,
+        tokens: Option<UserTokens>,
+    ) -> Self {
+        self.settings = Some(settings);
+        self.tokens = tokens;
+        self
     }
 }
 
@@ -99,19 +121,47 @@ pub fn router(state: AppState, key: ServiceKey) -> Router {
             post(admin_secrets::rollback),
         )
         .route("/api/v1/admin/logs", get(admin_logs::list))
+        .route("/api/v1/admin/settings/secrets", get(settings::admin_list))
+        .route(
+            "/api/v1/admin/settings/secrets/{key}",
+            get(settings::admin_get)
+                .put(settings::admin_put)
+                .delete(settings::admin_delete),
+        )
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .route_layer(middleware::from_fn_with_state(
+            key.clone(),
+            auth::require_service_key,
+        ));
+    let either = user_auth::EitherCredential {
+        key,
+        tokens: state.tokens.clone(),
+    };
+    let jobs = Router::new()
         .route("/api/v1/jobs/{name}", post(jobs::enqueue))
         .route("/api/v1/jobs/runs/{id}", get(jobs::status))
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(
-            key,
-            auth::require_service_key,
+            either,
+            user_auth::require_service_key_or_user,
         ));
+    let user = Router::new()
+        .route("/api/v1/settings/secrets", get(settings::user_list))
+        .route(
+            "/api/v1/settings/secrets/{key}",
+            get(settings::user_get)
+                .put(settings::user_put)
+                .delete(settings::user_delete),
+        )
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT));
     let public = Router::new()
         .route("/health", get(health))
         .route("/api/v1/openapi.json", get(openapi::document))
         .route("/functions/v1/{name}", any(functions::invoke_root))
         .route("/functions/v1/{name}/{*rest}", any(functions::invoke_path));
     admin
+        .merge(jobs)
+        .merge(user)
         .merge(public)
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(TraceLayer::new_for_http())
@@ -168,6 +218,9 @@ pub async fn serve(
     on_ready(address);
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let workers = state.jobs.start(state.invoker.clone(), stop_rx.clone());
+    state.invoker.prepare();
+    let invoker = state.invoker.clone();
+    tokio::spawn(retire_idle_isolates(state.invoker.clone(), stop_rx.clone()));
     let app = router(state, key);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
@@ -188,8 +241,31 @@ pub async fn serve(
     };
     // Workers finish the run they are on (a run cut short is claimed again after a restart).
     let _ = tokio::time::timeout(grace, futures_join(workers)).await;
+    invoker.flush_records().await;
     outcome
 }
+
+/// Retires warm isolates past their idle time, every few seconds until the server stops.
+async fn retire_idle_isolates(
+    invoker: Arc<crate::invoke::Invoker>,
+    mut stop: tokio::sync::watch::Receiver<bool>,
+) {
+    let mut every = tokio::time::interval(IDLE_CHECK_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let retired = invoker.retire_idle();
+                if retired > 0 {
+                    tracing::debug!("retired {retired} idle isolate(s)");
+                }
+            }
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+    }
+}
+
+/// How often idle warm isolates are looked for.
+const IDLE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
 
 async fn futures_join(workers: Vec<tokio::task::JoinHandle<()>>) {
     for worker in workers {

@@ -37,6 +37,33 @@ fn secret_ref() -> Value {
     json!({ "$ref": "#/components/schemas/SecretMetadata" })
 }
 
+/// Adds the settings secrets routes ([`super::settings`]) and the user token scheme.
+fn add_settings(doc: &mut Value) {
+    let (paths, schemas) = super::settings::openapi();
+    for (section, more) in [("paths", paths), ("schemas", schemas)] {
+        let target = match section {
+            "paths" => &mut doc["paths"],
+            _ => &mut doc["components"]["schemas"],
+        };
+        if let (Some(target), Value::Object(more)) = (target.as_object_mut(), more) {
+            target.extend(more);
+        }
+    }
+    if let Some(description) = doc["paths"]["/functions/v1/{name}"]["description"].as_str() {
+        doc["paths"]["/functions/v1/{name}"]["description"] = format!(
+            "{description} With Authorization: Bearer <user token> (a JWT) the call is made for \
+             that user, whose settings secrets the function then sees; an invalid one is 401."
+        )
+        .into();
+    }
+    doc["components"]["securitySchemes"]["userToken"] = json!({
+        "type": "http",
+        "scheme": "bearer",
+        "bearerFormat": "JWT",
+        "description": "HS256 JWT signed with FLUXBASE_JWT_SECRET; sub is the user id, exp is required"
+    });
+}
+
 /// The OpenAPI document as JSON.
 pub fn spec() -> Value {
     let admin_errors = |extra: &[(&str, &str)]| {
@@ -52,7 +79,7 @@ pub fn spec() -> Value {
         base.insert(code.into(), response);
         Value::Object(base)
     };
-    json!({
+    let mut doc = json!({
         "openapi": "3.1.0",
         "info": {
             "title": "fluxbase-runtime",
@@ -214,5 +241,7 @@ pub fn spec() -> Value {
                 }
             }
         }
-    })
+    });
+    add_settings(&mut doc);
+    doc
 }

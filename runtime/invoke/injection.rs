@@ -52,10 +52,10 @@ pub fn host_env_secrets() -> Vec<(SecretName, SecretString)> {
 
 impl Injection {
     /// Combines the store's secrets for a namespace with the host's overrides.
-    pub fn new(stored: ResolvedSecrets, host: Vec<(SecretName, SecretString)>) -> Self {
+    pub fn new(stored: &ResolvedSecrets, host: Vec<(SecretName, SecretString)>) -> Self {
         let mut values: BTreeMap<String, (Source, SecretString)> = stored
             .secrets
-            .into_iter()
+            .iter()
             .map(|(name, secret)| {
                 let value = SecretString::from(secret.value.expose().to_owned());
                 (

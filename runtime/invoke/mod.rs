@@ -5,25 +5,32 @@
 //! reuse an isolate, run the handler under its limits, and store an execution record (status,
 //! duration, redacted console output, names of the secrets read, error).
 
+mod admission;
 mod failure;
 mod injection;
+mod preboot;
+mod records;
+mod warm;
 
-use std::collections::HashMap;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
-
-use tokio::sync::Mutex;
+use std::time::{Duration, Instant};
 
 pub use failure::ExecutionFailure;
 pub use injection::{Injection, Source, host_env_secrets};
+pub use preboot::PrebootPool;
+
+use admission::{Admission, Wait};
+use records::RecordWriter;
+use warm::{Fingerprint, Retirement, Warm, WarmIsolates, WarmKey};
 
 use crate::handlers::{self, Handler, HandlerKind};
 use crate::isolate::{
-    BootOptions, HttpRequest, HttpResponse, Invocation, InvocationResult, Isolate, IsolateConfig,
-    IsolateError, LogLevel, Output, ResponseSink,
+    BlankIsolate, BootOptions, HttpRequest, HttpResponse, Invocation, InvocationResult, Isolate,
+    IsolateConfig, IsolateEnv, IsolateError, LogLevel, Output, ResponseSink,
 };
 use crate::secrets::{Namespace, SecretsService};
+use crate::settings::{SettingsInjection, SettingsService, UserId};
 use crate::store::{ExecutionRecord, LogLine};
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -34,6 +41,39 @@ pub const DEFAULT_FUNCTION_TIMEOUT: Duration = Duration::from_secs(30);
 pub const DEFAULT_JOB_TIMEOUT: Duration = Duration::from_secs(300);
 /// Default heap limit of an isolate.
 pub const DEFAULT_HEAP_LIMIT_BYTES: usize = 128 * 1024 * 1024;
+
+/// How isolates are used across executions.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Isolation {
+    /// An isolate is booted for a handler in its namespace and reused for its following
+    /// executions, one at a time, until it is retired (see [`InvokerConfig`]).
+    PerFunction,
+    /// A fresh isolate for every execution; nothing is carried over.
+    PerInvocation,
+}
+
+impl std::str::FromStr for Isolation {
+    type Err = Error;
+
+    fn from_str(value: &str) -> Result<Self> {
+        match value {
+            "per-function" => Ok(Isolation::PerFunction),
+            "per-invocation" => Ok(Isolation::PerInvocation),
+            other => Err(Error::invalid(format!(
+                "unknown isolation policy {other:?}: use per-function or per-invocation"
+            ))),
+        }
+    }
+}
+
+impl std::fmt::Display for Isolation {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Isolation::PerFunction => "per-function",
+            Isolation::PerInvocation => "per-invocation",
+        })
+    }
+}
 
 /// How executions are run.
 #[derive(Debug, Clone)]
@@ -49,9 +89,19 @@ pub struct InvokerConfig {
     /// Boot isolates from the startup snapshot. Creating the snapshot costs more than one
     /// boot without it, so one-shot commands turn it off.
     pub use_snapshot: bool,
-    /// Keep one warm isolate per handler and namespace and reuse it while its source and its
-    /// secrets are unchanged; otherwise every execution gets a fresh isolate.
-    pub reuse_isolates: bool,
+    /// Whether isolates are reused across executions of a handler.
+    pub isolation: Isolation,
+    /// Per-function: a warm isolate unused for this long is retired.
+    pub idle_timeout: Duration,
+    /// Per-function: a warm isolate is retired after this many executions.
+    pub max_executions_per_isolate: u64,
+    /// Executions running at once (each in an isolate of its own).
+    pub max_concurrent: usize,
+    /// Function invocations that may wait for a free slot; past that they are refused with
+    /// [`Error::Busy`]. Job runs always wait.
+    pub max_queued: usize,
+    /// Blank isolates kept booted for cold executions (0: boot on demand).
+    pub preboot: usize,
 }
 
 impl Default for InvokerConfig {
@@ -62,10 +112,22 @@ impl Default for InvokerConfig {
             job_timeout: DEFAULT_JOB_TIMEOUT,
             heap_limit_bytes: DEFAULT_HEAP_LIMIT_BYTES,
             use_snapshot: true,
-            reuse_isolates: true,
+            isolation: Isolation::PerFunction,
+            idle_timeout: DEFAULT_IDLE_TIMEOUT,
+            max_executions_per_isolate: DEFAULT_MAX_EXECUTIONS_PER_ISOLATE,
+            max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
+            max_queued: DEFAULT_MAX_QUEUED,
+            preboot: 0,
         }
     }
 }
+
+/// Default idle time after which a warm isolate is retired.
+pub const DEFAULT_IDLE_TIMEOUT: Duration = Duration::from_secs(300);
+/// Default number of executions after which a warm isolate is retired.
+pub const DEFAULT_MAX_EXECUTIONS_PER_ISOLATE: u64 = 10_000;
+/// Default number of function invocations that may wait for a slot.
+pub const DEFAULT_MAX_QUEUED: usize = 256;
 
 /// The response of a function invocation.
 #[derive(Debug)]
@@ -89,33 +151,67 @@ pub struct JobOutcome {
 pub struct Invoker {
     secrets: Arc<SecretsService>,
     config: InvokerConfig,
-    warm: std::sync::Mutex<HashMap<WarmKey, Arc<Mutex<Option<Warm>>>>>,
-}
-
-type WarmKey = (HandlerKind, String, Namespace);
-
-/// A booted isolate kept for the next execution of the same handler in the same namespace.
-struct Warm {
-    isolate: Isolate,
-    fingerprint: Fingerprint,
-}
-
-/// What a warm isolate was booted from; any difference retires it.
-#[derive(Debug, PartialEq, Eq)]
-struct Fingerprint {
-    path: PathBuf,
-    modified: Option<SystemTime>,
-    len: u64,
-    secrets: Vec<(String, Source)>,
+    warm: WarmIsolates,
+    preboot: Arc<PrebootPool>,
+    admission: Admission,
+    records: RecordWriter,
+    settings: Option<Arc<SettingsService>>,
 }
 
 impl Invoker {
-    /// An invoker over a secrets service.
+    /// An invoker over a secrets service. The pre-booted pool fills once a tokio runtime runs
+    /// (see [`Invoker::prepare`]).
     pub fn new(secrets: Arc<SecretsService>, config: InvokerConfig) -> Self {
+        let preboot = PrebootPool::new(config.preboot, boot_options(&config));
         Invoker {
+            records: RecordWriter::new(secrets.store().clone()),
             secrets,
+            admission: Admission::new(config.max_concurrent, config.max_queued),
+            warm: WarmIsolates::default(),
+            preboot,
             config,
-            warm: std::sync::Mutex::new(HashMap::new()),
+            settings: None,
+        }
+    }
+
+    /// Gives every execution the settings secrets: the system's, and those of the user it is
+    /// made for ([`Invoker::stream_function_for`], [`Invoker::run_job_for`]).
+    pub fn with_settings(mut self, settings: Arc<SettingsService>) -> Self {
+        self.settings = Some(settings);
+        self
+    }
+
+    /// Waits until the records of every execution that has ended are stored. Readers of the
+    /// execution log call this first; see `records` for why records are written behind.
+    pub async fn flush_records(&self) {
+        self.records.flush().await;
+    }
+
+    /// Starts filling the pre-booted pool.
+    pub fn prepare(&self) {
+        self.preboot.fill();
+    }
+
+    /// The pre-booted pool (for measurements).
+    pub fn preboot_pool(&self) -> &Arc<PrebootPool> {
+        &self.preboot
+    }
+
+    /// Retires warm isolates that have been idle longer than the configured time. Returns how
+    /// many were retired. The server calls this periodically.
+    pub fn retire_idle(&self) -> usize {
+        self.warm.retire_idle(self.retirement())
+    }
+
+    /// Warm isolates waiting for their next execution.
+    pub fn idle_isolates(&self) -> usize {
+        self.warm.len()
+    }
+
+    fn retirement(&self) -> Retirement {
+        Retirement {
+            idle: self.config.idle_timeout,
+            max_executions: self.config.max_executions_per_isolate,
         }
     }
 
@@ -126,7 +222,7 @@ impl Invoker {
         name: &str,
         request: HttpRequest,
     ) -> Result<FunctionOutcome> {
-        self.call_function(dir, name, request, None, new_execution_id())
+        self.call_function(dir, name, request, None, new_execution_id(), None)
             .await
     }
 
@@ -143,7 +239,22 @@ impl Invoker {
         sink: ResponseSink,
         execution_id: String,
     ) -> Result<FunctionOutcome> {
-        self.call_function(dir, name, request, Some(sink), execution_id)
+        self.call_function(dir, name, request, Some(sink), execution_id, None)
+            .await
+    }
+
+    /// Like [`Invoker::stream_function`], for `user` (from a valid user token): the function
+    /// also sees that user's settings secrets.
+    pub async fn stream_function_for(
+        &self,
+        dir: &Path,
+        name: &str,
+        request: HttpRequest,
+        sink: ResponseSink,
+        execution_id: String,
+        user: Option<&UserId>,
+    ) -> Result<FunctionOutcome> {
+        self.call_function(dir, name, request, Some(sink), execution_id, user)
             .await
     }
 
@@ -154,11 +265,12 @@ impl Invoker {
         request: HttpRequest,
         sink: Option<ResponseSink>,
         execution_id: String,
+        user: Option<&UserId>,
     ) -> Result<FunctionOutcome> {
         let handler = handlers::find(dir, HandlerKind::Function, name)?;
         let invocation = Invocation::Http { request, sink };
         let output = self
-            .execute(dir, &handler, invocation, None, &execution_id)
+            .execute(dir, &handler, invocation, None, &execution_id, user)
             .await?;
         match output {
             Output::Http(response) => Ok(FunctionOutcome {
@@ -178,6 +290,19 @@ impl Invoker {
         payload: serde_json::Value,
         run_id: Option<&str>,
     ) -> Result<JobOutcome> {
+        self.run_job_for(dir, name, payload, run_id, None).await
+    }
+
+    /// Like [`Invoker::run_job`], for the user the run was enqueued for: the job also sees
+    /// that user's settings secrets.
+    pub async fn run_job_for(
+        &self,
+        dir: &Path,
+        name: &str,
+        payload: serde_json::Value,
+        run_id: Option<&str>,
+        user: Option<&UserId>,
+    ) -> Result<JobOutcome> {
         let handler = handlers::find(dir, HandlerKind::Job, name)?;
         let execution_id = new_execution_id();
         let output = self
@@ -187,6 +312,7 @@ impl Invoker {
                 Invocation::Job(payload),
                 run_id,
                 &execution_id,
+                user,
             )
             .await?;
         match output {
@@ -205,11 +331,21 @@ impl Invoker {
         invocation: Invocation,
         run_id: Option<&str>,
         execution_id: &str,
+        user: Option<&UserId>,
     ) -> Result<Output> {
+        let wait = match handler.kind {
+            HandlerKind::Function => Wait::Bounded,
+            HandlerKind::Job => Wait::Unbounded,
+        };
+        let _slot = self.admission.enter(wait).await?;
         let namespace = handler.namespace(&self.config.default_namespace)?;
         let resolved = self.secrets.resolve(namespace.as_str()).await?;
         let mut logs: Vec<LogLine> = resolved.notes.iter().map(|n| system_line(n)).collect();
-        let injection = Injection::new(resolved, host_env_secrets());
+        let settings = self.resolve_settings(user).await?;
+        if let Some(user) = user {
+            logs.push(system_line(&format!("made for user {user}")));
+        }
+        let injection = Injection::new(&resolved, host_env_secrets());
         let env = injection.env(
             handler.kind,
             &handler.name,
@@ -222,57 +358,6 @@ impl Invoker {
         };
         let started_at = Timestamp::now();
         let clock = Instant::now();
-
-        let slot = self.slot(handler, &namespace);
-        let mut slot = slot.lock().await;
-        let fingerprint = fingerprint(handler, &injection);
-        let reusable = slot
-            .as_ref()
-            .is_some_and(|warm| warm.fingerprint == fingerprint && warm.isolate.is_alive());
-        if !reusable {
-            retire(slot.take());
-            let config = IsolateConfig {
-                root_dir: dir.to_path_buf(),
-                main_module: std::path::absolute(&handler.path)
-                    .unwrap_or_else(|_| handler.path.clone()),
-                secrets: injection.isolate_secrets(),
-                env: env.clone(),
-                boot: BootOptions {
-                    use_snapshot: self.config.use_snapshot,
-                    max_heap_bytes: Some(self.config.heap_limit_bytes),
-                },
-                boot_timeout: timeout,
-            };
-            match Isolate::spawn(config).await {
-                Ok(isolate) => {
-                    logs.extend(isolate.boot_report().logs.iter().map(store_line));
-                    *slot = Some(Warm {
-                        isolate,
-                        fingerprint,
-                    });
-                }
-                Err(error) => {
-                    let failure = self.failure(error, timeout, &injection, true);
-                    let record = Record {
-                        handler,
-                        namespace: &namespace,
-                        id: execution_id,
-                        started_at,
-                        clock,
-                        logs,
-                        accessed: Vec::new(),
-                    };
-                    return Err(self.failed(record, failure).await);
-                }
-            }
-        }
-        let warm = slot.as_ref().expect("an isolate was just put in the slot");
-        let result = warm.isolate.invoke(invocation, env, timeout).await;
-        if !self.config.reuse_isolates || result.is_err() {
-            retire(slot.take());
-        }
-        drop(slot);
-
         let record = |logs, accessed| Record {
             handler,
             namespace: &namespace,
@@ -282,6 +367,46 @@ impl Invoker {
             logs,
             accessed,
         };
+
+        let key: WarmKey = (handler.kind, handler.name.clone(), namespace.clone());
+        let fingerprint = Fingerprint::of(handler, &injection);
+        let reused = match self.config.isolation {
+            Isolation::PerFunction => self.warm.check_out(&key, &fingerprint, self.retirement()),
+            Isolation::PerInvocation => None,
+        };
+        let warm = match reused {
+            Some(warm) => warm,
+            None => match self.boot(dir, handler, &injection, &env, timeout).await {
+                Ok(isolate) => {
+                    logs.extend(isolate.boot_report().logs.iter().map(store_line));
+                    Warm {
+                        isolate,
+                        fingerprint,
+                        executions: 0,
+                        last_used: Instant::now(),
+                    }
+                }
+                Err(error) => {
+                    let failure = self.failure(error, timeout, &injection, true);
+                    return Err(self.failed(record(logs, Vec::new()), failure));
+                }
+            },
+        };
+        let result = warm
+            .isolate
+            .invoke_with_settings(
+                invocation,
+                settings.with_env(env),
+                settings.isolate_settings(),
+                timeout,
+            )
+            .await
+            .map_err(|error| settings.redact_error(error));
+        match (self.config.isolation, result.is_ok()) {
+            (Isolation::PerFunction, true) => self.warm.check_in(key, warm, self.retirement()),
+            _ => retire(warm.isolate),
+        }
+
         match result {
             Ok(InvocationResult {
                 output,
@@ -291,22 +416,48 @@ impl Invoker {
             }) => {
                 logs.extend(lines.iter().map(store_line));
                 let accessed = secrets_accessed.found.into_iter().collect();
-                self.store_record(record(logs, accessed).finish("succeeded", None))
-                    .await?;
+                self.records
+                    .write(record(logs, accessed).finish("succeeded", None));
                 Ok(output)
             }
             Err(error) => {
                 let failure = self.failure(error, timeout, &injection, false);
-                Err(self.failed(record(logs, Vec::new()), failure).await)
+                Err(self.failed(record(logs, Vec::new()), failure))
             }
         }
     }
 
-    /// The slot of the warm isolate for this handler and namespace.
-    fn slot(&self, handler: &Handler, namespace: &Namespace) -> Arc<Mutex<Option<Warm>>> {
-        let key = (handler.kind, handler.name.clone(), namespace.clone());
-        let mut warm = self.warm.lock().expect("warm isolate map poisoned");
-        warm.entry(key).or_default().clone()
+    /// The settings secrets of one execution: the system's, and `user`'s.
+    async fn resolve_settings(&self, user: Option<&UserId>) -> Result<SettingsInjection> {
+        match &self.settings {
+            Some(settings) => Ok(SettingsInjection::new(&settings.resolve(user).await?)),
+            None => Ok(SettingsInjection::default()),
+        }
+    }
+
+    /// A new isolate for `handler`: a pre-booted one given the handler, or one booted now.
+    async fn boot(
+        &self,
+        dir: &Path,
+        handler: &Handler,
+        injection: &Injection,
+        env: &IsolateEnv,
+        timeout: Duration,
+    ) -> std::result::Result<Isolate, IsolateError> {
+        let config = IsolateConfig {
+            root_dir: dir.to_path_buf(),
+            main_module: std::path::absolute(&handler.path)
+                .unwrap_or_else(|_| handler.path.clone()),
+            secrets: injection.isolate_secrets(),
+            env: env.clone(),
+            boot: boot_options(&self.config),
+            boot_timeout: timeout,
+        };
+        let blank = match self.preboot.take() {
+            Some(blank) => blank,
+            None => BlankIsolate::boot(config.boot.clone()).await?,
+        };
+        blank.load(config).await
     }
 
     fn failure(
@@ -335,22 +486,16 @@ impl Invoker {
     }
 
     /// Records a failed execution and returns the error that describes it.
-    async fn failed(&self, record: Record<'_>, failure: ExecutionFailure) -> Error {
+    fn failed(&self, record: Record<'_>, failure: ExecutionFailure) -> Error {
         let error = Error::Execution {
             kind: record.handler.kind.as_str(),
             name: record.handler.name.clone(),
             execution_id: record.id.to_owned(),
             failure: failure.clone(),
         };
-        let record = record.finish(failure.status(), Some(failure.detail()));
-        match self.store_record(record).await {
-            Ok(()) => error,
-            Err(store_error) => store_error,
-        }
-    }
-
-    async fn store_record(&self, record: ExecutionRecord) -> Result<()> {
-        self.secrets.store().record_execution(&record).await
+        self.records
+            .write(record.finish(failure.status(), Some(failure.detail())));
+        error
     }
 }
 
@@ -379,29 +524,30 @@ impl Record<'_> {
             secrets_accessed: self
                 .accessed
                 .into_iter()
-                .map(|name| format!("FLUXBASE_SECRET_{}", name.to_ascii_uppercase()))
+                .map(|name| {
+                    if name.starts_with("FLUXBASE_") {
+                        name // a settings secret, already named by its variable
+                    } else {
+                        format!("FLUXBASE_SECRET_{}", name.to_ascii_uppercase())
+                    }
+                })
                 .collect(),
             error,
         }
     }
 }
 
-fn fingerprint(handler: &Handler, injection: &Injection) -> Fingerprint {
-    let meta = std::fs::metadata(&handler.path).ok();
-    Fingerprint {
-        path: handler.path.clone(),
-        modified: meta.as_ref().and_then(|m| m.modified().ok()),
-        len: meta.map_or(0, |m| m.len()),
-        secrets: injection.fingerprint(),
+fn boot_options(config: &InvokerConfig) -> BootOptions {
+    BootOptions {
+        use_snapshot: config.use_snapshot,
+        max_heap_bytes: Some(config.heap_limit_bytes),
     }
 }
 
 /// Ends a retired isolate. Dropping joins its thread, which may take a moment after a
 /// termination, so it happens off the async workers.
-fn retire(warm: Option<Warm>) {
-    if let Some(warm) = warm {
-        std::thread::spawn(move || drop(warm));
-    }
+fn retire(isolate: Isolate) {
+    std::thread::spawn(move || drop(isolate));
 }
 
 fn new_execution_id() -> String {

@@ -30,17 +30,32 @@ use deno_error::JsErrorBox;
 /// Keeps the source maps of transpiled files so stack traces point at the
 /// original `.ts` lines.
 pub struct FsModuleLoader {
-    root: PathBuf,
+    root: RefCell<Option<PathBuf>>,
     source_maps: RefCell<HashMap<String, Vec<u8>>>,
 }
 
 impl FsModuleLoader {
     /// A loader that only serves files below `root` (canonicalized).
     pub fn new(root: impl AsRef<Path>) -> std::io::Result<Self> {
-        Ok(Self {
-            root: std::fs::canonicalize(root)?,
+        let loader = Self::unrooted();
+        loader.set_root(root)?;
+        Ok(loader)
+    }
+
+    /// A loader that serves nothing until [`FsModuleLoader::set_root`] is called: what a
+    /// pre-booted isolate holds before it is given a function.
+    pub fn unrooted() -> Self {
+        Self {
+            root: RefCell::new(None),
             source_maps: RefCell::new(HashMap::new()),
-        })
+        }
+    }
+
+    /// Confines the loader to `root` (canonicalized) and returns that path.
+    pub fn set_root(&self, root: impl AsRef<Path>) -> std::io::Result<PathBuf> {
+        let root = std::fs::canonicalize(root)?;
+        *self.root.borrow_mut() = Some(root.clone());
+        Ok(root)
     }
 
     fn load_sync(&self, specifier: &ModuleSpecifier) -> Result<ModuleSource, ModuleLoaderError> {
@@ -49,7 +64,12 @@ impl FsModuleLoader {
         })?;
         let canonical = std::fs::canonicalize(&path)
             .map_err(|e| JsErrorBox::generic(format!("Module not found \"{specifier}\": {e}")))?;
-        if !canonical.starts_with(&self.root) {
+        let inside = self
+            .root
+            .borrow()
+            .as_ref()
+            .is_some_and(|root| canonical.starts_with(root));
+        if !inside {
             return Err(JsErrorBox::generic(format!(
                 "Module \"{specifier}\" is outside the function directory"
             )));
@@ -70,13 +90,13 @@ impl FsModuleLoader {
         let code = std::fs::read_to_string(&canonical)
             .map_err(|e| JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}")))?;
         let code = if transpile {
-            let (code, source_map) = transpile_module(specifier, code, media_type)?;
-            if let Some(map) = source_map {
+            let transpiled = super::transpile_cache::transpile(specifier, code, media_type)?;
+            if let Some(map) = &transpiled.source_map {
                 self.source_maps
                     .borrow_mut()
-                    .insert(specifier.to_string(), map);
+                    .insert(specifier.to_string(), map.clone());
             }
-            code
+            transpiled.code.clone()
         } else {
             code
         };

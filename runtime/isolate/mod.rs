@@ -12,11 +12,16 @@
 
 pub mod boot;
 pub mod loader;
+pub mod transpile_cache;
 pub mod worker;
 
 pub use boot::BootOptions;
 pub use fluxbase_ops::body::{
     RequestBody, RequestChunk, ResponseHead, ResponseReceiver, ResponseSink,
 };
-pub use fluxbase_ops::state::{HttpRequest, HttpResponse, LogLevel, LogLine, ResolvedSecrets};
-pub use worker::{Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError, Output};
+pub use fluxbase_ops::state::{
+    HttpRequest, HttpResponse, IsolateEnv, LogLevel, LogLine, ResolvedSecrets,
+};
+pub use worker::{
+    BlankIsolate, Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError, Output,
+};

@@ -31,6 +31,7 @@ use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 
 use fluxbase_ops::body::ResponseSink;
+use fluxbase_ops::settings::InvocationSettings;
 use fluxbase_ops::state::AccessLog;
 use fluxbase_ops::state::ConsoleSink;
 use fluxbase_ops::state::HttpRequest;
@@ -149,6 +150,7 @@ enum Command {
     Invoke {
         invocation: Invocation,
         env: IsolateEnv,
+        settings: InvocationSettings,
         reply: oneshot::Sender<Result<InvocationResult, IsolateError>>,
         cancel: oneshot::Receiver<()>,
     },
@@ -179,30 +181,87 @@ impl std::fmt::Debug for Isolate {
     }
 }
 
-impl Isolate {
-    /// Starts the thread, boots the isolate and evaluates the main module.
-    pub async fn spawn(config: IsolateConfig) -> Result<Isolate, IsolateError> {
-        let (handle_tx, handle_rx) = oneshot::channel();
-        let (boot_tx, boot_rx) = oneshot::channel();
-        let (tx, rx) = mpsc::unbounded_channel();
+/// A booted isolate that has no function yet: the web extensions and the bootstrap are ready
+/// (restored from the startup snapshot), but no user code, secrets or environment. The
+/// pre-booted pool keeps these so a cold invocation does not pay for the boot.
+/// [`BlankIsolate::load`] turns one into an [`Isolate`]; dropping it ends its thread.
+pub struct BlankIsolate {
+    assign: Option<oneshot::Sender<Assignment>>,
+    handle: v8::IsolateHandle,
+    flags: Arc<Flags>,
+    thread: Option<JoinHandle<()>>,
+    runtime_created_in: Duration,
+}
+
+/// What a blank isolate's thread is given to become a function's isolate.
+struct Assignment {
+    config: IsolateConfig,
+    boot: oneshot::Sender<Result<BootReport, IsolateError>>,
+    commands: mpsc::UnboundedReceiver<Command>,
+}
+
+impl std::fmt::Debug for BlankIsolate {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("BlankIsolate")
+            .field("runtime_created_in", &self.runtime_created_in)
+            .finish_non_exhaustive()
+    }
+}
+
+impl BlankIsolate {
+    /// Starts a thread and creates the runtime on it with these options.
+    pub async fn boot(options: BootOptions) -> Result<BlankIsolate, IsolateError> {
+        let (ready_tx, ready_rx) = oneshot::channel();
+        let (assign_tx, assign_rx) = oneshot::channel();
         let flags = Arc::new(Flags::default());
-        let boot_timeout = config.boot_timeout;
         let thread_flags = flags.clone();
         let thread = std::thread::Builder::new()
             .name("fluxbase-isolate".into())
-            .spawn(move || isolate_thread(config, thread_flags, handle_tx, boot_tx, rx))
+            .spawn(move || isolate_thread(options, thread_flags, ready_tx, assign_rx))
             .map_err(|e| IsolateError::Boot(format!("cannot spawn thread: {e}")))?;
+        match ready_rx.await {
+            Ok(Ok((handle, runtime_created_in))) => Ok(BlankIsolate {
+                assign: Some(assign_tx),
+                handle,
+                flags,
+                thread: Some(thread),
+                runtime_created_in,
+            }),
+            Ok(Err(error)) => {
+                let _ = thread.join();
+                Err(error)
+            }
+            Err(_) => {
+                let _ = thread.join();
+                Err(IsolateError::Boot(
+                    "isolate thread ended during boot".into(),
+                ))
+            }
+        }
+    }
 
-        let Ok(handle) = handle_rx.await else {
-            // Runtime creation failed; the reason is on the boot channel.
-            let err = match boot_rx.await {
-                Ok(Err(e)) => e,
-                _ => IsolateError::Boot("isolate thread ended during boot".into()),
-            };
+    /// Gives the isolate its function: secrets, environment and main module, which is loaded
+    /// and evaluated within `config.boot_timeout`. `config.boot` is not used: the options
+    /// were fixed when the runtime was created.
+    pub async fn load(mut self, config: IsolateConfig) -> Result<Isolate, IsolateError> {
+        let (tx, commands) = mpsc::unbounded_channel();
+        let (boot_tx, mut boot_rx) = oneshot::channel();
+        let boot_timeout = config.boot_timeout;
+        let assign = self.assign.take().expect("a blank isolate is loaded once");
+        let thread = self.thread.take().expect("a blank isolate has a thread");
+        if assign
+            .send(Assignment {
+                config,
+                boot: boot_tx,
+                commands,
+            })
+            .is_err()
+        {
             let _ = thread.join();
-            return Err(err);
-        };
-        let mut boot_rx = boot_rx;
+            return Err(IsolateError::Boot(
+                "isolate thread ended before loading".into(),
+            ));
+        }
         let boot = match tokio::time::timeout(boot_timeout, &mut boot_rx).await {
             Ok(Ok(Ok(report))) => report,
             Ok(Ok(Err(e))) => {
@@ -216,8 +275,8 @@ impl Isolate {
                 ));
             }
             Err(_) => {
-                flags.timed_out.store(true, Ordering::SeqCst);
-                handle.terminate_execution();
+                self.flags.timed_out.store(true, Ordering::SeqCst);
+                self.handle.terminate_execution();
                 drop(tx);
                 let _ = thread.join();
                 return Err(IsolateError::Timeout(boot_timeout));
@@ -225,11 +284,31 @@ impl Isolate {
         };
         Ok(Isolate {
             tx: Some(tx),
-            handle,
-            flags,
+            handle: self.handle.clone(),
+            flags: self.flags.clone(),
             thread: Some(thread),
             boot,
         })
+    }
+}
+
+impl Drop for BlankIsolate {
+    fn drop(&mut self) {
+        // Without an assignment the thread ends at once.
+        self.assign.take();
+        if let Some(thread) = self.thread.take() {
+            let _ = thread.join();
+        }
+    }
+}
+
+impl Isolate {
+    /// Starts the thread, boots the isolate and evaluates the main module.
+    pub async fn spawn(config: IsolateConfig) -> Result<Isolate, IsolateError> {
+        BlankIsolate::boot(config.boot.clone())
+            .await?
+            .load(config)
+            .await
     }
 
     /// Boot timings and top-level console output.
@@ -251,12 +330,26 @@ impl Isolate {
         env: IsolateEnv,
         timeout: Duration,
     ) -> Result<InvocationResult, IsolateError> {
+        self.invoke_with_settings(invocation, env, InvocationSettings::default(), timeout)
+            .await
+    }
+
+    /// Like [`Isolate::invoke`], with the settings secrets of this invocation (its user's and
+    /// the system's), which `secrets.get` sees until the invocation ends and no longer.
+    pub async fn invoke_with_settings(
+        &self,
+        invocation: Invocation,
+        env: IsolateEnv,
+        settings: InvocationSettings,
+        timeout: Duration,
+    ) -> Result<InvocationResult, IsolateError> {
         let tx = self.tx.as_ref().ok_or(IsolateError::Gone)?;
         let (reply_tx, mut reply_rx) = oneshot::channel();
         let (cancel_tx, cancel_rx) = oneshot::channel();
         tx.send(Command::Invoke {
             invocation,
             env,
+            settings,
             reply: reply_tx,
             cancel: cancel_rx,
         })
@@ -291,11 +384,10 @@ impl Drop for Isolate {
 }
 
 fn isolate_thread(
-    config: IsolateConfig,
+    options: BootOptions,
     flags: Arc<Flags>,
-    handle_tx: oneshot::Sender<v8::IsolateHandle>,
-    boot_tx: oneshot::Sender<Result<BootReport, IsolateError>>,
-    rx: mpsc::UnboundedReceiver<Command>,
+    ready: oneshot::Sender<Result<(v8::IsolateHandle, Duration), IsolateError>>,
+    assign: oneshot::Receiver<Assignment>,
 ) {
     let tokio = match tokio::runtime::Builder::new_current_thread()
         .enable_all()
@@ -303,61 +395,64 @@ fn isolate_thread(
     {
         Ok(rt) => rt,
         Err(e) => {
-            let _ = boot_tx.send(Err(IsolateError::Boot(format!("tokio: {e}"))));
+            let _ = ready.send(Err(IsolateError::Boot(format!("tokio: {e}"))));
             return;
         }
     };
     tokio.block_on(async move {
         let started = Instant::now();
-        let (mut runtime, loader_root) = match create(&config, &flags) {
-            Ok(r) => r,
+        let loader = Rc::new(FsModuleLoader::unrooted());
+        let (mut runtime, dispatch) = match create(&options, &flags, loader.clone()) {
+            Ok(created) => created,
             Err(e) => {
-                let _ = boot_tx.send(Err(e));
+                let _ = ready.send(Err(e));
                 return;
             }
         };
         let runtime_created_in = started.elapsed();
-        let _ = handle_tx.send(runtime.v8_isolate().thread_safe_handle());
-
-        let booted = load_main(&mut runtime, &config, &loader_root).await;
-        let (dispatch, handler) = match booted {
-            Ok(v) => v,
+        let handle = runtime.v8_isolate().thread_safe_handle();
+        if ready.send(Ok((handle, runtime_created_in))).is_err() {
+            return;
+        }
+        // A blank isolate dropped before it is given a function ends here.
+        let Ok(Assignment {
+            config,
+            boot,
+            commands,
+        }) = assign.await
+        else {
+            return;
+        };
+        let loaded = Instant::now();
+        let handler = match load_main(&mut runtime, &config, &loader).await {
+            Ok(handler) => handler,
             Err(e) => {
-                let _ = boot_tx.send(Err(classify(&flags, e, IsolateError::Boot)));
+                let _ = boot.send(Err(classify(&flags, e, IsolateError::Boot)));
                 return;
             }
         };
         let report = BootReport {
             runtime_created_in,
-            total: started.elapsed(),
+            total: runtime_created_in + loaded.elapsed(),
             logs: drain_logs(&runtime),
         };
-        if boot_tx.send(Ok(report)).is_err() {
+        if boot.send(Ok(report)).is_err() {
             return;
         }
-        serve(runtime, dispatch, handler, flags, rx).await;
+        serve(runtime, dispatch, handler, flags, commands).await;
     });
 }
 
+/// Creates the runtime (from the snapshot), installs the heap-limit guard and takes the
+/// dispatcher out of the global scope. No user code or secrets are involved yet.
 fn create(
-    config: &IsolateConfig,
+    options: &BootOptions,
     flags: &Arc<Flags>,
-) -> Result<(JsRuntime, PathBuf), IsolateError> {
-    let loader = FsModuleLoader::new(&config.root_dir)
-        .map_err(|e| IsolateError::Boot(format!("function directory: {e}")))?;
-    let root = std::fs::canonicalize(&config.root_dir)
-        .map_err(|e| IsolateError::Boot(format!("function directory: {e}")))?;
-    let mut runtime = super::boot::new_runtime(&config.boot, Some(Rc::new(loader)))
+    loader: Rc<FsModuleLoader>,
+) -> Result<(JsRuntime, v8::Global<v8::Function>), IsolateError> {
+    let mut runtime = super::boot::new_runtime(options, Some(loader))
         .map_err(|e| IsolateError::Boot(e.to_string()))?;
-    {
-        let state = runtime.op_state();
-        let mut state = state.borrow_mut();
-        state.put(config.secrets.clone());
-        state.put(AccessLog::default());
-        state.put(config.env.clone());
-        state.put(ConsoleSink::with_capacity_limit(10_000));
-    }
-    if config.boot.max_heap_bytes.is_some() {
+    if options.max_heap_bytes.is_some() {
         let handle = runtime.v8_isolate().thread_safe_handle();
         let flags = flags.clone();
         runtime.add_near_heap_limit_callback(move |current, _initial| {
@@ -374,15 +469,26 @@ fn create(
             }
         });
     }
-    Ok((runtime, root))
+    let dispatch = super::boot::take_dispatch_fn(&mut runtime).map_err(IsolateError::Boot)?;
+    Ok((runtime, dispatch))
 }
 
 async fn load_main(
     runtime: &mut JsRuntime,
     config: &IsolateConfig,
-    root: &std::path::Path,
-) -> Result<(v8::Global<v8::Function>, v8::Global<v8::Value>), String> {
-    let dispatch = super::boot::take_dispatch_fn(runtime)?;
+    loader: &FsModuleLoader,
+) -> Result<v8::Global<v8::Value>, String> {
+    let root = loader
+        .set_root(&config.root_dir)
+        .map_err(|e| format!("function directory: {e}"))?;
+    {
+        let state = runtime.op_state();
+        let mut state = state.borrow_mut();
+        state.put(config.secrets.clone());
+        state.put(AccessLog::default());
+        state.put(config.env.clone());
+        state.put(ConsoleSink::with_capacity_limit(10_000));
+    }
     let path = if config.main_module.is_absolute() {
         config.main_module.clone()
     } else {
@@ -410,7 +516,7 @@ async fn load_main(
        `export default {{ fetch(req) {{ ... }} }}` or `export async function handler(...)`"
         )
     })?;
-    Ok((dispatch, v8::Global::new(scope, handler)))
+    Ok(v8::Global::new(scope, handler))
 }
 
 /// The handler a module exports, in order of preference: a default-exported function, a
@@ -453,6 +559,7 @@ async fn serve(
     while let Some(Command::Invoke {
         invocation,
         env,
+        settings,
         reply,
         mut cancel,
     }) = rx.recv().await
@@ -469,6 +576,8 @@ async fn serve(
             let mut state = state.borrow_mut();
             state.put(pending);
             state.put(env);
+            // Taken out again by `end_invocation`: a warm isolate serves other users next.
+            state.put(settings);
         }
         let call = runtime.call_with_args(&dispatch, std::slice::from_ref(&handler));
         let run = runtime.with_event_loop_promise(call, PollEventLoopOptions::default());

@@ -2,6 +2,11 @@
 //! survives a restart. A pool of workers claims due runs (with a lease, so exactly one host
 //! runs each), runs them through the invoker with the same secret injection as functions, and
 //! retries failures with exponential backoff up to `max_attempts`.
+//!
+//! A worker renews the lease of its run every third of the lease while the run goes on, so a
+//! lease only passes when its host stopped (killed, frozen, cut off from the database); another
+//! host then claims the run again as a new attempt. The outcome of an attempt is recorded only
+//! while that attempt still holds the run.
 
 use std::path::PathBuf;
 use std::sync::Arc;
@@ -12,6 +17,7 @@ use tokio::task::JoinHandle;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Invoker;
+use crate::settings::UserId;
 use crate::store::{JobRun, Store};
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -30,7 +36,8 @@ pub struct QueueConfig {
     pub max_attempts: i64,
     /// Pause before the first retry; doubled for each later one.
     pub backoff: Duration,
-    /// How long a claimed run belongs to its worker (job timeout plus margin).
+    /// How long a claimed run belongs to its worker without a renewal: after that, another
+    /// worker (of any host) may claim it again. Renewed every third of it while the run goes on.
     pub lease: Duration,
     /// How often idle workers look for due runs (new runs of this host wake them at once).
     pub poll: Duration,
@@ -61,6 +68,33 @@ impl JobQueue {
         self.store
             .enqueue_job(&id, name, payload, self.config.max_attempts)
             .await?;
+        self.wake.notify_one();
+        Ok(id)
+    }
+
+    /// Enqueues a run of job `name` made for `user`, which then gets that user's settings
+    /// secrets (without a user, the same as [`JobQueue::enqueue`]).
+    pub async fn enqueue_for(
+        &self,
+        name: &str,
+        payload: &serde_json::Value,
+        user: Option<&UserId>,
+    ) -> Result<String> {
+        let Some(user) = user else {
+            return self.enqueue(name, payload).await;
+        };
+        handlers::find(&self.config.jobs_dir, HandlerKind::Job, name)?;
+        let id = uuid::Uuid::new_v4().to_string();
+        // The user first: a worker that claims the run finds it.
+        self.store.set_job_run_user(&id, user).await?;
+        let enqueued = self
+            .store
+            .enqueue_job(&id, name, payload, self.config.max_attempts)
+            .await;
+        if let Err(error) = enqueued {
+            let _ = self.store.forget_job_run_user(&id).await;
+            return Err(error);
+        }
         self.wake.notify_one();
         Ok(id)
     }
@@ -107,18 +141,27 @@ impl JobQueue {
     }
 
     async fn run(&self, invoker: &Invoker, run: JobRun) {
-        let outcome = invoker
-            .run_job(
-                &self.config.jobs_dir,
-                &run.name,
-                run.payload.clone(),
-                Some(&run.id),
-            )
-            .await;
+        let invocation = async {
+            let user = self.store.job_run_user(&run.id).await?;
+            invoker
+                .run_job_for(
+                    &self.config.jobs_dir,
+                    &run.name,
+                    run.payload.clone(),
+                    Some(&run.id),
+                    user.as_ref(),
+                )
+                .await
+        };
+        let outcome = tokio::select! {
+            biased;
+            outcome = invocation => outcome,
+            never = self.keep_lease(&run) => match never {},
+        };
         let stored = match outcome {
             Ok(done) => {
                 self.store
-                    .finish_job(&run.id, &done.execution_id, &done.result)
+                    .finish_job(&run.id, run.attempts, &done.execution_id, &done.result)
                     .await
             }
             Err(error) => {
@@ -139,12 +182,56 @@ impl JobQueue {
                     run.max_attempts
                 );
                 self.store
-                    .fail_job(&run.id, execution_id, &error.to_string(), retry_at)
+                    .fail_job(
+                        &run.id,
+                        run.attempts,
+                        execution_id,
+                        &error.to_string(),
+                        retry_at,
+                    )
                     .await
             }
         };
-        if let Err(error) = stored {
-            tracing::error!("job queue: cannot record run {}: {error}", run.id);
+        match stored {
+            Ok(true) => {}
+            Ok(false) => tracing::warn!(
+                "job {} run {} attempt {}: the lease passed to another worker before it ended; \
+                 its outcome is not recorded",
+                run.name,
+                run.id,
+                run.attempts
+            ),
+            Err(error) => tracing::error!("job queue: cannot record run {}: {error}", run.id),
+        }
+    }
+
+    /// Renews the lease of `run` every third of the lease, for as long as it is polled.
+    async fn keep_lease(&self, run: &JobRun) -> std::convert::Infallible {
+        let every = self.config.lease / 3;
+        loop {
+            tokio::time::sleep(every).await;
+            let lease_until =
+                Timestamp::from_millis(Timestamp::now().millis() + millis(self.config.lease));
+            match self
+                .store
+                .renew_job_lease(&run.id, run.attempts, lease_until)
+                .await
+            {
+                Ok(true) => {}
+                Ok(false) => {
+                    tracing::warn!(
+                        "job {} run {} attempt {}: lost its lease to another worker",
+                        run.name,
+                        run.id,
+                        run.attempts
+                    );
+                    return std::future::pending().await;
+                }
+                // A database hiccup: try again at the next renewal, the lease has time left.
+                Err(error) => {
+                    tracing::warn!("job queue: cannot renew the lease of {}: {error}", run.id)
+                }
+            }
         }
     }
 }

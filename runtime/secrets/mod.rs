@@ -5,6 +5,7 @@
 //! over [`SecretsService`]; the store below it only runs queries, and the crypto module only
 //! seals and opens envelopes.
 
+mod cache;
 mod expiry;
 mod metadata;
 mod names;

@@ -4,6 +4,7 @@
 use std::collections::BTreeMap;
 
 use crate::secrets::{Scope, SecretName, SecretValue};
+use crate::time::Timestamp;
 
 /// One secret chosen for a function, with where it came from.
 #[derive(Debug)]
@@ -24,4 +25,7 @@ pub struct ResolvedSecrets {
     /// Notes for the execution log, such as a namespace secret that has expired and was
     /// replaced by the global one. They name secrets, never values.
     pub notes: Vec<String>,
+    /// The earliest expiry among the chosen secrets and those they shadow: the set is current
+    /// until then (if nothing changes in the store).
+    pub valid_until: Option<Timestamp>,
 }

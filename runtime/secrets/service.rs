@@ -1,7 +1,10 @@
 //! [`SecretsService`]: set, read, list, version, roll back, delete, verify and re-key secrets.
 
 use std::future::Future;
+use std::sync::Arc;
 use std::time::Duration;
+
+use super::cache::ResolutionCache;
 
 use crate::crypto::{Aad, CryptoError, Envelope, Keyring, MasterKey};
 use crate::secrets::{
@@ -58,6 +61,7 @@ pub struct SecretsService {
     store: Store,
     keyring: Keyring,
     actor: String,
+    resolved: ResolutionCache,
 }
 
 impl SecretsService {
@@ -81,6 +85,7 @@ impl SecretsService {
             store,
             keyring,
             actor: actor.into(),
+            resolved: ResolutionCache::default(),
         })
     }
 
@@ -285,6 +290,9 @@ impl SecretsService {
         let now = Timestamp::now();
         let mut tx = self.store.begin_write().await?;
         let versions = tx.lock_all_versions().await?;
+        // Settings secrets depend on the master key too: they move in the same transaction.
+        crate::settings::rewrap_settings(&mut tx, self.keyring.active(), &new_key, &self.actor)
+            .await?;
         let rotating = Keyring::new(new_key).with_extra(self.keyring.active().clone());
         for stored in &versions {
             let aad = identity(&stored.secret, stored.version);
@@ -320,7 +328,24 @@ impl SecretsService {
 
     /// The current, unexpired secrets visible in `namespace`: a namespace secret wins over a
     /// global one of the same name, and an expired namespace secret gives way to the global one.
-    pub async fn resolve(&self, namespace: &str) -> Result<ResolvedSecrets> {
+    ///
+    /// Decrypted sets are cached per namespace and reused while the store generation is the
+    /// same and none of their secrets has reached its expiry, so the cost of a hit is one
+    /// small query; any change, made by any process or host, is seen by the next call.
+    pub async fn resolve(&self, namespace: &str) -> Result<Arc<ResolvedSecrets>> {
+        // Read before the secrets: what is cached is then at least as new as its generation.
+        let generation = self.store.secrets_generation().await?;
+        let now = Timestamp::now();
+        if let Some(hit) = self.resolved.get(namespace, generation, now) {
+            return Ok(hit);
+        }
+        let resolved = Arc::new(self.resolve_uncached(namespace).await?);
+        self.resolved.put(namespace, generation, resolved.clone());
+        Ok(resolved)
+    }
+
+    /// Like [`SecretsService::resolve`], but always reads and decrypts.
+    pub async fn resolve_uncached(&self, namespace: &str) -> Result<ResolvedSecrets> {
         let now = Timestamp::now();
         let mut resolved = ResolvedSecrets::default();
         let mut expired_namespace = Vec::new();
@@ -339,6 +364,9 @@ impl SecretsService {
                 envelope,
             };
             let value = self.open(&stored)?;
+            if let Some(at) = record.expires_at {
+                resolved.valid_until = Some(resolved.valid_until.map_or(at, |v| v.min(at)));
+            }
             resolved.secrets.insert(
                 record.secret.name.clone(),
                 ResolvedSecret {

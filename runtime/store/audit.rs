@@ -24,8 +24,10 @@ pub struct AuditEntry<'a> {
 }
 
 impl WriteTx {
-    /// Records `entry` as part of this transaction.
+    /// Records `entry` as part of this transaction, and bumps the store generation with it:
+    /// every change to a secret is audited, so every change invalidates cached secrets.
     pub async fn record(&mut self, entry: AuditEntry<'_>, now: Timestamp) -> Result<()> {
+        self.bump_generation().await?;
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, scope, namespace, name, version, detail) \
              VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",

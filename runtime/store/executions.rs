@@ -4,7 +4,7 @@ use serde::{Deserialize, Serialize};
 use sqlx::Row;
 use sqlx::any::AnyRow;
 
-use super::{LogFilter, Store};
+use super::{LogFilter, Store, WriteTx};
 use crate::Result;
 use crate::time::Timestamp;
 
@@ -45,25 +45,17 @@ pub struct ExecutionRecord {
 impl Store {
     /// Stores one execution record.
     pub async fn record_execution(&self, record: &ExecutionRecord) -> Result<()> {
-        sqlx::query(
-            "INSERT INTO executions (id, kind, name, namespace, status, started_at, duration_ms, \
-             logs, secrets_accessed, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
-        )
-        .bind(&record.id)
-        .bind(&record.kind)
-        .bind(&record.name)
-        .bind(&record.namespace)
-        .bind(&record.status)
-        .bind(record.started_at.millis())
-        .bind(record.duration_ms)
-        .bind(serde_json::to_string(&record.logs).expect("log lines serialize"))
-        .bind(serde_json::to_string(&record.secrets_accessed).expect("names serialize"))
-        .bind(record.error.clone())
-        .execute(&self.pool)
-        .await?;
-        Ok(())
+        self.record_executions(std::slice::from_ref(record)).await
     }
 
+    /// Stores execution records in one transaction: one commit (one disk flush) for all.
+    pub async fn record_executions(&self, records: &[ExecutionRecord]) -> Result<()> {
+        let mut tx = self.begin_write().await?;
+        for record in records {
+            tx.insert_execution(record).await?;
+        }
+        tx.commit().await
+    }
     /// Execution records matching `filter`, newest first.
     pub async fn executions(&self, filter: &LogFilter) -> Result<Vec<ExecutionRecord>> {
         let rows = sqlx::query(
@@ -110,4 +102,26 @@ fn execution_record(row: &AnyRow) -> Result<ExecutionRecord> {
         secrets_accessed: serde_json::from_str(&accessed).unwrap_or_default(),
         error: row.try_get("error")?,
     })
+}
+
+impl WriteTx {
+    async fn insert_execution(&mut self, record: &ExecutionRecord) -> Result<()> {
+        sqlx::query(
+            "INSERT INTO executions (id, kind, name, namespace, status, started_at, duration_ms, \
+             logs, secrets_accessed, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&record.id)
+        .bind(&record.kind)
+        .bind(&record.name)
+        .bind(&record.namespace)
+        .bind(&record.status)
+        .bind(record.started_at.millis())
+        .bind(record.duration_ms)
+        .bind(serde_json::to_string(&record.logs).expect("log lines serialize"))
+        .bind(serde_json::to_string(&record.secrets_accessed).expect("names serialize"))
+        .bind(record.error.clone())
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
+    }
 }

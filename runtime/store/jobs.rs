@@ -43,7 +43,7 @@ macro_rules! claim_sql {
              lease_until = $1, updated_at = $2 \
              WHERE id = (SELECT id FROM job_runs \
                WHERE (status = 'queued' AND run_after <= $2) \
-                  OR (status = 'running' AND lease_until < $2) \
+                  OR (status = 'running' AND lease_until < $2 AND attempts < max_attempts) \
                ORDER BY run_after LIMIT 1 ",
             $lock,
             ") RETURNING id, name, payload, status, attempts, max_attempts, result, error, \
@@ -51,6 +51,9 @@ macro_rules! claim_sql {
         )
     };
 }
+
+/// The error of a run whose host stopped in the middle of its last attempt.
+const ABANDONED: &str = "the host running its last attempt stopped before it finished";
 
 impl Store {
     /// Enqueues a run of job `name`.
@@ -78,8 +81,19 @@ impl Store {
 
     /// Claims the next run that is due (or whose lease has passed) until `lease_until`, and
     /// counts the attempt. Exactly one claimer gets each run.
+    /// A run whose lease passed on its last attempt is not claimed again but failed: its host
+    /// stopped in the middle of every attempt.
     pub async fn claim_job(&self, lease_until: Timestamp) -> Result<Option<JobRun>> {
         let now = Timestamp::now().millis();
+        sqlx::query(
+            "UPDATE job_runs SET status = 'failed', error = $1, lease_until = NULL, \
+             updated_at = $2 \
+             WHERE status = 'running' AND lease_until < $2 AND attempts >= max_attempts",
+        )
+        .bind(ABANDONED)
+        .bind(now)
+        .execute(&self.pool)
+        .await?;
         let query = match self.backend {
             Backend::Sqlite => sqlx::query(claim_sql!("")),
             // Concurrent claimers on other hosts skip the row one of them has locked.
@@ -107,44 +121,71 @@ impl Store {
         row.map(|row| job_run(&row)).transpose()
     }
 
-    /// Marks a run succeeded with its result.
+    /// Extends the lease of a run that attempt `attempt` still holds; `false` when the run is no
+    /// longer that attempt's (its lease passed and another worker claimed it).
+    pub async fn renew_job_lease(
+        &self,
+        id: &str,
+        attempt: i64,
+        lease_until: Timestamp,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE job_runs SET lease_until = $1 \
+             WHERE id = $2 AND attempts = $3 AND status = 'running'",
+        )
+        .bind(lease_until.millis())
+        .bind(id)
+        .bind(attempt)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Marks a run succeeded with its result, if attempt `attempt` still holds it; `false` when
+    /// another worker has claimed the run since (the outcome is then not recorded).
     pub async fn finish_job(
         &self,
         id: &str,
+        attempt: i64,
         execution_id: &str,
         result: &serde_json::Value,
-    ) -> Result<()> {
-        sqlx::query(
+    ) -> Result<bool> {
+        let done = sqlx::query(
             "UPDATE job_runs SET status = 'succeeded', result = $1, error = NULL, \
-             last_execution_id = $2, lease_until = NULL, updated_at = $3 WHERE id = $4",
+             last_execution_id = $2, lease_until = NULL, updated_at = $3 \
+             WHERE id = $4 AND attempts = $5 AND status = 'running'",
         )
         .bind(result.to_string())
         .bind(execution_id)
         .bind(Timestamp::now().millis())
         .bind(id)
+        .bind(attempt)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
     /// Records a failed attempt: queued again after `retry_at`, or failed for good when `None`.
+    /// Like [`Store::finish_job`], only while attempt `attempt` holds the run.
     pub async fn fail_job(
         &self,
         id: &str,
+        attempt: i64,
         execution_id: Option<&str>,
         error: &str,
         retry_at: Option<Timestamp>,
-    ) -> Result<()> {
+    ) -> Result<bool> {
         let status = if retry_at.is_some() {
             "queued"
         } else {
             "failed"
         };
         let now = Timestamp::now().millis();
-        sqlx::query(
+        let done = sqlx::query(
             "UPDATE job_runs SET status = $1, error = $2, \
              last_execution_id = COALESCE($3, last_execution_id), lease_until = NULL, \
-             run_after = $4, updated_at = $5 WHERE id = $6",
+             run_after = $4, updated_at = $5 \
+             WHERE id = $6 AND attempts = $7 AND status = 'running'",
         )
         .bind(status)
         .bind(error)
@@ -152,18 +193,23 @@ impl Store {
         .bind(retry_at.map_or(now, Timestamp::millis))
         .bind(now)
         .bind(id)
+        .bind(attempt)
         .execute(&self.pool)
         .await?;
-        Ok(())
+        Ok(done.rows_affected() == 1)
     }
 
-    /// Puts every running job back in the queue (an embedded store has one host: after a
-    /// restart, nothing is running).
+    /// Puts every running job back in the queue, or fails it when that was its last attempt
+    /// (an embedded store has one host: after a restart, nothing is running).
     pub async fn requeue_running_jobs(&self) -> Result<u64> {
         let done = sqlx::query(
-            "UPDATE job_runs SET status = 'queued', lease_until = NULL, updated_at = $1 \
+            "UPDATE job_runs SET \
+             status = CASE WHEN attempts < max_attempts THEN 'queued' ELSE 'failed' END, \
+             error = CASE WHEN attempts < max_attempts THEN error ELSE $1 END, \
+             lease_until = NULL, updated_at = $2 \
              WHERE status = 'running'",
         )
+        .bind(ABANDONED)
         .bind(Timestamp::now().millis())
         .execute(&self.pool)
         .await?;

@@ -7,9 +7,11 @@
 mod audit;
 mod connect;
 mod executions;
+mod generation;
 mod jobs;
 mod records;
 mod secrets;
+mod settings;
 
 pub use audit::AuditEntry;
 pub use connect::{Backend, default_sqlite_url, redact_url};
@@ -19,6 +21,7 @@ pub use records::{
     AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion,
     VersionRecord,
 };
+pub use settings::{SettingRecord, SettingWrite};
 
 use sqlx::{Any, AnyPool, Transaction};
 

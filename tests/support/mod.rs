@@ -1,4 +1,9 @@
 //! Drives the built `fluxbase` binary against a real database in a temporary data directory.
+//!
+//! The generic constructors ([`Host::new`], `runtime::Runtime::new`) put the store on the backend
+//! that `FLUXBASE_TEST_BACKEND` names: `sqlite` (the default) or `postgres` (a fresh database of
+//! the server at `FLUXBASE_TEST_POSTGRES_URL` per host). Tests that are about SQLite itself use
+//! [`Host::sqlite`]; tests that need PostgreSQL whatever the backend use [`Host::postgres`].
 
 #![allow(dead_code)]
 
@@ -7,11 +12,96 @@ pub mod runtime;
 pub mod server;
 
 use std::io::Write;
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 /// Environment variable naming a PostgreSQL server for the tests that need one.
 pub const POSTGRES_URL_ENV: &str = "FLUXBASE_TEST_POSTGRES_URL";
+/// Environment variable choosing the backend of the generic test hosts: `sqlite` or `postgres`.
+pub const BACKEND_ENV: &str = "FLUXBASE_TEST_BACKEND";
+/// Environment variable that turns a missing `FLUXBASE_TEST_POSTGRES_URL` from a skip into a
+/// failure (CI sets it, so that no PostgreSQL test is silently skipped there).
+pub const REQUIRE_POSTGRES_ENV: &str = "FLUXBASE_TEST_REQUIRE_POSTGRES";
+/// The master key of every test host on PostgreSQL (a shared database needs an explicit key).
+pub const POSTGRES_TEST_KEY: &str = "cG9zdGdyZXMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=";
+
+/// The database kinds the suite runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    /// The embedded SQLite file of the data directory.
+    Sqlite,
+    /// A database of its own on the PostgreSQL server of `FLUXBASE_TEST_POSTGRES_URL`.
+    Postgres,
+}
+
+/// The backend of the generic constructors, from `FLUXBASE_TEST_BACKEND` (default `sqlite`).
+pub fn backend() -> Backend {
+    match std::env::var(BACKEND_ENV).as_deref() {
+        Err(_) | Ok("" | "sqlite") => Backend::Sqlite,
+        Ok("postgres") => Backend::Postgres,
+        Ok(other) => panic!("{BACKEND_ENV}={other:?}: use sqlite or postgres"),
+    }
+}
+
+/// The PostgreSQL server URL for a test that needs one, or `None` (with a `SKIPPED` note on
+/// stderr) when it is not configured. Missing is a failure instead when the suite runs on the
+/// PostgreSQL backend or `FLUXBASE_TEST_REQUIRE_POSTGRES=1`.
+pub fn postgres_url(test: &str) -> Option<String> {
+    if let Ok(url) = std::env::var(POSTGRES_URL_ENV) {
+        return Some(url);
+    }
+    if backend() == Backend::Postgres {
+        panic!(
+            "{BACKEND_ENV}=postgres needs {POSTGRES_URL_ENV} (e.g. postgres://root@127.0.0.1:5432/test)"
+        );
+    }
+    if std::env::var(REQUIRE_POSTGRES_ENV).is_ok_and(|v| v == "1") {
+        panic!(
+            "{test} needs PostgreSQL: {REQUIRE_POSTGRES_ENV}=1 but {POSTGRES_URL_ENV} is not set"
+        );
+    }
+    eprintln!("SKIPPED {test}: set {POSTGRES_URL_ENV} to run it against PostgreSQL");
+    None
+}
+
+/// A fresh database on the test PostgreSQL server, dropped (connections and all) with this value.
+#[derive(Debug)]
+pub struct TestDatabase {
+    admin_url: String,
+    name: String,
+    /// The URL of the new database.
+    pub url: String,
+}
+
+impl TestDatabase {
+    /// Creates a database on the server that `admin_url` reaches.
+    pub fn create(admin_url: &str) -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(0);
+        let name = format!(
+            "fluxbase_{}_{}",
+            sentinel(),
+            NEXT.fetch_add(1, Ordering::Relaxed)
+        );
+        postgres_admin(admin_url, &format!("CREATE DATABASE {name}"));
+        let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
+        TestDatabase {
+            admin_url: admin_url.to_owned(),
+            url: format!("{base}/{name}"),
+            name,
+        }
+    }
+}
+
+impl Drop for TestDatabase {
+    fn drop(&mut self) {
+        postgres_admin(
+            &self.admin_url,
+            &format!("DROP DATABASE IF EXISTS {} WITH (FORCE)", self.name),
+        );
+    }
+}
 
 /// A data directory and the environment the binary runs with.
 pub struct Host {
@@ -21,8 +111,9 @@ pub struct Host {
     pub data_dir: PathBuf,
     /// Extra environment for every run.
     pub env: Vec<(String, String)>,
-    /// The PostgreSQL server URL and the database created for this host, dropped with it.
-    postgres: Option<(String, String)>,
+    /// The PostgreSQL database of this host (shared with the hosts made by [`Host::sharing`]),
+    /// dropped with the last of them.
+    postgres: Option<Arc<TestDatabase>>,
 }
 
 /// What one run of the binary produced.
@@ -64,8 +155,23 @@ impl Run {
     }
 }
 
+impl Default for Host {
+    fn default() -> Self {
+        Host::new()
+    }
+}
+
 impl Host {
-    /// A host on the embedded SQLite default, with a generated key file.
+    /// A host on the backend `FLUXBASE_TEST_BACKEND` names (see the module documentation).
+    pub fn new() -> Self {
+        match backend() {
+            Backend::Sqlite => Host::sqlite(),
+            Backend::Postgres => Host::postgres("the PostgreSQL backend").expect("URL checked"),
+        }
+    }
+
+    /// A host on the embedded SQLite default, with a generated key file, whatever the backend:
+    /// for tests about the SQLite file, its locks or the key file of the data directory.
     pub fn sqlite() -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
         let data_dir = dir.path().join("data");
@@ -77,24 +183,61 @@ impl Host {
         }
     }
 
-    /// A host on a fresh database of the PostgreSQL server named by `FLUXBASE_TEST_POSTGRES_URL`,
-    /// or `None` (with a note on stderr) when that variable is not set.
+    /// A host on a fresh database of the PostgreSQL server named by `FLUXBASE_TEST_POSTGRES_URL`
+    /// with the test master key, or `None` when the test is skipped (see [`postgres_url`]).
     pub fn postgres(test: &str) -> Option<Self> {
-        let Ok(admin_url) = std::env::var(POSTGRES_URL_ENV) else {
-            eprintln!("SKIPPED {test}: set {POSTGRES_URL_ENV} to run it against PostgreSQL");
-            return None;
-        };
-        let database = format!("fluxbase_{}", sentinel());
-        postgres_admin(&admin_url, &format!("CREATE DATABASE {database}"));
-        let (base, _) = admin_url.rsplit_once('/').expect("URL names a database");
+        let admin_url = postgres_url(test)?;
+        let database = Arc::new(TestDatabase::create(&admin_url));
         let mut host = Host::sqlite()
-            .with_env("FLUXBASE_DATABASE_URL", &format!("{base}/{database}"))
-            .with_env(
-                "FLUXBASE_ENCRYPTION_KEY",
-                "cG9zdGdyZXMtdGVzdC1rZXktMzItYnl0ZXMtbG9uZyE=",
-            );
-        host.postgres = Some((admin_url, database));
+            .with_env("FLUXBASE_DATABASE_URL", &database.url)
+            .with_env("FLUXBASE_ENCRYPTION_KEY", POSTGRES_TEST_KEY);
+        host.postgres = Some(database);
         Some(host)
+    }
+
+    /// Another host on the same PostgreSQL database, with the same environment (and so the
+    /// same master key) but a data directory of its own: a second machine of a cluster.
+    pub fn sharing(&self) -> Self {
+        let database = self
+            .postgres
+            .clone()
+            .expect("only a PostgreSQL database can be shared between hosts");
+        let mut host = Host::sqlite();
+        host.env = self.env.clone();
+        host.postgres = Some(database);
+        host
+    }
+
+    /// The backend this host's store is on.
+    pub fn backend(&self) -> Backend {
+        match self.postgres {
+            Some(_) => Backend::Postgres,
+            None => Backend::Sqlite,
+        }
+    }
+
+    /// The sqlx URL of this host's store.
+    pub fn database_url(&self) -> String {
+        match &self.postgres {
+            Some(database) => database.url.clone(),
+            None => format!("sqlite://{}", self.db_path().display()),
+        }
+    }
+
+    /// Everything this host keeps, as (place, bytes): each file of the data directory, and on
+    /// PostgreSQL each table's rows as text (`bytea` columns in hex).
+    pub fn stored_bytes(&self) -> Vec<(String, Vec<u8>)> {
+        let mut stored = Vec::new();
+        if self.data_dir.is_dir() {
+            for entry in std::fs::read_dir(&self.data_dir).unwrap() {
+                let path = entry.unwrap().path();
+                stored.push((path.display().to_string(), std::fs::read(&path).unwrap()));
+            }
+        }
+        if let Some(database) = &self.postgres {
+            stored.extend(block_on(postgres_tables(&database.url)));
+        }
+        stored
     }
 
     /// The embedded database file.
@@ -196,24 +339,9 @@ impl Host {
     }
 }
 
-impl Drop for Host {
-    fn drop(&mut self) {
-        if let Some((admin_url, database)) = self.postgres.take() {
-            postgres_admin(
-                &admin_url,
-                &format!("DROP DATABASE IF EXISTS {database} WITH (FORCE)"),
-            );
-        }
-    }
-}
-
 /// Runs one administrative statement on the PostgreSQL server.
 fn postgres_admin(admin_url: &str, statement: &str) {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap();
-    runtime.block_on(async {
+    block_on(async {
         use sqlx::Connection;
         let mut conn = sqlx::PgConnection::connect(admin_url)
             .await
@@ -225,6 +353,49 @@ fn postgres_admin(admin_url: &str, statement: &str) {
     });
 }
 
+/// Every table of a PostgreSQL database as (table, its rows as text).
+async fn postgres_tables(url: &str) -> Vec<(String, Vec<u8>)> {
+    use sqlx::Connection;
+    let mut conn = sqlx::PgConnection::connect(url).await.expect("connect");
+    let tables: Vec<String> =
+        sqlx::query_scalar("SELECT tablename::TEXT FROM pg_tables WHERE schemaname = 'public'")
+            .fetch_all(&mut conn)
+            .await
+            .expect("list tables");
+    let mut dump = Vec::new();
+    for table in tables {
+        let statement =
+            format!("SELECT COALESCE(string_agg(CAST(t AS TEXT), E'\\n'), '') FROM \"{table}\" t");
+        let rows: String = sqlx::query_scalar(sqlx::AssertSqlSafe(statement))
+            .fetch_one(&mut conn)
+            .await
+            .unwrap_or_else(|e| panic!("read {table}: {e}"));
+        dump.push((format!("table {table}"), rows.into_bytes()));
+    }
+    dump
+}
+
+/// Runs `future` to completion on a runtime of its own, on a thread of its own: callable from
+/// plain tests, from async tests and from `Drop`.
+pub fn block_on<F>(future: F) -> F::Output
+where
+    F: std::future::Future + Send,
+    F::Output: Send,
+{
+    std::thread::scope(|scope| {
+        scope
+            .spawn(|| {
+                tokio::runtime::Builder::new_current_thread()
+                    .enable_all()
+                    .build()
+                    .unwrap()
+                    .block_on(future)
+            })
+            .join()
+            .unwrap_or_else(|panic| std::panic::resume_unwind(panic))
+    })
+}
+
 pub(crate) fn collect(output: Output) -> Run {
     Run {
         code: output.status.code().unwrap_or(-1),
@@ -233,11 +404,15 @@ pub(crate) fn collect(output: Output) -> Run {
     }
 }
 
-/// Opens the SQLite file directly, to inspect or tamper with it as an attacker with file access.
-pub async fn open_sqlite(path: &Path) -> sqlx::SqlitePool {
-    sqlx::SqlitePool::connect(&format!("sqlite://{}", path.display()))
+/// Connects straight to a host's database, whichever the backend, to inspect or tamper with it
+/// as someone with write access to the database. Queries use `$N` placeholders.
+pub async fn open_database(host: &Host) -> sqlx::AnyPool {
+    sqlx::any::install_default_drivers();
+    sqlx::any::AnyPoolOptions::new()
+        .max_connections(1)
+        .connect(&host.database_url())
         .await
-        .expect("open sqlite file")
+        .unwrap_or_else(|e| panic!("open {}: {e}", host.database_url()))
 }
 
 /// A value no test writes anywhere but into a secret.
@@ -247,6 +422,11 @@ pub fn sentinel() -> String {
         .unwrap()
         .as_nanos();
     format!("snt{:x}{:x}zz", nanos, std::process::id())
+}
+
+/// Lower-case hex of `bytes` (how PostgreSQL shows `bytea`).
+pub fn hex(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 /// Whether `needle` occurs in `haystack`.

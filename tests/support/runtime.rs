@@ -1,16 +1,20 @@
-//! Runs fixtures through the real invoker, in process, over a real SQLite store.
+//! Runs fixtures through the real invoker, in process, over a real store on the test backend
+//! (see `FLUXBASE_TEST_BACKEND` in the module above).
 
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use fluxbase::config::Config;
+use fluxbase::crypto::{Keyring, MasterKey};
 use fluxbase::invoke::{ExecutionFailure, Invoker, InvokerConfig};
 use fluxbase::isolate::{HttpRequest, HttpResponse, RequestBody};
 use fluxbase::secrets::{
     Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
 };
-use fluxbase::store::{ExecutionRecord, LogFilter};
+use fluxbase::store::{ExecutionRecord, LogFilter, Store};
 use fluxbase::time::Timestamp;
+
+use super::{Backend, POSTGRES_TEST_KEY, TestDatabase, backend, postgres_url};
 
 /// The fixture handlers.
 pub fn fixtures(kind: &str) -> PathBuf {
@@ -26,6 +30,8 @@ pub struct Runtime {
     pub secrets: Arc<SecretsService>,
     /// The invoker under test.
     pub invoker: Invoker,
+    /// The PostgreSQL database of the store, dropped with the runtime.
+    _database: Option<TestDatabase>,
 }
 
 impl Runtime {
@@ -37,18 +43,34 @@ impl Runtime {
     /// A runtime with these invoker settings.
     pub async fn with(config: InvokerConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let config_files = Config {
-            data_dir: dir.path().join("data"),
-            database_url: None,
-            remote_url: None,
+        let (service, database) = match backend() {
+            Backend::Sqlite => {
+                let config_files = Config {
+                    data_dir: dir.path().join("data"),
+                    database_url: None,
+                    remote_url: None,
+                };
+                let (service, _) = config_files.open_secrets("test").await.unwrap();
+                (service, None)
+            }
+            Backend::Postgres => {
+                let admin_url = postgres_url("the PostgreSQL backend").expect("URL checked");
+                let database = TestDatabase::create(&admin_url);
+                let store = Store::open(&database.url).await.unwrap();
+                let key = MasterKey::parse(POSTGRES_TEST_KEY.as_bytes(), "the test key").unwrap();
+                let service = SecretsService::new(store, Keyring::new(key), "test")
+                    .await
+                    .unwrap();
+                (service, Some(database))
+            }
         };
-        let (service, _) = config_files.open_secrets("test").await.unwrap();
         let secrets = Arc::new(service);
         let invoker = Invoker::new(secrets.clone(), config);
         Runtime {
             _dir: dir,
             secrets,
             invoker,
+            _database: database,
         }
     }
 
@@ -109,11 +131,13 @@ impl Runtime {
 
     /// The execution record with this id.
     pub async fn record(&self, id: &str) -> ExecutionRecord {
+        self.invoker.flush_records().await;
         self.secrets.store().execution(id).await.unwrap().unwrap()
     }
 
     /// The newest execution records.
     pub async fn records(&self) -> Vec<ExecutionRecord> {
+        self.invoker.flush_records().await;
         let filter = LogFilter {
             name: None,
             search: None,

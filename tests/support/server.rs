@@ -66,12 +66,34 @@ impl Server {
         )
     }
 
+    /// Starts `fluxbase serve` for `host` over the fixtures, with `extra` arguments and extra
+    /// environment variables for this process only.
+    pub fn start_with_env(host: &Host, extra: &[&str], env: &[(&str, &str)]) -> Server {
+        Self::spawn(
+            host,
+            &super::runtime::fixtures("functions"),
+            &super::runtime::fixtures("jobs"),
+            extra,
+            env,
+        )
+    }
+
     /// Starts `fluxbase serve` for `host` over these handler directories.
     pub fn start_in(
         host: &Host,
         functions: &std::path::Path,
         jobs: &std::path::Path,
         extra: &[&str],
+    ) -> Server {
+        Self::spawn(host, functions, jobs, extra, &[])
+    }
+
+    fn spawn(
+        host: &Host,
+        functions: &std::path::Path,
+        jobs: &std::path::Path,
+        extra: &[&str],
+        env: &[(&str, &str)],
     ) -> Server {
         let mut args = vec![
             "serve".to_owned(),
@@ -88,6 +110,7 @@ impl Server {
             .command(&args)
             .env("FLUXBASE_SERVICE_KEY", SERVICE_KEY)
             .env("FLUXBASE_LOG", "info,tower_http=debug")
+            .envs(env.iter().copied())
             .stdout(Stdio::null())
             .stderr(Stdio::piped())
             .spawn()
@@ -183,6 +206,12 @@ impl Server {
             headers,
             body,
         }
+    }
+
+    /// Kills the process at once (SIGKILL: no shutdown, no cleanup) and waits for it to go.
+    pub fn kill(mut self) {
+        self.child.kill().expect("kill fluxbase serve");
+        let _ = self.child.wait();
     }
 
     /// Sends SIGTERM and waits for the exit code.

@@ -260,6 +260,12 @@ fn a_ciphertext_moved_to_another_user_never_opens() {
             .execute(&db)
             .await
             .unwrap();
+        // Decrypted settings are cached until the store generation moves, which every write
+        // through fluxbase does; a write behind its back does not, so move it here.
+        sqlx::query("UPDATE store_generation SET value = value + 1")
+            .execute(&db)
+            .await
+            .unwrap();
         db.close().await;
     });
 

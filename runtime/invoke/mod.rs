@@ -339,9 +339,14 @@ impl Invoker {
         };
         let _slot = self.admission.enter(wait).await?;
         let namespace = handler.namespace(&self.config.default_namespace)?;
-        let resolved = self.secrets.resolve(namespace.as_str()).await?;
+        // One read of the store generation serves both caches.
+        let generation = self.secrets.store().secrets_generation().await?;
+        let resolved = self
+            .secrets
+            .resolve_at(namespace.as_str(), generation)
+            .await?;
         let mut logs: Vec<LogLine> = resolved.notes.iter().map(|n| system_line(n)).collect();
-        let settings = self.resolve_settings(user).await?;
+        let settings = self.resolve_settings(user, generation).await?;
         if let Some(user) = user {
             logs.push(system_line(&format!("made for user {user}")));
         }
@@ -428,9 +433,15 @@ impl Invoker {
     }
 
     /// The settings secrets of one execution: the system's, and `user`'s.
-    async fn resolve_settings(&self, user: Option<&UserId>) -> Result<SettingsInjection> {
+    async fn resolve_settings(
+        &self,
+        user: Option<&UserId>,
+        generation: i64,
+    ) -> Result<SettingsInjection> {
         match &self.settings {
-            Some(settings) => Ok(SettingsInjection::new(&settings.resolve(user).await?)),
+            Some(settings) => Ok(SettingsInjection::new(
+                settings.resolve_at(user, generation).await?.as_ref(),
+            )),
             None => Ok(SettingsInjection::default()),
         }
     }

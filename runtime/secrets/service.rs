@@ -335,6 +335,16 @@ impl SecretsService {
     pub async fn resolve(&self, namespace: &str) -> Result<Arc<ResolvedSecrets>> {
         // Read before the secrets: what is cached is then at least as new as its generation.
         let generation = self.store.secrets_generation().await?;
+        self.resolve_at(namespace, generation).await
+    }
+
+    /// Like [`SecretsService::resolve`] with the store generation already read (by the caller,
+    /// before this call), so that one read serves several caches.
+    pub async fn resolve_at(
+        &self,
+        namespace: &str,
+        generation: i64,
+    ) -> Result<Arc<ResolvedSecrets>> {
         let now = Timestamp::now();
         if let Some(hit) = self.resolved.get(namespace, generation, now) {
             return Ok(hit);

@@ -1,6 +1,9 @@
 //! [`SettingsService`]: set, read, list and delete settings secrets, and resolve them for an
 //! invocation. Every change is one transaction with its audit row.
 
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
 use crate::crypto::{CryptoError, Envelope, Keyring, MasterKey, user_key};
 use crate::secrets::SecretValue;
 use crate::settings::{
@@ -35,7 +38,11 @@ pub struct SetOutcome {
 pub struct SettingsService {
     store: Store,
     keyring: Keyring,
+    resolved: Mutex<HashMap<Option<UserId>, (i64, Arc<ResolvedSettings>)>>,
 }
+
+/// Callers whose resolved settings are kept at most; past that the cache starts over.
+const MAX_CACHED: usize = 1024;
 
 impl SettingsService {
     /// A service over `store`. Refuses a keyring that cannot open what the store holds.
@@ -53,7 +60,11 @@ impl SettingsService {
                 configured: keyring.active().id().to_string(),
             });
         }
-        Ok(SettingsService { store, keyring })
+        Ok(SettingsService {
+            store,
+            keyring,
+            resolved: Mutex::default(),
+        })
     }
 
     /// The store below this service.
@@ -124,8 +135,37 @@ impl SettingsService {
         Ok(())
     }
 
+    /// Like [`SettingsService::resolve`], cached: the decrypted set of `user` (or of no user)
+    /// is reused while the store generation, read by the caller before this call, is the one it
+    /// was read at. Every settings change bumps the generation.
+    pub async fn resolve_at(
+        &self,
+        user: Option<&UserId>,
+        generation: i64,
+    ) -> Result<Arc<ResolvedSettings>> {
+        let key = user.cloned();
+        {
+            let cache = self.resolved.lock().expect("settings cache poisoned");
+            if let Some((at, resolved)) = cache.get(&key)
+                && *at == generation
+            {
+                return Ok(resolved.clone());
+            }
+        }
+        let resolved = Arc::new(self.resolve(user).await?);
+        let mut cache = self.resolved.lock().expect("settings cache poisoned");
+        if cache.get(&key).is_some_and(|(at, _)| *at > generation) {
+            return Ok(resolved);
+        }
+        if cache.len() >= MAX_CACHED && !cache.contains_key(&key) {
+            cache.clear();
+        }
+        cache.insert(key, (generation, resolved.clone()));
+        Ok(resolved)
+    }
+
     /// Decrypts the system settings secrets and, with `user`, that user's: what one invocation
-    /// sees.
+    /// sees. Always reads the store.
     pub async fn resolve(&self, user: Option<&UserId>) -> Result<ResolvedSettings> {
         let mut resolved = ResolvedSettings::default();
         for record in self.store.settings_for(user).await? {

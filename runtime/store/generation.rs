@@ -1,5 +1,5 @@
-//! The store generation: a counter bumped by every change to the function secrets, in the
-//! change's own transaction. Reading it is one tiny query; a cache of decrypted secrets keyed by
+//! The store generation: a counter bumped by every change to the function secrets and to the
+//! settings secrets, in the change's own transaction. Reading it is one tiny query; a cache of decrypted secrets keyed by
 //! it is exact across processes and hosts.
 
 use sqlx::Row;

@@ -220,6 +220,8 @@ impl WriteTx {
         detail: String,
         now: Timestamp,
     ) -> Result<()> {
+        // Settings are cached by the store generation too.
+        self.bump_generation().await?;
         sqlx::query(
             "INSERT INTO audit_log (at, actor, action, scope, namespace, name, version, detail) \
              VALUES ($1, $2, $3, $4, NULL, $5, NULL, $6)",

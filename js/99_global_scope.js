@@ -10,10 +10,10 @@
 // a restored isolate does not have to parse them again.
 
 import { core, internals, primordials } from "ext:core/mod.js";
-import { op_console_write } from "ext:core/ops";
 import { secrets } from "ext:fluxbase/00_secrets.js";
 import { env } from "ext:fluxbase/01_env.js";
 import * as dispatch from "ext:fluxbase/02_dispatch.js";
+import { createConsole } from "ext:fluxbase/03_console.js";
 const { ObjectDefineProperty, ObjectFreeze, SafeArrayIterator, SymbolFor } =
   primordials;
 
@@ -72,10 +72,8 @@ dispatch.init({
 
 // Captured logs are plain text: no ANSI colors.
 consoleMod.setNoColorFns(() => true, () => true);
-/** Console whose output goes to the Rust-side sink (redacted there). */
-const console = new consoleMod.Console((msg, level) =>
-  op_console_write(level, msg)
-);
+/** Console whose output goes to the Rust-side sink (redacted and bounded there). */
+const console = createConsole(consoleMod.Console);
 
 const globalScope = {
   // fetch

@@ -15,6 +15,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
+pub mod fuzzing;
 pub mod handlers;
 pub mod http;
 pub mod invoke;

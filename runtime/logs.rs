@@ -56,6 +56,14 @@ pub async fn list(
     if !(1..=10_000).contains(&filter.limit) {
         return Err(Error::invalid("limit must be between 1 and 10000"));
     }
+    // PostgreSQL cannot compare text holding NUL; nothing stored holds one either.
+    for text in [&filter.search, &filter.name].into_iter().flatten() {
+        if text.contains('\0') {
+            return Err(Error::invalid(
+                "a log search cannot contain the NUL character",
+            ));
+        }
+    }
     let mut entries = Vec::new();
     if category != Some(Category::Audit) {
         let records = store.executions(filter).await?;

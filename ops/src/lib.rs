@@ -12,6 +12,7 @@
 //! - `00_secrets.js`: the frozen `secrets` global (`get`, `getRequired`);
 //! - `01_env.js`: `Deno.env` over the isolate's own environment map;
 //! - `02_dispatch.js`: invocation glue called from Rust, out of reach of user code;
+//! - `03_console.js`: the console, each call's arguments bounded before they are formatted;
 //! - `99_global_scope.js`: loads the web extension scripts and installs every global.
 
 pub mod body;
@@ -34,6 +35,8 @@ deno_core::extension!(
         env::op_env_delete,
         env::op_env_to_object,
         console::op_console_write,
+        console::op_console_clip,
+        console::op_console_longest_secret,
         invocation::op_invocation_take,
         invocation::op_invocation_take_body,
         invocation::op_invocation_read_chunk,
@@ -53,5 +56,6 @@ deno_core::extension!(
         "00_secrets.js",
         "01_env.js",
         "02_dispatch.js",
+        "03_console.js",
     ],
 );

@@ -196,7 +196,14 @@ pub struct LogLine {
     pub text: String,
 }
 
-/// Captured console output of an isolate.
+/// Most bytes one console line keeps; the rest is cut (after redaction) and replaced by a note.
+pub const MAX_CONSOLE_LINE_BYTES: usize = 16 * 1024;
+/// Most bytes of console output one execution keeps; later lines are dropped and counted.
+pub const MAX_CONSOLE_BYTES: usize = 1024 * 1024;
+
+/// Captured console output of an isolate, bounded per execution: at most `max_lines` lines of
+/// at most [`MAX_CONSOLE_LINE_BYTES`] each and [`MAX_CONSOLE_BYTES`] in all, so that a function
+/// logging without bound cannot make its execution record (or the host's memory) grow with it.
 #[derive(Clone, Debug, Default)]
 pub struct ConsoleSink {
     /// Lines in the order they were written.
@@ -204,8 +211,10 @@ pub struct ConsoleSink {
     /// Upper bound on the number of kept lines; later lines are dropped and
     /// counted in `dropped`.
     pub max_lines: usize,
-    /// Lines dropped because `max_lines` was reached.
+    /// Lines dropped because a limit was reached.
     pub dropped: usize,
+    /// Bytes of text kept in `lines`.
+    kept_bytes: usize,
 }
 
 impl ConsoleSink {
@@ -215,17 +224,94 @@ impl ConsoleSink {
             lines: Vec::new(),
             max_lines,
             dropped: 0,
+            kept_bytes: 0,
         }
     }
 
-    /// Appends a line unless the limit is reached.
-    pub fn push(&mut self, line: LogLine) {
-        if self.lines.len() < self.max_lines {
-            self.lines.push(line);
-        } else {
+    /// Appends a line, cut to [`MAX_CONSOLE_LINE_BYTES`], unless a limit is reached.
+    pub fn push(&mut self, mut line: LogLine) {
+        if self.lines.len() >= self.max_lines || self.kept_bytes >= MAX_CONSOLE_BYTES {
             self.dropped += 1;
+            return;
         }
+        let room = MAX_CONSOLE_LINE_BYTES.min(MAX_CONSOLE_BYTES.saturating_sub(self.kept_bytes));
+        line.text = clip(line.text, room);
+        self.kept_bytes += line.text.len();
+        self.lines.push(line);
     }
+
+    /// Takes the lines of the execution that just ended, with a last line saying how many were
+    /// dropped if any were, and starts the next execution's budget.
+    pub fn take(&mut self) -> Vec<LogLine> {
+        let mut lines = std::mem::take(&mut self.lines);
+        if self.dropped > 0 {
+            lines.push(LogLine {
+                level: LogLevel::Warn,
+                text: format!(
+                    "[{} more console line(s) dropped: an execution keeps at most {} lines and \
+                     {} bytes of console output]",
+                    self.dropped, self.max_lines, MAX_CONSOLE_BYTES
+                ),
+            });
+        }
+        self.dropped = 0;
+        self.kept_bytes = 0;
+        lines
+    }
+}
+
+/// `text` cut to at most `max_bytes` (on a character boundary) followed by a note of how much
+/// was cut; unchanged when it fits. Cut only text whose secret values are already redacted: a
+/// cut through a value would leave part of it behind.
+pub fn clip(mut text: String, max_bytes: usize) -> String {
+    if text.len() <= max_bytes {
+        return text;
+    }
+    let end = floor_char_boundary(&text, max_bytes);
+    let cut = text.len() - end;
+    text.truncate(end);
+    text.push_str(&format!("… [{cut} more bytes not kept]"));
+    text
+}
+
+/// The start of `text`, at most `max_bytes` long, with every one of `values` in it redacted.
+/// The cut never goes through an occurrence of a value: one that would moves back to where the
+/// occurrence starts. So only `text`'s first `max_bytes` plus the length of the longest value
+/// need to be looked at, and no part of a value is left behind.
+pub(crate) fn redacted_head(text: &str, max_bytes: usize, mut values: Vec<&str>) -> String {
+    values.retain(|v| !v.is_empty());
+    let mut cut = floor_char_boundary(text, max_bytes.min(text.len()));
+    'moved: loop {
+        for value in &values {
+            // The earliest occurrence that could contain the cut: one starting after the cut
+            // does not, and one starting earlier than `cut - len` ends before it.
+            let from = floor_char_boundary(text, cut.saturating_sub(value.len() - 1));
+            let to = ceil_char_boundary(text, cut + value.len() - 1);
+            if let Some(at) = text[from..to].find(value).map(|at| from + at)
+                && at < cut
+            {
+                cut = at;
+                continue 'moved;
+            }
+        }
+        break;
+    }
+    redact_values(&text[..cut], values)
+}
+
+fn floor_char_boundary(text: &str, mut at: usize) -> usize {
+    while !text.is_char_boundary(at) {
+        at -= 1;
+    }
+    at
+}
+
+fn ceil_char_boundary(text: &str, at: usize) -> usize {
+    let mut at = at.min(text.len());
+    while !text.is_char_boundary(at) {
+        at += 1;
+    }
+    at
 }
 
 /// An HTTP request handed to a function, as plain Rust data.
@@ -277,5 +363,64 @@ impl fmt::Debug for HttpResponse {
             .field("header_names", &header_names(&self.headers))
             .field("body_len", &self.body.len())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn info(text: &str) -> LogLine {
+        LogLine {
+            level: LogLevel::Info,
+            text: text.to_owned(),
+        }
+    }
+
+    #[test]
+    fn clip_cuts_on_a_character_boundary_and_says_how_much() {
+        assert_eq!(clip("short".into(), 10), "short");
+        assert_eq!(clip("ab\u{e9}cd".into(), 3), "ab… [4 more bytes not kept]");
+    }
+
+    #[test]
+    fn a_head_never_ends_inside_a_secret_value() {
+        let values = || vec!["SECRET", "abab"];
+        assert_eq!(
+            redacted_head("xx SECRET yy", 100, values()),
+            "xx [REDACTED] yy"
+        );
+        // The cut at 5 would leave "SE": it moves back to where the value starts.
+        assert_eq!(redacted_head("xx SECRET yy", 5, values()), "xx ");
+        assert_eq!(redacted_head("xx SECRET yy", 9, values()), "xx [REDACTED]");
+        // Overlapping occurrences: the earliest one that holds the cut decides.
+        assert_eq!(redacted_head("ababab", 5, values()), "");
+        assert_eq!(redacted_head("abab-ab", 5, values()), "[REDACTED]-");
+        assert_eq!(redacted_head("\u{e9}\u{e9}\u{e9}", 3, values()), "\u{e9}");
+        assert_eq!(redacted_head("SECRET", 3, vec![""]), "SEC");
+    }
+
+    #[test]
+    fn the_sink_bounds_each_line_and_each_execution() {
+        let mut sink = ConsoleSink::with_capacity_limit(3);
+        sink.push(info(&"x".repeat(MAX_CONSOLE_LINE_BYTES * 4)));
+        for _ in 0..3 {
+            sink.push(info("more"));
+        }
+        let lines = sink.take();
+        assert_eq!(lines.len(), 4, "three kept, one note");
+        assert!(lines[0].text.len() < MAX_CONSOLE_LINE_BYTES + 64);
+        assert!(lines[0].text.ends_with("more bytes not kept]"));
+        assert!(lines[3].text.starts_with("[1 more console line(s) dropped"));
+        // The next execution starts with a full budget.
+        sink.push(info("next"));
+        assert_eq!(sink.take(), vec![info("next")]);
+
+        let mut sink = ConsoleSink::with_capacity_limit(usize::MAX);
+        for _ in 0..(2 * MAX_CONSOLE_BYTES / MAX_CONSOLE_LINE_BYTES) {
+            sink.push(info(&"y".repeat(MAX_CONSOLE_LINE_BYTES)));
+        }
+        let kept: usize = sink.take().iter().map(|l| l.text.len()).sum();
+        assert!(kept <= MAX_CONSOLE_BYTES + 256, "{kept}");
     }
 }

@@ -9,7 +9,7 @@ use serde::{Deserialize, Deserializer};
 
 use super::AppState;
 use super::api_error::ApiError;
-use super::extract::{ApiJson, ApiQuery};
+use super::extract::{ApiJson, ApiQuery, optional_whole_number, whole_number};
 use crate::secrets::{
     Location, MetadataUpdate, Namespace, Scope, SecretMetadata, SecretName, SecretRef, SecretValue,
     SetRequest, parse_expiry,
@@ -55,6 +55,7 @@ pub struct UpdateBody {
     #[serde(default, deserialize_with = "present")]
     expires_at: Option<Option<String>>,
     /// Check-and-set for a new value: refuse unless this is the current version.
+    #[serde(default, deserialize_with = "optional_whole_number")]
     if_version: Option<i64>,
 }
 
@@ -62,8 +63,10 @@ pub struct UpdateBody {
 #[derive(Debug, Deserialize)]
 #[serde(deny_unknown_fields)]
 pub struct RollbackBody {
+    #[serde(deserialize_with = "whole_number")]
     version: i64,
     /// Check-and-set: refuse unless this is the current version.
+    #[serde(default, deserialize_with = "optional_whole_number")]
     if_version: Option<i64>,
 }
 
@@ -87,10 +90,72 @@ fn addressed(name: &str, query: &NamespaceQuery) -> Result<SecretRef, ApiError> 
     })
 }
 
-fn expiry(raw: Option<&str>) -> Result<Option<Timestamp>, ApiError> {
-    Ok(raw
-        .map(|raw| parse_expiry(raw, Timestamp::now()))
-        .transpose()?)
+fn expiry(raw: Option<&str>, now: Timestamp) -> Result<Option<Timestamp>, ApiError> {
+    Ok(raw.map(|raw| parse_expiry(raw, now)).transpose()?)
+}
+
+impl CreateBody {
+    /// The write this body asks for, checked as the route checks it: name, scope and namespace,
+    /// value, expiry (relative to `now`).
+    pub(super) fn into_request(self, now: Timestamp) -> Result<SetRequest, ApiError> {
+        let secret = SecretRef {
+            name: SecretName::parse(&self.name)?,
+            location: location(self.scope.as_deref(), self.namespace.as_deref())?,
+        };
+        Ok(SetRequest {
+            value: SecretValue::new(self.value)?,
+            description: self.description,
+            expires_at: expiry(self.expires_at.as_deref(), now)?,
+            if_version: Some(0),
+            must_exist: false,
+            secret,
+        })
+    }
+}
+
+/// What a `PUT` body asks for.
+#[derive(Debug)]
+pub(super) enum Change {
+    /// A new version with this value.
+    NewVersion(SetRequest),
+    /// Description and expiry only.
+    Metadata(MetadataUpdate),
+}
+
+impl UpdateBody {
+    /// The change this body asks for to `secret`, checked as the route checks it.
+    pub(super) fn into_change(self, secret: SecretRef, now: Timestamp) -> Result<Change, ApiError> {
+        match self.value {
+            Some(value) => Ok(Change::NewVersion(SetRequest {
+                value: SecretValue::new(value)?,
+                description: self.description.flatten(),
+                expires_at: expiry(self.expires_at.flatten().as_deref(), now)?,
+                if_version: self.if_version,
+                must_exist: true,
+                secret,
+            })),
+            None if self.if_version.is_some() => {
+                Err(ApiError::bad_request("if_version needs a value"))
+            }
+            None => {
+                let expires_at = match self.expires_at {
+                    Some(raw) => Some(expiry(raw.as_deref(), now)?),
+                    None => None,
+                };
+                Ok(Change::Metadata(MetadataUpdate {
+                    description: self.description,
+                    expires_at,
+                }))
+            }
+        }
+    }
+}
+
+impl RollbackBody {
+    /// The version to restore and the check-and-set version, if any.
+    pub(super) fn versions(&self) -> (i64, Option<i64>) {
+        (self.version, self.if_version)
+    }
 }
 
 /// `GET /api/v1/admin/secrets`
@@ -114,18 +179,7 @@ pub async fn create(
     State(state): State<AppState>,
     ApiJson(body): ApiJson<CreateBody>,
 ) -> Result<impl IntoResponse, ApiError> {
-    let secret = SecretRef {
-        name: SecretName::parse(&body.name)?,
-        location: location(body.scope.as_deref(), body.namespace.as_deref())?,
-    };
-    let request = SetRequest {
-        value: SecretValue::new(body.value)?,
-        description: body.description,
-        expires_at: expiry(body.expires_at.as_deref())?,
-        if_version: Some(0),
-        must_exist: false,
-        secret,
-    };
+    let request = body.into_request(Timestamp::now())?;
     match state.secrets.set(&request).await {
         Ok(meta) => Ok((StatusCode::CREATED, Json(meta))),
         Err(crate::Error::VersionConflict { secret, actual, .. }) => Err(ApiError::new(
@@ -153,32 +207,9 @@ pub async fn update(
     ApiJson(body): ApiJson<UpdateBody>,
 ) -> Result<Json<SecretMetadata>, ApiError> {
     let secret = addressed(&name, &query)?;
-    let meta = match body.value {
-        Some(value) => {
-            let request = SetRequest {
-                value: SecretValue::new(value)?,
-                description: body.description.flatten(),
-                expires_at: expiry(body.expires_at.flatten().as_deref())?,
-                if_version: body.if_version,
-                must_exist: true,
-                secret,
-            };
-            state.secrets.set(&request).await?
-        }
-        None if body.if_version.is_some() => {
-            return Err(ApiError::bad_request("if_version needs a value"));
-        }
-        None => {
-            let expires_at = match body.expires_at {
-                Some(raw) => Some(expiry(raw.as_deref())?),
-                None => None,
-            };
-            let update = MetadataUpdate {
-                description: body.description,
-                expires_at,
-            };
-            state.secrets.update_metadata(&secret, &update).await?
-        }
+    let meta = match body.into_change(secret.clone(), Timestamp::now())? {
+        Change::NewVersion(request) => state.secrets.set(&request).await?,
+        Change::Metadata(update) => state.secrets.update_metadata(&secret, &update).await?,
     };
     Ok(Json(meta))
 }
@@ -213,10 +244,17 @@ pub async fn rollback(
     ApiJson(body): ApiJson<RollbackBody>,
 ) -> Result<Json<SecretMetadata>, ApiError> {
     let secret = addressed(&name, &query)?;
-    Ok(Json(
-        state
-            .secrets
-            .rollback(&secret, body.version, body.if_version)
-            .await?,
-    ))
+    let (version, if_version) = body.versions();
+    let restored = state
+        .secrets
+        .rollback(&secret, version, if_version)
+        .await
+        .map_err(|error| match error {
+            // A well-formed request the secret's state refuses: a conflict, as for if_version.
+            crate::Error::Invalid(message) if message.contains("nothing to roll back") => {
+                ApiError::new(StatusCode::CONFLICT, message)
+            }
+            other => other.into(),
+        })?;
+    Ok(Json(restored))
 }

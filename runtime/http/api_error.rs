@@ -32,10 +32,27 @@ impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
         Self::new(StatusCode::BAD_REQUEST, message)
     }
+
+    /// The status it answers with.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+
+    /// The message of its `{"error": ...}` body.
+    pub fn message(&self) -> &str {
+        &self.message
+    }
 }
 
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
+        if let Some(reason) = crate::store::storage_refusal(&error) {
+            tracing::error!("request failed: {error}");
+            return ApiError::new(
+                StatusCode::SERVICE_UNAVAILABLE,
+                format!("{reason}: the change was not made"),
+            );
+        }
         let status = match &error {
             Error::Invalid(_) | Error::Remote(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_) | Error::SettingNotFound(_) | Error::UnknownVersion { .. } => {

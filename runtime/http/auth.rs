@@ -55,9 +55,17 @@ impl ServiceKey {
     }
 
     /// Whether `candidate` is the key, compared in constant time.
+    ///
+    /// Both sides are hashed with SHA-256 first and the two digests compared with
+    /// `subtle::ConstantTimeEq`: the comparison always looks at 32 bytes, whatever the lengths
+    /// and contents, so neither where the first difference is nor the key's length shows in its
+    /// timing. (Hashing the candidate takes time that depends on the candidate's length only,
+    /// which its sender knows anyway.)
     pub fn matches(&self, candidate: &str) -> bool {
-        let key = self.0.expose_secret().as_bytes();
-        key.len() == candidate.len() && bool::from(key.ct_eq(candidate.as_bytes()))
+        use sha2::{Digest, Sha256};
+        let key = Sha256::digest(self.0.expose_secret().as_bytes());
+        let candidate = Sha256::digest(candidate.as_bytes());
+        bool::from(key.as_slice().ct_eq(candidate.as_slice()))
     }
 }
 
@@ -95,5 +103,33 @@ pub async fn require_service_key(
             StatusCode::UNAUTHORIZED,
             "missing service key: send Authorization: Bearer <service key>",
         )),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::ServiceKey;
+
+    #[test]
+    fn only_the_exact_key_matches() {
+        let key = ServiceKey::new("test-service-key-0123456789".to_owned());
+        assert!(key.matches("test-service-key-0123456789"));
+        for wrong in [
+            "",
+            "test-service-key-012345678",   // a prefix
+            "test-service-key-01234567890", // one byte longer
+            "test-service-key-012345678x",  // same length, last byte differs
+            "xest-service-key-0123456789",  // same length, first byte differs
+            "TEST-SERVICE-KEY-0123456789",  // case matters
+            "test-service-key-0123456789\0",
+        ] {
+            assert!(!key.matches(wrong), "{wrong:?} matched");
+        }
+    }
+
+    #[test]
+    fn the_debug_output_hides_the_key() {
+        let key = ServiceKey::new("test-service-key-0123456789".to_owned());
+        assert!(!format!("{key:?}").contains("0123456789"));
     }
 }

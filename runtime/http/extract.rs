@@ -4,7 +4,8 @@
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};
 use axum::http::request::Parts;
-use serde::de::DeserializeOwned;
+use serde::de::{self, DeserializeOwned, Unexpected, Visitor};
+use serde::{Deserialize, Deserializer};
 
 use super::api_error::ApiError;
 
@@ -24,6 +25,46 @@ where
             Err(rejection) => Err(rejection_error(rejection)),
         }
     }
+}
+
+/// Deserializes an integer written `3` or `3.0`: JSON Schema's `integer` (the OpenAPI document's)
+/// admits both. Fractions, and floats past 2^53 (no longer exact), are refused.
+pub(super) fn whole_number<'de, D: Deserializer<'de>>(deserializer: D) -> Result<i64, D::Error> {
+    struct WholeNumber;
+    impl Visitor<'_> for WholeNumber {
+        type Value = i64;
+
+        fn expecting(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+            f.write_str("an integer")
+        }
+
+        fn visit_i64<E: de::Error>(self, v: i64) -> Result<i64, E> {
+            Ok(v)
+        }
+
+        fn visit_u64<E: de::Error>(self, v: u64) -> Result<i64, E> {
+            i64::try_from(v).map_err(|_| E::invalid_value(Unexpected::Unsigned(v), &self))
+        }
+
+        fn visit_f64<E: de::Error>(self, v: f64) -> Result<i64, E> {
+            const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+            if v.fract() == 0.0 && (-EXACT..=EXACT).contains(&v) {
+                Ok(v as i64)
+            } else {
+                Err(E::invalid_value(Unexpected::Float(v), &self))
+            }
+        }
+    }
+    deserializer.deserialize_any(WholeNumber)
+}
+
+/// [`whole_number`] for an optional field (absent or null: `None`).
+pub(super) fn optional_whole_number<'de, D: Deserializer<'de>>(
+    deserializer: D,
+) -> Result<Option<i64>, D::Error> {
+    #[derive(Deserialize)]
+    struct Whole(#[serde(deserialize_with = "whole_number")] i64);
+    Ok(Option::<Whole>::deserialize(deserializer)?.map(|Whole(n)| n))
 }
 
 /// `Query<T>` with API-shaped rejections.
@@ -47,7 +88,8 @@ where
     }
 }
 
-fn rejection_error(rejection: JsonRejection) -> ApiError {
+/// The API error of a body that did not parse (status as axum gives it: 400, 413, 415, 422).
+pub(super) fn rejection_error(rejection: JsonRejection) -> ApiError {
     let status = rejection.status();
     let message = match &rejection {
         JsonRejection::MissingJsonContentType(_) => {
@@ -58,6 +100,9 @@ fn rejection_error(rejection: JsonRejection) -> ApiError {
             "invalid request body: {}",
             without_input(&rejection.body_text())
         ),
+        _ if status == axum::http::StatusCode::PAYLOAD_TOO_LARGE => {
+            "the request body is larger than this route accepts".to_owned()
+        }
         _ => "the request body could not be read".to_owned(),
     };
     ApiError::new(status, message)

@@ -7,6 +7,7 @@ mod admin_logs;
 mod admin_secrets;
 mod api_error;
 mod auth;
+mod body_check;
 mod extract;
 mod functions;
 mod jobs;
@@ -29,6 +30,7 @@ use tower_http::trace::TraceLayer;
 
 pub use api_error::{ApiError, OUT_OF_MEMORY};
 pub use auth::{SERVICE_KEY_ENV, ServiceKey};
+pub use body_check::{AdminBody, CheckedBody, check_admin_body};
 pub use jwt::{JWT_SECRET_ENV, TokenError, UserTokens};
 pub use openapi::spec as openapi_spec;
 

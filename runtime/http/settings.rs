@@ -48,6 +48,17 @@ pub struct PutBody {
 
 type Created = (StatusCode, Json<SettingMetadata>);
 
+impl PutBody {
+    /// The write this body asks for to `setting`, checked as the route checks it.
+    pub(super) fn into_request(self, setting: SettingRef) -> Result<SetSetting, ApiError> {
+        Ok(SetSetting {
+            value: SecretValue::new(self.value)?,
+            description: self.description,
+            setting,
+        })
+    }
+}
+
 fn admin_scope(query: &UserQuery) -> Result<SettingScope, ApiError> {
     Ok(SettingScope::of(
         query.user.as_deref().map(UserId::parse).transpose()?,
@@ -76,11 +87,7 @@ async fn put(
     body: PutBody,
     actor: &str,
 ) -> Result<Created, ApiError> {
-    let request = SetSetting {
-        value: SecretValue::new(body.value)?,
-        description: body.description,
-        setting,
-    };
+    let request = body.into_request(setting)?;
     let outcome = service(state)?.set(&request, actor).await?;
     let status = if outcome.created {
         StatusCode::CREATED
@@ -196,7 +203,7 @@ pub fn openapi() -> (Value, Value) {
     };
     let ok = |description: &str, schema: Value| json!({ "description": description, "content": { "application/json": { "schema": schema } } });
     let metadata = json!({ "$ref": "#/components/schemas/SettingMetadata" });
-    let key = json!({ "name": "key", "in": "path", "required": true, "schema": { "type": "string", "pattern": "^[A-Za-z_][A-Za-z0-9_]{0,127}$" } });
+    let key = json!({ "name": "key", "in": "path", "required": true, "schema": { "$ref": "#/components/schemas/SecretName" } });
     let user = json!({ "name": "user", "in": "query", "required": false, "description": "A user's settings secrets instead of the system's", "schema": { "$ref": "#/components/schemas/UserId" } });
     let responses = |unauthorized: &str, extra: &[(&str, &str)], code: &str, answer: Value| {
         let mut map = serde_json::Map::new();
@@ -212,7 +219,14 @@ pub fn openapi() -> (Value, Value) {
         let put_answers = {
             let mut answers = responses(
                 unauthorized,
-                &[("413", "Body too large")],
+                &[
+                    ("413", "Body too large"),
+                    ("415", "Body not sent as application/json"),
+                    (
+                        "422",
+                        "Body of the wrong shape (unknown field, wrong type, missing field)",
+                    ),
+                ],
                 "200",
                 ok("Value replaced", metadata.clone()),
             );
@@ -283,8 +297,8 @@ pub fn openapi() -> (Value, Value) {
         "PutSetting": {
             "type": "object",
             "properties": {
-                "value": { "type": "string", "minLength": 1, "writeOnly": true },
-                "description": { "type": ["string", "null"] }
+                "value": { "$ref": "#/components/schemas/SecretValue" },
+                "description": { "$ref": "#/components/schemas/Description" }
             },
             "required": ["value"],
             "additionalProperties": false

@@ -4,7 +4,8 @@
 //! An isolate is checked out for an execution and checked back in after it. It is retired
 //! (dropped, never used again) when its handler file or its secrets no longer match what it was
 //! booted with, when it has been idle too long, after its maximum number of executions, or
-//! after an execution that failed (a timeout or running out of memory ends it anyway).
+//! after a timeout or running out of memory (which end it anyway). An uncaught exception does
+//! not retire it.
 //! Isolates of two handlers, or of one handler in two namespaces, are never shared.
 
 use std::collections::HashMap;

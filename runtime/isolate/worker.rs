@@ -582,7 +582,7 @@ async fn serve(
         let call = runtime.call_with_args(&dispatch, std::slice::from_ref(&handler));
         let run = runtime.with_event_loop_promise(call, PollEventLoopOptions::default());
         let result = tokio::select! {
-          r = run => r.map(|_| ()).map_err(|e| e.to_string()),
+          r = run => r.map(|_| ()).map_err(handler_error_message),
           _ = &mut cancel => Err("cancelled".to_owned()),
         };
         // Whatever happened, the request body and the response sink go now: a streamed
@@ -600,6 +600,22 @@ async fn serve(
             // A terminated isolate is not reused: end the thread and drop it.
             break;
         }
+    }
+}
+
+/// What a handler's run that ended in `error` is reported as. A handler awaiting a promise
+/// that nothing still running can settle leaves the event loop empty with its promise pending;
+/// that is said in the author's terms rather than the engine's.
+fn handler_error_message(error: deno_core::error::CoreError) -> String {
+    if matches!(
+        *error.0,
+        deno_core::error::CoreErrorKind::PendingPromiseResolution
+    ) {
+        "the handler's promise never settles: nothing is left running that could settle it \
+         (no timer, fetch or body read)"
+            .to_owned()
+    } else {
+        error.to_string()
     }
 }
 
@@ -622,7 +638,7 @@ fn classify(flags: &Flags, message: String, other: fn(String) -> IsolateError) -
 fn drain_logs(runtime: &JsRuntime) -> Vec<LogLine> {
     let state = runtime.op_state();
     let mut state = state.borrow_mut();
-    std::mem::take(&mut state.borrow_mut::<ConsoleSink>().lines)
+    state.borrow_mut::<ConsoleSink>().take()
 }
 
 fn collect(runtime: &JsRuntime, started: Instant) -> Result<InvocationResult, IsolateError> {
@@ -630,7 +646,7 @@ fn collect(runtime: &JsRuntime, started: Instant) -> Result<InvocationResult, Is
     let mut state = state.borrow_mut();
     let outcome = state.try_take::<InvocationOutcome>().unwrap_or_default();
     let secrets_accessed = std::mem::take(state.borrow_mut::<AccessLog>());
-    let logs = std::mem::take(&mut state.borrow_mut::<ConsoleSink>().lines);
+    let logs = state.borrow_mut::<ConsoleSink>().take();
     let output = if let Some(response) = outcome.response {
         Output::Http(response)
     } else if let Some(json) = outcome.job_result_json {

@@ -6,6 +6,10 @@ use chrono::{DateTime, Utc};
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
+/// The latest expiry: 9999-12-31T23:59:59.999Z, the last instant RFC 3339 (four-digit years)
+/// can write, so that every expiry prints as RFC 3339 and parses back.
+const LATEST_MILLIS: i64 = 253_402_300_799_999;
+
 /// Turns an `--expires` argument into the instant the secret expires, relative to `now`.
 pub fn parse_expiry(raw: &str, now: Timestamp) -> Result<Timestamp> {
     let raw = raw.trim();
@@ -16,6 +20,11 @@ pub fn parse_expiry(raw: &str, now: Timestamp) -> Result<Timestamp> {
                 "expiry {raw} is in the past; give a future time or a duration such as 30d"
             )));
         }
+        if at.millis() > LATEST_MILLIS {
+            return Err(Error::invalid(format!(
+                "expiry {raw} is after 9999-12-31T23:59:59Z"
+            )));
+        }
         return Ok(at);
     }
     let duration = humantime::parse_duration(raw).map_err(|_| {
@@ -24,13 +33,13 @@ pub fn parse_expiry(raw: &str, now: Timestamp) -> Result<Timestamp> {
              time such as 2027-01-31T00:00:00Z"
         ))
     })?;
-    if duration.is_zero() {
-        return Err(Error::invalid("expiry duration must be longer than zero"));
+    if duration.as_millis() == 0 {
+        return Err(Error::invalid("expiry duration must be at least 1ms"));
     }
     let millis = i64::try_from(duration.as_millis())
         .ok()
         .and_then(|ms| now.millis().checked_add(ms))
-        .filter(|&ms| DateTime::from_timestamp_millis(ms).is_some())
+        .filter(|&ms| ms <= LATEST_MILLIS)
         .ok_or_else(|| Error::invalid(format!("expiry {raw:?} is too far in the future")))?;
     Ok(Timestamp::from_millis(millis))
 }
@@ -61,7 +70,17 @@ mod tests {
     #[test]
     fn refuses_garbage() {
         let now = Timestamp::now();
-        for bad in ["", "soon", "30", "-1d", "0s", "99999999999y"] {
+        for bad in [
+            "",
+            "soon",
+            "30",
+            "-1d",
+            "0s",
+            "1ns",
+            "99999999999y",
+            "9000y",
+            "9999-12-31T23:59:59-01:00",
+        ] {
             assert!(parse_expiry(bad, now).is_err(), "{bad:?} was accepted");
         }
     }

@@ -5,6 +5,18 @@ use serde::{Deserialize, Serialize};
 use crate::secrets::{Namespace, Scope, SecretName};
 use crate::store::SecretRecord;
 use crate::time::Timestamp;
+use crate::{Error, Result};
+
+/// Checks free text a user gives as a description (of a secret or a settings secret): any text
+/// but the NUL character, which PostgreSQL cannot store in text.
+pub fn check_description(description: Option<&str>) -> Result<()> {
+    if description.is_some_and(|d| d.contains('\0')) {
+        return Err(Error::invalid(
+            "a description cannot contain the NUL character",
+        ));
+    }
+    Ok(())
+}
 
 /// A secret's metadata as shown by the CLI and the API. It has no field for the value.
 #[derive(Debug, Clone, Serialize, Deserialize)]

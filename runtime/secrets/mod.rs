@@ -14,7 +14,7 @@ mod service;
 mod value;
 
 pub use expiry::parse_expiry;
-pub use metadata::SecretMetadata;
+pub use metadata::{SecretMetadata, check_description};
 pub use names::{Location, MAX_NAME_LEN, Namespace, Scope, SecretName, SecretRef};
 pub use resolve::{ResolvedSecret, ResolvedSecrets};
 pub use service::{MetadataUpdate, RotationReport, SecretsService, SetRequest};

@@ -100,6 +100,7 @@ impl SecretsService {
     }
 
     async fn try_set(&self, request: &SetRequest) -> Result<SecretMetadata> {
+        super::check_description(request.description.as_deref())?;
         let now = Timestamp::now();
         let change = MetadataChange {
             description: request.description.clone(),
@@ -133,6 +134,7 @@ impl SecretsService {
         secret: &SecretRef,
         update: &MetadataUpdate,
     ) -> Result<SecretMetadata> {
+        super::check_description(update.description.as_ref().and_then(Option::as_deref))?;
         retrying(|| async {
             let now = Timestamp::now();
             let mut tx = self.store.begin_write().await?;

@@ -38,8 +38,11 @@ pub struct SetOutcome {
 pub struct SettingsService {
     store: Store,
     keyring: Keyring,
-    resolved: Mutex<HashMap<Option<UserId>, (i64, Arc<ResolvedSettings>)>>,
+    resolved: Mutex<HashMap<Option<UserId>, CachedSettings>>,
 }
+
+/// Decrypted settings of one caller and the store generation they were read at.
+type CachedSettings = (i64, Arc<ResolvedSettings>);
 
 /// Callers whose resolved settings are kept at most; past that the cache starts over.
 const MAX_CACHED: usize = 1024;
@@ -74,6 +77,7 @@ impl SettingsService {
 
     /// Creates a settings secret or replaces its value, recording `actor` in the audit log.
     pub async fn set(&self, request: &SetSetting, actor: &str) -> Result<SetOutcome> {
+        crate::secrets::check_description(request.description.as_deref())?;
         let setting = &request.setting;
         let envelope = self
             .keyring_for(&setting.scope)

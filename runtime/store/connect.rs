@@ -48,30 +48,66 @@ pub(super) async fn connect(url: &str) -> Result<(AnyPool, Backend)> {
     let backend = Backend::of_url(url)?;
     let pool = match backend {
         Backend::Sqlite => {
-            let url = with_create_mode(url);
+            let url_rwc = with_create_mode(url);
+            // The pool retries a connection that fails to open until its acquire timeout and
+            // then reports only the timeout. One connection opened first reports the cause (a
+            // full disk, a read-only directory) at once.
+            probe_sqlite(&url_rwc)
+                .await
+                .map_err(|e| cannot_open(url, e))?;
             AnyPoolOptions::new()
                 .max_connections(4)
                 .after_connect(|conn, _meta| {
                     Box::pin(async move {
-                        sqlx::raw_sql(
-                            "PRAGMA journal_mode = WAL; \
-                             PRAGMA busy_timeout = 30000; \
-                             PRAGMA foreign_keys = ON;",
-                        )
-                        .execute(conn)
-                        .await?;
+                        sqlx::raw_sql(SQLITE_SETUP).execute(conn).await?;
                         Ok(())
                     })
                 })
+                .after_release(|conn, _meta| {
+                    Box::pin(async move {
+                        // A full disk can make SQLite roll a transaction back by itself; sqlx
+                        // then fails to roll it back again and keeps counting it as open,
+                        // which makes every later `BEGIN` on the connection fail. The ping
+                        // waits for that rollback; a connection still in a transaction after
+                        // it is closed rather than reused.
+                        sqlx::Connection::ping(conn).await?;
+                        Ok(!sqlx::Connection::is_in_transaction(conn))
+                    })
+                })
                 .acquire_timeout(SQLITE_BUSY_TIMEOUT)
-                .connect(&url)
+                .connect(&url_rwc)
                 .await
         }
         Backend::Postgres => AnyPoolOptions::new().max_connections(8).connect(url).await,
     };
-    let pool =
-        pool.map_err(|e| Error::invalid(format!("cannot open database {}: {e}", redact_url(url))))?;
+    let pool = pool.map_err(|e| cannot_open(url, e))?;
     Ok((pool, backend))
+}
+
+/// What every SQLite connection runs first.
+const SQLITE_SETUP: &str =
+    "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;";
+
+/// Opens one connection to a SQLite database and sets it up, as the pool will.
+async fn probe_sqlite(url: &str) -> std::result::Result<(), sqlx::Error> {
+    use sqlx::Connection;
+    let mut conn = sqlx::AnyConnection::connect(url).await?;
+    sqlx::raw_sql(SQLITE_SETUP).execute(&mut conn).await?;
+    conn.close().await
+}
+
+fn cannot_open(url: &str, error: sqlx::Error) -> Error {
+    let hint = match &error {
+        // SQLITE_FULL, and SQLITE_IOERR_SHMSIZE (the shared-memory file cannot grow).
+        sqlx::Error::Database(db) if matches!(db.code().as_deref(), Some("13" | "4874")) => {
+            " (is the disk full?)"
+        }
+        _ => "",
+    };
+    Error::invalid(format!(
+        "cannot open database {}: {error}{hint}",
+        redact_url(url)
+    ))
 }
 
 pub(super) async fn migrate(pool: &AnyPool, backend: Backend, url: &str) -> Result<()> {

@@ -104,6 +104,12 @@ fn execution_record(row: &AnyRow) -> Result<ExecutionRecord> {
     })
 }
 
+/// Text as PostgreSQL can store it: NUL, which a function can put in an error message, becomes
+/// U+FFFD. Unreplaced, one such message failed the whole batch of records written with it.
+pub(crate) fn storable_text(text: &str) -> String {
+    text.replace('\0', "\u{FFFD}")
+}
+
 impl WriteTx {
     async fn insert_execution(&mut self, record: &ExecutionRecord) -> Result<()> {
         sqlx::query(
@@ -119,7 +125,7 @@ impl WriteTx {
         .bind(record.duration_ms)
         .bind(serde_json::to_string(&record.logs).expect("log lines serialize"))
         .bind(serde_json::to_string(&record.secrets_accessed).expect("names serialize"))
-        .bind(record.error.clone())
+        .bind(record.error.as_deref().map(storable_text))
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -188,7 +188,7 @@ impl Store {
              WHERE id = $6 AND attempts = $7 AND status = 'running'",
         )
         .bind(status)
-        .bind(error)
+        .bind(super::executions::storable_text(error))
         .bind(execution_id)
         .bind(retry_at.map_or(now, Timestamp::millis))
         .bind(now)

@@ -208,6 +208,24 @@ impl Server {
         }
     }
 
+    /// The server's process id (to read its memory in `/proc/<pid>/status`).
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+
+    /// The server's resident memory now (`VmRSS` of `/proc/<pid>/status`), in bytes.
+    pub fn rss_bytes(&self) -> u64 {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.pid()))
+            .expect("read the server's /proc status");
+        let kib: u64 = status
+            .lines()
+            .find_map(|line| line.strip_prefix("VmRSS:"))
+            .and_then(|rest| rest.split_whitespace().next())
+            .and_then(|n| n.parse().ok())
+            .expect("VmRSS in /proc status");
+        kib * 1024
+    }
+
     /// Kills the process at once (SIGKILL: no shutdown, no cleanup) and waits for it to go.
     pub fn kill(mut self) {
         self.child.kill().expect("kill fluxbase serve");

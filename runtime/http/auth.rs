@@ -93,17 +93,27 @@ pub async fn require_service_key(
         .get(AUTHORIZATION)
         .and_then(|value| value.to_str().ok())
         .and_then(|value| value.strip_prefix("Bearer "));
-    match presented {
-        Some(token) if key.matches(token.trim()) => Ok(next.run(request).await),
-        Some(_) => Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "invalid service key",
-        )),
-        None => Err(ApiError::new(
+    let refusal = match presented {
+        Some(token) if key.matches(token.trim()) => return Ok(next.run(request).await),
+        Some(_) => ApiError::new(StatusCode::UNAUTHORIZED, "invalid service key"),
+        None => ApiError::new(
             StatusCode::UNAUTHORIZED,
             "missing service key: send Authorization: Bearer <service key>",
-        )),
-    }
+        ),
+    };
+    Err(refuse(request, refusal).await)
+}
+
+/// Largest request body read (and dropped) before a refusal is sent.
+const DRAIN_LIMIT: usize = 64 * 1024;
+
+/// Reads and drops a small request body before a refusal goes out. Answering without reading
+/// it makes the server close the connection on unread bytes, which resets it under a
+/// keep-alive client that sent a body and then reads the answer (it sees "connection reset"
+/// instead of the 401).
+pub(super) async fn refuse(request: Request, refusal: ApiError) -> ApiError {
+    let _ = axum::body::to_bytes(request.into_body(), DRAIN_LIMIT).await;
+    refusal
 }
 
 #[cfg(test)]

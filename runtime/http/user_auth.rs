@@ -57,19 +57,20 @@ pub async fn require_service_key_or_user(
     mut request: Request,
     next: Next,
 ) -> Result<Response, ApiError> {
-    let token = bearer(request.headers().get(AUTHORIZATION)).ok_or_else(|| {
-        unauthorized(
+    let caller = match bearer(request.headers().get(AUTHORIZATION)) {
+        None => Err(unauthorized(
             "missing service key or user token: send Authorization: Bearer <service key or \
              user token>",
-        )
-    })?;
-    let caller = if either.key.matches(token) {
-        Caller::Service
-    } else {
-        match &either.tokens {
-            Some(tokens) if looks_like_jwt(token) => Caller::User(verify(tokens, token)?),
-            _ => return Err(unauthorized("invalid service key")),
-        }
+        )),
+        Some(token) if either.key.matches(token) => Ok(Caller::Service),
+        Some(token) => match &either.tokens {
+            Some(tokens) if looks_like_jwt(token) => verify(tokens, token).map(Caller::User),
+            _ => Err(unauthorized("invalid service key")),
+        },
+    };
+    let caller = match caller {
+        Ok(caller) => caller,
+        Err(refusal) => return Err(super::auth::refuse(request, refusal).await),
     };
     request.extensions_mut().insert(caller);
     Ok(next.run(request).await)

@@ -4,7 +4,9 @@
 //! `cargo bench --bench invoke` (release build). With `DENO_BIN` pointing at a `deno` binary
 //! (`tests/conformance/node_modules/.bin/deno` after `npm ci` there), it also runs the same
 //! handler under `deno run` per invocation, the model fluxbase replaces, and prints the ratio.
-//! `FLUXBASE_BENCH_QUICK=1` shortens every phase (for a smoke run).
+//! `FLUXBASE_BENCH_QUICK=1` shortens every phase (for a smoke run);
+//! `FLUXBASE_BENCH_ONLY=warm,http` runs only the named sections (`boot`, `cold`, `warm`,
+//! `resolve`, `http`, `memory`, `deno`), for profiling one of them.
 //!
 //! Rows:
 //! - isolate boot from the snapshot and without it, and loading a function into a pre-booted
@@ -12,8 +14,8 @@
 //! - cold invocation: per-invocation policy, 20 secrets injected, `hello.ts` returning JSON,
 //!   with the pre-booted pool given time to refill between calls, and with no pool;
 //! - warm invocation: per-function policy, the same handler in its reused isolate;
-//! - secret resolution for a namespace of 50 secrets, uncached (read + decrypt) and cached (one
-//!   generation query + a map lookup);
+//! - secret resolution for a namespace of 50 secrets, uncached (read + decrypt) and cached (the
+//!   change mark read and found unchanged, then a map lookup; see `store::change_signal`);
 //! - HTTP: the real `fluxbase serve` binary on loopback, 32 keep-alive connections on
 //!   `/functions/v1/hello`, for each isolation policy: req/s, latency, peak server RSS;
 //! - RSS per live idle isolate, with 1,000 of them alive.
@@ -44,6 +46,14 @@ const RESOLVED_SECRETS: usize = 50;
 const PREBOOT: usize = 4;
 /// Concurrent connections of the HTTP load.
 const CONNECTIONS: usize = 32;
+
+/// Whether the section `name` runs (see the module documentation).
+fn section(name: &str) -> bool {
+    match std::env::var("FLUXBASE_BENCH_ONLY") {
+        Ok(only) => only.split(',').any(|s| s.trim() == name),
+        Err(_) => true,
+    }
+}
 
 fn quick() -> bool {
     std::env::var_os("FLUXBASE_BENCH_QUICK").is_some()
@@ -379,107 +389,118 @@ async fn main() {
     fluxbase::isolate::boot::startup_snapshot();
     let snapshot_created = started.elapsed();
 
-    // Boot.
-    let mut without = boots(false, n(20)).await;
-    report.latency(
-        "isolate boot + hello.ts, no snapshot",
-        &mut without,
-        String::new(),
-    );
-    let mut with = boots(true, n(50)).await;
-    report.latency(
-        "isolate boot + hello.ts, from snapshot",
-        &mut with,
-        String::new(),
-    );
-    report.latency(
-        "load hello.ts into a pre-booted isolate",
-        &mut loads(n(50)).await,
-        "what a cold call pays while the pool lasts".into(),
-    );
+    if section("boot") {
+        let mut without = boots(false, n(20)).await;
+        report.latency(
+            "isolate boot + hello.ts, no snapshot",
+            &mut without,
+            String::new(),
+        );
+        let mut with = boots(true, n(50)).await;
+        report.latency(
+            "isolate boot + hello.ts, from snapshot",
+            &mut with,
+            String::new(),
+        );
+        report.latency(
+            "load hello.ts into a pre-booted isolate",
+            &mut loads(n(50)).await,
+            "what a cold call pays while the pool lasts".into(),
+        );
+    }
 
     // Invocations in process.
-    let (_dir, secrets) = store_with_secrets().await;
+    let (dir, secrets) = store_with_secrets().await;
     let secrets = Arc::new(secrets);
-    let cold = Invoker::new(
-        secrets.clone(),
-        InvokerConfig {
-            isolation: Isolation::PerInvocation,
-            preboot: PREBOOT,
-            ..InvokerConfig::default()
-        },
-    );
-    cold.prepare();
-    invocations(&cold, 5, true).await;
-    let mut cold_samples = invocations(&cold, n(200), true).await;
-    let cold_p50 = percentile(&mut cold_samples, 0.5);
-    report.latency(
-        "cold invocation, pre-booted pool (20 secrets)",
-        &mut cold_samples,
-        "per-invocation; target p50 <= 2 ms".into(),
-    );
-    let unpooled = Invoker::new(
-        secrets.clone(),
-        InvokerConfig {
-            isolation: Isolation::PerInvocation,
-            ..InvokerConfig::default()
-        },
-    );
-    report.latency(
-        "cold invocation, no pool (20 secrets)",
-        &mut invocations(&unpooled, n(50), false).await,
-        "boot paid in the call".into(),
-    );
-    let warm = Invoker::new(secrets.clone(), InvokerConfig::default());
-    invocations(&warm, 100, false).await;
-    report.latency(
-        "warm invocation (20 secrets)",
-        &mut invocations(&warm, n(5_000), false).await,
-        "per-function; target p50 <= 100 µs".into(),
-    );
-    drop((cold, unpooled, warm));
+    let mut cold_p50 = None;
+    if section("cold") || section("deno") {
+        let cold = Invoker::new(
+            secrets.clone(),
+            InvokerConfig {
+                isolation: Isolation::PerInvocation,
+                preboot: PREBOOT,
+                ..InvokerConfig::default()
+            },
+        );
+        cold.prepare();
+        invocations(&cold, 5, true).await;
+        let mut cold_samples = invocations(&cold, n(200), true).await;
+        cold_p50 = Some(percentile(&mut cold_samples, 0.5));
+        report.latency(
+            "cold invocation, pre-booted pool (20 secrets)",
+            &mut cold_samples,
+            "per-invocation; target p50 <= 2 ms".into(),
+        );
+    }
+    if section("cold") {
+        let unpooled = Invoker::new(
+            secrets.clone(),
+            InvokerConfig {
+                isolation: Isolation::PerInvocation,
+                ..InvokerConfig::default()
+            },
+        );
+        report.latency(
+            "cold invocation, no pool (20 secrets)",
+            &mut invocations(&unpooled, n(50), false).await,
+            "boot paid in the call".into(),
+        );
+    }
+    if section("warm") {
+        let warm = Invoker::new(secrets.clone(), InvokerConfig::default());
+        invocations(&warm, 100, false).await;
+        report.latency(
+            "warm invocation (20 secrets)",
+            &mut invocations(&warm, n(5_000), false).await,
+            "per-function; target p50 <= 100 µs".into(),
+        );
+    }
 
-    // Secret resolution.
-    let namespace = Namespace::parse("bench50").unwrap();
-    for i in 0..RESOLVED_SECRETS - SECRETS {
-        set(
-            &secrets,
-            SecretRef::in_namespace(namespace.clone(), name(&format!("NS_{i}"))),
-        )
-        .await;
+    if section("resolve") {
+        let namespace = Namespace::parse("bench50").unwrap();
+        for i in 0..RESOLVED_SECRETS - SECRETS {
+            set(
+                &secrets,
+                SecretRef::in_namespace(namespace.clone(), name(&format!("NS_{i}"))),
+            )
+            .await;
+        }
+        let mut uncached = Vec::new();
+        for _ in 0..n(200) {
+            let start = Instant::now();
+            let resolved = secrets.resolve_uncached(namespace.as_str()).await.unwrap();
+            uncached.push(start.elapsed());
+            assert_eq!(resolved.secrets.len(), RESOLVED_SECRETS);
+        }
+        report.latency(
+            "secret resolution, 50 secrets, uncached",
+            &mut uncached,
+            "read + decrypt".into(),
+        );
+        secrets.resolve(namespace.as_str()).await.unwrap();
+        let mut cached = Vec::new();
+        for _ in 0..n(2_000) {
+            let start = Instant::now();
+            let resolved = secrets.resolve(namespace.as_str()).await.unwrap();
+            cached.push(start.elapsed());
+            assert_eq!(resolved.secrets.len(), RESOLVED_SECRETS);
+        }
+        report.latency(
+            "secret resolution, 50 secrets, cached",
+            &mut cached,
+            "change mark unchanged + lookup; target <= 20 µs".into(),
+        );
     }
-    let mut uncached = Vec::new();
-    for _ in 0..n(200) {
-        let start = Instant::now();
-        let resolved = secrets.resolve_uncached(namespace.as_str()).await.unwrap();
-        uncached.push(start.elapsed());
-        assert_eq!(resolved.secrets.len(), RESOLVED_SECRETS);
-    }
-    report.latency(
-        "secret resolution, 50 secrets, uncached",
-        &mut uncached,
-        "read + decrypt".into(),
-    );
-    secrets.resolve(namespace.as_str()).await.unwrap();
-    let mut cached = Vec::new();
-    for _ in 0..n(2_000) {
-        let start = Instant::now();
-        let resolved = secrets.resolve(namespace.as_str()).await.unwrap();
-        cached.push(start.elapsed());
-        assert_eq!(resolved.secrets.len(), RESOLVED_SECRETS);
-    }
-    report.latency(
-        "secret resolution, 50 secrets, cached",
-        &mut cached,
-        "one generation query + lookup; target <= 20 µs".into(),
-    );
 
     // HTTP, for each isolation policy, against the real server binary.
-    let data_dir = _dir.path().join("data");
+    let data_dir = dir.path().join("data");
     secrets.store().close().await;
     drop(secrets);
     let seconds = if quick() { 2 } else { 5 };
     for isolation in [Isolation::PerFunction, Isolation::PerInvocation] {
+        if !section("http") {
+            break;
+        }
         let server = serve(&data_dir, isolation);
         let (rate, mut samples, errors, peak) = http_load(&server, seconds).await;
         report.latency(
@@ -492,30 +513,32 @@ async fn main() {
         );
     }
 
-    // Memory per live idle isolate.
-    let live_count = n(1_000);
-    let before = proc_status_bytes("self", "VmRSS");
-    let mut live = Vec::with_capacity(live_count);
-    for _ in 0..live_count {
-        let config = IsolateConfig::new(fixtures(), fixtures().join("hello.ts"));
-        live.push(Isolate::spawn(config).await.unwrap());
+    if section("memory") {
+        let live_count = n(1_000);
+        let before = proc_status_bytes("self", "VmRSS");
+        let mut live = Vec::with_capacity(live_count);
+        for _ in 0..live_count {
+            let config = IsolateConfig::new(fixtures(), fixtures().join("hello.ts"));
+            live.push(Isolate::spawn(config).await.unwrap());
+        }
+        let per_live =
+            proc_status_bytes("self", "VmRSS").saturating_sub(before) / live_count as u64;
+        drop(live);
+        report.value(
+            "RSS per live idle isolate",
+            live_count.to_string(),
+            format!("{}; target <= 3 MiB", mib(per_live)),
+        );
+        report.value(
+            "startup snapshot creation",
+            "1".into(),
+            time(snapshot_created),
+        );
     }
-    let per_live = proc_status_bytes("self", "VmRSS").saturating_sub(before) / live_count as u64;
-    drop(live);
-    report.value(
-        "RSS per live idle isolate",
-        live_count.to_string(),
-        format!("{}; target <= 3 MiB", mib(per_live)),
-    );
-    report.value(
-        "startup snapshot creation",
-        "1".into(),
-        time(snapshot_created),
-    );
 
     // The model fluxbase replaces: a `deno run` per invocation.
-    match std::env::var_os("DENO_BIN") {
-        Some(deno) => {
+    match (section("deno"), std::env::var_os("DENO_BIN"), cold_p50) {
+        (true, Some(deno), Some(cold_p50)) => {
             let mut runs = deno_runs(Path::new(&deno), n(20));
             let deno_p50 = percentile(&mut runs, 0.5);
             report.latency(
@@ -527,11 +550,12 @@ async fn main() {
                 ),
             );
         }
-        None => report.value(
+        (true, None, _) => report.value(
             "deno run per invocation",
             "-".into(),
             "skipped: set DENO_BIN to a deno binary".into(),
         ),
+        _ => {}
     }
     println!("{}", report.table);
 }

@@ -17,12 +17,12 @@ import {
   op_invocation_read_chunk,
   op_invocation_respond,
   op_invocation_respond_head,
+  op_invocation_respond_text,
   op_invocation_take,
   op_invocation_take_body,
   op_invocation_write_chunk,
 } from "ext:core/ops";
 const {
-  ArrayFrom,
   JSONParse,
   JSONStringify,
   ObjectPrototypeIsPrototypeOf,
@@ -31,7 +31,9 @@ const {
   Uint8Array,
 } = primordials;
 
-let Request;
+let fromInnerRequest;
+let newInnerRequest;
+let InnerBody;
 let ResponsePrototype;
 let ReadableStream;
 let ReadableStreamPrototype;
@@ -39,13 +41,15 @@ let toInnerResponse;
 
 const EMPTY = new Uint8Array(0);
 
-/** Called once by the global-scope bootstrap with the fetch and streams classes. */
-function init(classes) {
-  Request = classes.Request;
-  ResponsePrototype = classes.Response.prototype;
-  ReadableStream = classes.ReadableStream;
-  ReadableStreamPrototype = classes.ReadableStream.prototype;
-  toInnerResponse = classes.toInnerResponse;
+/** Called once by the global-scope bootstrap with the fetch and streams internals. */
+function init(internals) {
+  fromInnerRequest = internals.fromInnerRequest;
+  newInnerRequest = internals.newInnerRequest;
+  InnerBody = internals.InnerBody;
+  ResponsePrototype = internals.Response.prototype;
+  ReadableStream = internals.ReadableStream;
+  ReadableStreamPrototype = internals.ReadableStream.prototype;
+  toInnerResponse = internals.toInnerResponse;
 }
 
 /** Calls the handler: a function, or an object whose `fetch` method is called on it. */
@@ -67,22 +71,49 @@ function requestBodyStream() {
   }, { highWaterMark: 0 });
 }
 
+/**
+ * The request the handler is called with, built the way `Deno.serve` builds
+ * its own: from an inner request over the host's already validated method,
+ * URL and header list, with immutable headers.
+ */
+function newRequest(inv) {
+  let body = null;
+  if (inv.body === "full") {
+    const bytes = op_invocation_take_body();
+    body = new InnerBody({ body: bytes, consumed: false });
+    body.source = bytes;
+    body.length = bytes.byteLength;
+  } else if (inv.body === "stream") {
+    body = new InnerBody(requestBodyStream());
+  }
+  const headerList = inv.headers;
+  const inner = newInnerRequest(inv.method, inv.url, () => headerList, body, false);
+  return fromInnerRequest(inner, "immutable");
+}
+
 async function respond(res) {
-  const status = res.status;
-  const headers = ArrayFrom(res.headers);
   // Looked at through the inner response: reading `res.body` would turn a
-  // body held in memory into a stream.
-  const body = toInnerResponse(res).body;
+  // body held in memory into a stream, and `res.headers` would copy the list.
+  const inner = toInnerResponse(res);
+  const status = inner.status;
+  const headers = inner.headerList;
+  const body = inner.body;
   if (body === null) {
     op_invocation_respond(status, headers, EMPTY);
     return;
   }
-  if (!ObjectPrototypeIsPrototypeOf(ReadableStreamPrototype, body.streamOrStatic)) {
-    op_invocation_respond(
-      status,
-      headers,
-      new Uint8Array(await res.arrayBuffer()),
-    );
+  const held = body.streamOrStatic;
+  if (!ObjectPrototypeIsPrototypeOf(ReadableStreamPrototype, held)) {
+    if (held.consumed) {
+      throw new TypeError("the Response body was already read");
+    }
+    held.consumed = true;
+    // A string body is encoded by the host, without a copy through JS.
+    if (typeof held.body === "string") {
+      op_invocation_respond_text(status, headers, held.body);
+    } else {
+      op_invocation_respond(status, headers, held.body);
+    }
     return;
   }
   op_invocation_respond_head(status, headers);
@@ -110,15 +141,7 @@ async function respond(res) {
 async function dispatch(handler) {
   const inv = op_invocation_take();
   if (inv.kind === "http") {
-    const init = { method: inv.method, headers: inv.headers };
-    if (inv.body === "full") {
-      init.body = op_invocation_take_body();
-    } else if (inv.body === "stream") {
-      init.body = requestBodyStream();
-      init.duplex = "half";
-    }
-    const req = new Request(inv.url, init);
-    const res = await call(handler, req);
+    const res = await call(handler, newRequest(inv));
     if (!ObjectPrototypeIsPrototypeOf(ResponsePrototype, res)) {
       throw new TypeError("the handler did not return a Response");
     }

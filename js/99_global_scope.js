@@ -57,6 +57,7 @@ internals.__telemetryUtil ??= {
 // deno_fetch's http client script needs deno_net's TLS helpers.
 core.loadExtScript("ext:deno_net/02_tls.js");
 const headers = core.loadExtScript("ext:deno_fetch/20_headers.js");
+const body = core.loadExtScript("ext:deno_fetch/22_body.js");
 const formData = core.loadExtScript("ext:deno_fetch/21_formdata.js");
 const request = core.loadExtScript("ext:deno_fetch/23_request.js");
 const response = core.loadExtScript("ext:deno_fetch/23_response.js");
@@ -64,7 +65,9 @@ const fetchMod = core.loadExtScript("ext:deno_fetch/26_fetch.js");
 const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
 
 dispatch.init({
-  Request: request.Request,
+  fromInnerRequest: request.fromInnerRequest,
+  newInnerRequest: request.newInnerRequest,
+  InnerBody: body.InnerBody,
   Response: response.Response,
   toInnerResponse: response.toInnerResponse,
   ReadableStream: streams.ReadableStream,

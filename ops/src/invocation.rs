@@ -172,11 +172,27 @@ pub(crate) fn op_invocation_respond(
     #[serde] headers: Vec<(String, String)>,
     #[buffer] body: &[u8],
 ) {
+    respond_whole(state, status, headers, body.to_vec());
+}
+
+/// Like [`op_invocation_respond`] for a body held as a string (`Response.json`, text), which
+/// is encoded as UTF-8 here rather than through a `Uint8Array` in JS.
+#[op2]
+pub(crate) fn op_invocation_respond_text(
+    state: &mut OpState,
+    #[smi] status: u32,
+    #[serde] headers: Vec<(String, String)>,
+    #[string] body: String,
+) {
+    respond_whole(state, status, headers, body.into_bytes());
+}
+
+fn respond_whole(state: &mut OpState, status: u32, headers: Vec<(String, String)>, body: Vec<u8>) {
     if state.has::<ResponseSink>() {
-        respond_head(state, status, headers, Some(body.to_vec()));
+        respond_head(state, status, headers, Some(body));
     } else {
         respond_head(state, status, headers, None);
-        collected_body(state).extend_from_slice(body);
+        collected_body(state).extend_from_slice(&body);
     }
 }
 
@@ -213,6 +229,7 @@ fn respond_head(
     body: Option<Vec<u8>>,
 ) {
     let status = u16::try_from(status).unwrap_or(500);
+    let headers = as_iterated(headers);
     if let Some(head) = state
         .try_borrow_mut::<ResponseSink>()
         .and_then(|sink| sink.head.take())
@@ -230,6 +247,28 @@ fn respond_head(
     });
 }
 
+/// A response's header list as iterating its `Headers` gives it (and as `Deno.serve` sends
+/// it): names lower-cased and sorted, repeated names joined with `, `, except `set-cookie`,
+/// which stays one line per cookie. The dispatcher hands over the list itself, which is much
+/// cheaper than iterating in JS.
+fn as_iterated(mut headers: Vec<(String, String)>) -> Vec<(String, String)> {
+    for (name, _) in &mut headers {
+        name.make_ascii_lowercase();
+    }
+    headers.sort_by(|a, b| a.0.cmp(&b.0));
+    let mut joined: Vec<(String, String)> = Vec::with_capacity(headers.len());
+    for (name, value) in headers {
+        match joined.last_mut() {
+            Some((last, values)) if *last == name && name != "set-cookie" => {
+                values.push_str(", ");
+                values.push_str(&value);
+            }
+            _ => joined.push((name, value)),
+        }
+    }
+    joined
+}
+
 /// The body of the response being collected (when there is no sink).
 fn collected_body(state: &mut OpState) -> &mut Vec<u8> {
     &mut state
@@ -237,4 +276,36 @@ fn collected_body(state: &mut OpState) -> &mut Vec<u8> {
         .response
         .get_or_insert_with(HttpResponse::default)
         .body
+}
+
+#[cfg(test)]
+mod tests {
+    use super::as_iterated;
+
+    fn list(pairs: &[(&str, &str)]) -> Vec<(String, String)> {
+        pairs
+            .iter()
+            .map(|(n, v)| (n.to_string(), v.to_string()))
+            .collect()
+    }
+
+    #[test]
+    fn headers_come_out_as_headers_iterate() {
+        let headers = list(&[
+            ("X-B", "1"),
+            ("Set-Cookie", "a=1"),
+            ("content-type", "text/plain"),
+            ("x-b", "2"),
+            ("set-cookie", "b=2"),
+        ]);
+        assert_eq!(
+            as_iterated(headers),
+            list(&[
+                ("content-type", "text/plain"),
+                ("set-cookie", "a=1"),
+                ("set-cookie", "b=2"),
+                ("x-b", "1, 2"),
+            ])
+        );
+    }
 }

@@ -42,6 +42,7 @@ deno_core::extension!(
         invocation::op_invocation_read_chunk,
         invocation::op_invocation_respond_head,
         invocation::op_invocation_respond,
+        invocation::op_invocation_respond_text,
         invocation::op_invocation_write_chunk,
         invocation::op_invocation_job_done,
     ],

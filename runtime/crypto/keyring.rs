@@ -43,6 +43,23 @@ impl Keyring {
         self.find(id).is_some()
     }
 
+    /// Refuses a store whose values were sealed under keys this keyring does not hold:
+    /// `stored` are the key ids found in it.
+    pub fn check_opens(&self, stored: Vec<KeyId>) -> crate::Result<()> {
+        let unknown: Vec<String> = stored
+            .into_iter()
+            .filter(|id| !self.knows(id))
+            .map(|id| id.to_string())
+            .collect();
+        if unknown.is_empty() {
+            return Ok(());
+        }
+        Err(crate::Error::WrongMasterKey {
+            stored: unknown.join(", "),
+            configured: self.active().id().to_string(),
+        })
+    }
+
     /// Seals `plaintext` under a fresh data key, bound to `aad`, with the active key.
     pub fn seal(&self, plaintext: &[u8], aad: &Aad) -> Envelope {
         let mut data_key = Zeroizing::new([0u8; KEY_LEN]);

@@ -1,7 +1,10 @@
 //! Finding handler files on disk: functions (`functions/<name>.ts`, or `functions/<name>/index.ts`)
 //! and jobs (`jobs/<name>.ts`), and reading the namespace a handler declares.
 
+use std::collections::HashMap;
 use std::path::{Path, PathBuf};
+use std::sync::Mutex;
+use std::time::SystemTime;
 
 use crate::secrets::Namespace;
 use crate::{Error, Result};
@@ -47,14 +50,75 @@ impl Handler {
     /// The namespace this handler runs in: its `// @fluxbase:namespace NAME` line, else
     /// `fallback`.
     pub fn namespace(&self, fallback: &Namespace) -> Result<Namespace> {
+        Ok(self
+            .declared_namespace()?
+            .unwrap_or_else(|| fallback.clone()))
+    }
+
+    /// The namespace the file declares, if it declares one.
+    fn declared_namespace(&self) -> Result<Option<Namespace>> {
         let source = std::fs::read_to_string(&self.path)
             .map_err(|e| Error::io(format!("cannot read {}", self.path.display()), e))?;
-        match declared_namespace(&source) {
-            Some(raw) => Namespace::parse(raw).map_err(|e| {
-                Error::invalid(format!("{}: @fluxbase:namespace: {e}", self.path.display()))
-            }),
-            None => Ok(fallback.clone()),
+        declared_namespace(&source)
+            .map(|raw| {
+                Namespace::parse(raw).map_err(|e| {
+                    Error::invalid(format!("{}: @fluxbase:namespace: {e}", self.path.display()))
+                })
+            })
+            .transpose()
+    }
+
+    /// The file's modification time and length as they are now.
+    pub fn stamp(&self) -> FileStamp {
+        let meta = std::fs::metadata(&self.path).ok();
+        FileStamp {
+            modified: meta.as_ref().and_then(|m| m.modified().ok()),
+            len: meta.map_or(0, |m| m.len()),
         }
+    }
+}
+
+/// A handler file's modification time and length: an edited file has another stamp.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct FileStamp {
+    modified: Option<SystemTime>,
+    len: u64,
+}
+
+/// The namespaces handler files declare, read again only when a file's stamp changes, so a
+/// warm execution does not read its handler's source.
+#[derive(Debug, Default)]
+pub struct NamespaceCache {
+    entries: Mutex<HashMap<PathBuf, (FileStamp, Option<Namespace>)>>,
+}
+
+impl NamespaceCache {
+    /// Like [`Handler::namespace`], for the file as it was at `stamp`.
+    pub fn namespace(
+        &self,
+        handler: &Handler,
+        stamp: FileStamp,
+        fallback: &Namespace,
+    ) -> Result<Namespace> {
+        let cached = self
+            .entries
+            .lock()
+            .expect("namespace cache poisoned")
+            .get(&handler.path)
+            .filter(|(at, _)| *at == stamp)
+            .map(|(_, declared)| declared.clone());
+        let declared = match cached {
+            Some(declared) => declared,
+            None => {
+                let declared = handler.declared_namespace()?;
+                self.entries
+                    .lock()
+                    .expect("namespace cache poisoned")
+                    .insert(handler.path.clone(), (stamp, declared.clone()));
+                declared
+            }
+        };
+        Ok(declared.unwrap_or_else(|| fallback.clone()))
     }
 }
 

@@ -3,13 +3,18 @@
 //! For each name the host process's `FLUXBASE_SECRET_<NAME>` wins, then the namespace secret,
 //! then the global one (expired ones are already skipped by the secrets service).
 
-use std::collections::BTreeMap;
+use std::collections::{BTreeMap, HashMap};
+use std::sync::{Arc, Mutex};
 
 use fluxbase_ops::state::{IsolateEnv, ResolvedSecrets as IsolateSecrets, SECRET_ENV_PREFIX};
 use secrecy::{ExposeSecret, SecretString};
+use zeroize::Zeroize;
 
 use crate::handlers::HandlerKind;
 use crate::secrets::{Namespace, ResolvedSecrets, SecretName};
+
+/// Namespaces kept at most by [`InjectionCache`]; past that it starts over (a guard only).
+const MAX_CACHED: usize = 1024;
 
 /// Where an injected secret came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -20,9 +25,20 @@ pub enum Source {
     Store(&'static str, i64),
 }
 
-/// The secrets chosen for one isolate, by upper-case name.
+/// The secrets chosen for one isolate, by upper-case name, with what every execution needs
+/// from them worked out once.
 pub struct Injection {
     values: BTreeMap<String, (Source, SecretString)>,
+    /// Names, sources and versions (no values).
+    fingerprint: Arc<[(String, Source)]>,
+    /// The secrets as `FLUXBASE_SECRET_<NAME>` variables; wiped when dropped.
+    secret_env: BTreeMap<String, String>,
+}
+
+impl Drop for Injection {
+    fn drop(&mut self) {
+        self.secret_env.values_mut().for_each(Zeroize::zeroize);
+    }
 }
 
 impl std::fmt::Debug for Injection {
@@ -52,7 +68,7 @@ pub fn host_env_secrets() -> Vec<(SecretName, SecretString)> {
 
 impl Injection {
     /// Combines the store's secrets for a namespace with the host's overrides.
-    pub fn new(stored: &ResolvedSecrets, host: Vec<(SecretName, SecretString)>) -> Self {
+    pub fn new(stored: &ResolvedSecrets, host: &[(SecretName, SecretString)]) -> Self {
         let mut values: BTreeMap<String, (Source, SecretString)> = stored
             .secrets
             .iter()
@@ -65,18 +81,32 @@ impl Injection {
             })
             .collect();
         for (name, value) in host {
-            values.insert(name.as_str().to_owned(), (Source::HostEnv, value));
+            values.insert(name.as_str().to_owned(), (Source::HostEnv, value.clone()));
         }
-        Injection { values }
+        let fingerprint = values
+            .iter()
+            .map(|(name, (source, _))| (name.clone(), source.clone()))
+            .collect();
+        let secret_env = values
+            .iter()
+            .map(|(secret, (_, value))| {
+                (
+                    format!("{SECRET_ENV_PREFIX}{secret}"),
+                    value.expose_secret().to_owned(),
+                )
+            })
+            .collect();
+        Injection {
+            values,
+            fingerprint,
+            secret_env,
+        }
     }
 
     /// What the set is made of (names, sources, versions; no values), to tell whether a warm
     /// isolate still holds the current secrets.
-    pub fn fingerprint(&self) -> Vec<(String, Source)> {
-        self.values
-            .iter()
-            .map(|(name, (source, _))| (name.clone(), source.clone()))
-            .collect()
+    pub fn fingerprint(&self) -> Arc<[(String, Source)]> {
+        self.fingerprint.clone()
     }
 
     /// The secrets as the isolate's ops hold them.
@@ -101,16 +131,7 @@ impl Injection {
         namespace: &Namespace,
         id: &str,
     ) -> IsolateEnv {
-        let mut env: BTreeMap<String, String> = self
-            .values
-            .iter()
-            .map(|(secret, (_, value))| {
-                (
-                    format!("{SECRET_ENV_PREFIX}{secret}"),
-                    value.expose_secret().to_owned(),
-                )
-            })
-            .collect();
+        let mut env = self.secret_env.clone();
         let (name_var, namespace_var, id_var) = match kind {
             HandlerKind::Function => (
                 "FLUXBASE_FUNCTION_NAME",
@@ -127,5 +148,39 @@ impl Injection {
         env.insert(namespace_var.into(), namespace.as_str().to_owned());
         env.insert(id_var.into(), id.to_owned());
         IsolateEnv(env)
+    }
+}
+
+/// The injection of each namespace, kept while its resolved secrets are the same set (the
+/// secrets service hands out one shared set per store generation), so that a warm execution
+/// does not rebuild it.
+#[derive(Default)]
+pub(super) struct InjectionCache {
+    entries: Mutex<HashMap<Namespace, CachedInjection>>,
+}
+
+/// A resolved set and the injection built from it.
+type CachedInjection = (Arc<ResolvedSecrets>, Arc<Injection>);
+
+impl InjectionCache {
+    /// The injection of `resolved` (for `namespace`) with the host's overrides.
+    pub(super) fn get(
+        &self,
+        namespace: &Namespace,
+        resolved: &Arc<ResolvedSecrets>,
+        host: &[(SecretName, SecretString)],
+    ) -> Arc<Injection> {
+        let mut entries = self.entries.lock().expect("injection cache poisoned");
+        if let Some((set, injection)) = entries.get(namespace)
+            && Arc::ptr_eq(set, resolved)
+        {
+            return injection.clone();
+        }
+        let injection = Arc::new(Injection::new(resolved, host));
+        if entries.len() >= MAX_CACHED && !entries.contains_key(namespace) {
+            entries.clear();
+        }
+        entries.insert(namespace.clone(), (resolved.clone(), injection.clone()));
+        injection
     }
 }

@@ -21,10 +21,11 @@ pub use injection::{Injection, Source, host_env_secrets};
 pub use preboot::PrebootPool;
 
 use admission::{Admission, Wait};
+use injection::InjectionCache;
 use records::RecordWriter;
 use warm::{Fingerprint, Retirement, Warm, WarmIsolates, WarmKey};
 
-use crate::handlers::{self, Handler, HandlerKind};
+use crate::handlers::{self, Handler, HandlerKind, NamespaceCache};
 use crate::isolate::{
     BlankIsolate, BootOptions, HttpRequest, HttpResponse, Invocation, InvocationResult, Isolate,
     IsolateConfig, IsolateEnv, IsolateError, LogLevel, Output, ResponseSink,
@@ -156,6 +157,11 @@ pub struct Invoker {
     admission: Admission,
     records: RecordWriter,
     settings: Option<Arc<SettingsService>>,
+    /// The host's `FLUXBASE_SECRET_*` overrides, read once: the environment of a running
+    /// process does not change.
+    host_secrets: Vec<(crate::secrets::SecretName, secrecy::SecretString)>,
+    injections: InjectionCache,
+    namespaces: NamespaceCache,
 }
 
 impl Invoker {
@@ -171,6 +177,9 @@ impl Invoker {
             preboot,
             config,
             settings: None,
+            host_secrets: host_env_secrets(),
+            injections: InjectionCache::default(),
+            namespaces: NamespaceCache::default(),
         }
     }
 
@@ -338,7 +347,10 @@ impl Invoker {
             HandlerKind::Job => Wait::Unbounded,
         };
         let _slot = self.admission.enter(wait).await?;
-        let namespace = handler.namespace(&self.config.default_namespace)?;
+        let stamp = handler.stamp();
+        let namespace =
+            self.namespaces
+                .namespace(handler, stamp, &self.config.default_namespace)?;
         // One read of the store generation serves both caches.
         let generation = self.secrets.store().secrets_generation().await?;
         let resolved = self
@@ -350,7 +362,9 @@ impl Invoker {
         if let Some(user) = user {
             logs.push(system_line(&format!("made for user {user}")));
         }
-        let injection = Injection::new(&resolved, host_env_secrets());
+        let injection = self
+            .injections
+            .get(&namespace, &resolved, &self.host_secrets);
         let env = injection.env(
             handler.kind,
             &handler.name,
@@ -374,7 +388,7 @@ impl Invoker {
         };
 
         let key: WarmKey = (handler.kind, handler.name.clone(), namespace.clone());
-        let fingerprint = Fingerprint::of(handler, &injection);
+        let fingerprint = Fingerprint::of(handler, stamp, &injection);
         let reused = match self.config.isolation {
             Isolation::PerFunction => self.warm.check_out(&key, &fingerprint, self.retirement()),
             Isolation::PerInvocation => None,

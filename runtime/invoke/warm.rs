@@ -11,10 +11,10 @@
 use std::collections::HashMap;
 use std::path::PathBuf;
 use std::sync::Mutex;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
 use super::injection::{Injection, Source};
-use crate::handlers::{Handler, HandlerKind};
+use crate::handlers::{FileStamp, Handler, HandlerKind};
 use crate::isolate::Isolate;
 use crate::secrets::Namespace;
 
@@ -25,19 +25,16 @@ pub(super) type WarmKey = (HandlerKind, String, Namespace);
 #[derive(Debug, PartialEq, Eq)]
 pub(super) struct Fingerprint {
     path: PathBuf,
-    modified: Option<SystemTime>,
-    len: u64,
-    secrets: Vec<(String, Source)>,
+    stamp: FileStamp,
+    secrets: std::sync::Arc<[(String, Source)]>,
 }
 
 impl Fingerprint {
     /// The fingerprint of `handler`'s file as it is now, with these secrets.
-    pub(super) fn of(handler: &Handler, injection: &Injection) -> Self {
-        let meta = std::fs::metadata(&handler.path).ok();
+    pub(super) fn of(handler: &Handler, stamp: FileStamp, injection: &Injection) -> Self {
         Fingerprint {
             path: handler.path.clone(),
-            modified: meta.as_ref().and_then(|m| m.modified().ok()),
-            len: meta.map_or(0, |m| m.len()),
+            stamp,
             secrets: injection.fingerprint(),
         }
     }

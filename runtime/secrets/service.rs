@@ -68,19 +68,7 @@ impl SecretsService {
     /// A service acting as `actor` (recorded in the audit log). Refuses a keyring that cannot
     /// open what the store holds.
     pub async fn new(store: Store, keyring: Keyring, actor: impl Into<String>) -> Result<Self> {
-        let unknown: Vec<String> = store
-            .key_ids()
-            .await?
-            .into_iter()
-            .filter(|id| !keyring.knows(id))
-            .map(|id| id.to_string())
-            .collect();
-        if !unknown.is_empty() {
-            return Err(Error::WrongMasterKey {
-                stored: unknown.join(", "),
-                configured: keyring.active().id().to_string(),
-            });
-        }
+        keyring.check_opens(store.key_ids().await?)?;
         Ok(SecretsService {
             store,
             keyring,

@@ -50,19 +50,7 @@ const MAX_CACHED: usize = 1024;
 impl SettingsService {
     /// A service over `store`. Refuses a keyring that cannot open what the store holds.
     pub async fn new(store: Store, keyring: Keyring) -> Result<Self> {
-        let unknown: Vec<String> = store
-            .settings_key_ids()
-            .await?
-            .into_iter()
-            .filter(|id| !keyring.knows(id))
-            .map(|id| id.to_string())
-            .collect();
-        if !unknown.is_empty() {
-            return Err(Error::WrongMasterKey {
-                stored: unknown.join(", "),
-                configured: keyring.active().id().to_string(),
-            });
-        }
+        keyring.check_opens(store.settings_key_ids().await?)?;
         Ok(SettingsService {
             store,
             keyring,

@@ -152,7 +152,7 @@ fn with_create_mode(url: &str) -> String {
 }
 
 /// The file a SQLite URL points at, if it is a file.
-fn sqlite_path(url: &str) -> Option<PathBuf> {
+pub(super) fn sqlite_path(url: &str) -> Option<PathBuf> {
     let rest = url.strip_prefix("sqlite:")?;
     let rest = rest.strip_prefix("//").unwrap_or(rest);
     let path = rest.split('?').next().unwrap_or_default();

@@ -1,6 +1,7 @@
 //! The store generation: a counter bumped by every change to the function secrets and to the
-//! settings secrets, in the change's own transaction. Reading it is one tiny query; a cache of decrypted secrets keyed by
-//! it is exact across processes and hosts.
+//! settings secrets, in the change's own transaction. A cache of decrypted secrets keyed by it
+//! is exact across processes and hosts. Reading it is one tiny query, skipped on SQLite while
+//! the change signal shows that nothing was written since the last read.
 
 use sqlx::Row;
 
@@ -8,12 +9,19 @@ use super::{Store, WriteTx};
 use crate::Result;
 
 impl Store {
-    /// The current generation of the function secrets.
+    /// The current generation of the function and settings secrets.
     pub async fn secrets_generation(&self) -> Result<i64> {
+        if let Some(generation) = self.changes.unchanged_generation() {
+            return Ok(generation);
+        }
+        // Marks first: a write that commits after the query below changes them.
+        let marks = self.changes.marks_before_read();
         let row = sqlx::query("SELECT value FROM store_generation WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;
-        Ok(row.try_get("value")?)
+        let generation = row.try_get("value")?;
+        self.changes.remember(marks, generation);
+        Ok(generation)
     }
 }
 
@@ -24,6 +32,7 @@ impl WriteTx {
         sqlx::query("UPDATE store_generation SET value = value + 1 WHERE id = 1")
             .execute(&mut *self.tx)
             .await?;
+        self.bumped = true;
         Ok(())
     }
 }

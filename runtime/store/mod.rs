@@ -5,6 +5,7 @@
 //! opens. Queries are written once with `$N` placeholders, which both engines accept.
 
 mod audit;
+mod change_signal;
 mod connect;
 mod executions;
 mod generation;
@@ -23,15 +24,19 @@ pub use records::{
 };
 pub use settings::{SettingRecord, SettingWrite};
 
+use std::sync::Arc;
+
 use sqlx::{Any, AnyPool, Transaction};
 
 use crate::Result;
+use change_signal::ChangeSignal;
 
 /// An open, migrated store.
 #[derive(Debug, Clone)]
 pub struct Store {
     pool: AnyPool,
     backend: Backend,
+    changes: Arc<ChangeSignal>,
 }
 
 /// A write transaction. Every change to a secret goes through one: either all of it is
@@ -39,6 +44,9 @@ pub struct Store {
 pub struct WriteTx {
     tx: Transaction<'static, Any>,
     backend: Backend,
+    changes: Arc<ChangeSignal>,
+    /// Whether this transaction bumped the store generation.
+    bumped: bool,
 }
 
 impl Store {
@@ -46,7 +54,15 @@ impl Store {
     pub async fn open(url: &str) -> Result<Self> {
         let (pool, backend) = connect::connect(url).await?;
         connect::migrate(&pool, backend, url).await?;
-        Ok(Store { pool, backend })
+        let changes = match (backend, connect::sqlite_path(url)) {
+            (Backend::Sqlite, Some(path)) => ChangeSignal::for_sqlite_file(&path),
+            _ => ChangeSignal::off(),
+        };
+        Ok(Store {
+            pool,
+            backend,
+            changes: Arc::new(changes),
+        })
     }
 
     /// Which database kind this store runs on.
@@ -64,6 +80,8 @@ impl Store {
         Ok(WriteTx {
             tx,
             backend: self.backend,
+            changes: self.changes.clone(),
+            bumped: false,
         })
     }
 
@@ -82,7 +100,13 @@ impl Store {
 impl WriteTx {
     /// Makes every change of this transaction durable.
     pub async fn commit(self) -> Result<()> {
-        self.tx.commit().await?;
+        let committed = self.tx.commit().await;
+        if self.bumped {
+            // After the commit, whatever its outcome: a needless announcement costs a reader
+            // one query, a missing one would leave it on a stale generation.
+            self.changes.announce();
+        }
+        committed?;
         Ok(())
     }
 }

@@ -10,6 +10,7 @@ use deno_error::JsErrorBox;
 
 use crate::settings::{SYSTEM_SETTING_ENV_PREFIX, USER_SETTING_ENV_PREFIX};
 use crate::state::{AccessLog, IsolateEnv, SECRET_ENV_PREFIX};
+use zeroize::Zeroizing;
 
 /// The name under which reading variable `key` counts as a secret access, if it carries one:
 /// a function secret by its name, a settings secret by the whole variable name.
@@ -60,10 +61,12 @@ pub(crate) fn op_env_set(
     if value.contains('\0') {
         return Err(JsErrorBox::type_error("Value contains invalid characters."));
     }
-    state
+    let replaced = state
         .borrow_mut::<IsolateEnv>()
         .0
         .insert(key.to_owned(), value.to_owned());
+    // A replaced or removed value may be a secret: wiped like the rest of the env.
+    drop(replaced.map(Zeroizing::new));
     Ok(())
 }
 
@@ -71,7 +74,8 @@ pub(crate) fn op_env_set(
 #[op2(fast)]
 pub(crate) fn op_env_delete(state: &mut OpState, #[string] key: &str) -> Result<(), JsErrorBox> {
     validate_key(key)?;
-    state.borrow_mut::<IsolateEnv>().0.remove(key);
+    let removed = state.borrow_mut::<IsolateEnv>().0.remove(key);
+    drop(removed.map(Zeroizing::new));
     Ok(())
 }
 

@@ -152,6 +152,13 @@ impl AccessLog {
 #[derive(Clone, Default)]
 pub struct IsolateEnv(pub BTreeMap<String, String>);
 
+impl Drop for IsolateEnv {
+    fn drop(&mut self) {
+        // The values include secrets: wipe them before their memory is freed.
+        self.0.values_mut().for_each(zeroize::Zeroize::zeroize);
+    }
+}
+
 impl fmt::Debug for IsolateEnv {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("IsolateEnv")

@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 use serde_json::{Value, json};
+use support::Host;
 use support::server::{SERVICE_KEY, Server};
-use support::{Backend, Host};
 
 /// Client threads writing at once.
 const WRITERS: usize = 16;
@@ -301,40 +301,7 @@ fn kill_9_during_512_concurrent_secret_writes_loses_no_acknowledged_write() {
     // Every stored version still decrypts, and the database holds no half-written row.
     host.run(&["secrets", "verify"]).ok();
     drop(server);
-    assert_database_is_whole(&host);
-}
-
-/// No version without its secret, no secret without its current version and, on SQLite,
-/// `PRAGMA integrity_check` is `ok`. (PostgreSQL has no such check; its own WAL is its
-/// guarantee, and the row checks apply to it too.)
-fn assert_database_is_whole(host: &Host) {
-    support::block_on(async {
-        let db = support::open_database(host).await;
-        if host.backend() == Backend::Sqlite {
-            let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
-                .fetch_one(&db)
-                .await
-                .unwrap();
-            assert_eq!(verdict, "ok");
-        }
-        let orphan_versions: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM secret_versions v \
-             WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = v.secret_id)",
-        )
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        assert_eq!(orphan_versions, 0, "versions without a secret");
-        let headless: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM secrets s WHERE NOT EXISTS (SELECT 1 FROM secret_versions v \
-             WHERE v.secret_id = s.id AND v.version = s.current_version)",
-        )
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        assert_eq!(headless, 0, "secrets without their current version");
-        db.close().await;
-    });
+    support::assert_database_is_whole(&host);
 }
 
 /// Polls a run until `done` says so (or panics after `within`).

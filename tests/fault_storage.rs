@@ -52,29 +52,6 @@ fn row_counts(host: &Host) -> Vec<i64> {
     })
 }
 
-/// `PRAGMA integrity_check` is `ok` and no version or secret row is orphaned.
-fn assert_whole(host: &Host) {
-    support::block_on(async {
-        let db = support::open_database(host).await;
-        if host.backend() == Backend::Sqlite {
-            let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
-                .fetch_one(&db)
-                .await
-                .unwrap();
-            assert_eq!(verdict, "ok");
-        }
-        let orphans: i64 = sqlx::query_scalar(
-            "SELECT COUNT(*) FROM secret_versions v \
-             WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = v.secret_id)",
-        )
-        .fetch_one(&db)
-        .await
-        .unwrap();
-        assert_eq!(orphans, 0);
-        db.close().await;
-    });
-}
-
 /// Asserts a one-line `error:` on stderr that contains one of `needles`.
 #[track_caller]
 fn fails_with_any(run: &Run, needles: &[&str]) {
@@ -219,7 +196,7 @@ fn a_read_only_database_refuses_every_write_clearly_and_changes_nothing() {
         fails_with_any(&serve_refuses(&host), &needles);
     }
     assert_eq!(snapshot(&host), before);
-    assert_whole(&host);
+    support::assert_database_is_whole(&host);
     host.run(&["secrets", "set", "TARGET", "third"]).ok();
     assert_eq!(host.versions("TARGET", None), [1, 2, 3]);
 }
@@ -428,6 +405,6 @@ fn a_full_disk_refuses_writes_clearly_changes_nothing_and_the_server_recovers() 
     );
     std::fs::remove_file(&filler).unwrap();
     assert_eq!(snapshot(&host), before);
-    assert_whole(&host);
+    support::assert_database_is_whole(&host);
     drop(disk);
 }

@@ -433,3 +433,36 @@ pub fn hex(bytes: &[u8]) -> String {
 pub fn contains_bytes(haystack: &[u8], needle: &[u8]) -> bool {
     haystack.windows(needle.len()).any(|w| w == needle)
 }
+
+/// No version without its secret, no secret without its current version and, on SQLite,
+/// `PRAGMA integrity_check` is `ok`. (PostgreSQL has no such check; its own WAL is its
+/// guarantee, and the row checks apply to it too.)
+pub fn assert_database_is_whole(host: &Host) {
+    block_on(async {
+        let db = open_database(host).await;
+        if host.backend() == Backend::Sqlite {
+            let verdict: String = sqlx::query_scalar("PRAGMA integrity_check")
+                .fetch_one(&db)
+                .await
+                .unwrap();
+            assert_eq!(verdict, "ok");
+        }
+        let orphan_versions: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM secret_versions v \
+             WHERE NOT EXISTS (SELECT 1 FROM secrets s WHERE s.id = v.secret_id)",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(orphan_versions, 0, "versions without a secret");
+        let headless: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM secrets s WHERE NOT EXISTS (SELECT 1 FROM secret_versions v \
+             WHERE v.secret_id = s.id AND v.version = s.current_version)",
+        )
+        .fetch_one(&db)
+        .await
+        .unwrap();
+        assert_eq!(headless, 0, "secrets without their current version");
+        db.close().await;
+    });
+}

@@ -47,14 +47,6 @@ pub struct Handler {
 }
 
 impl Handler {
-    /// The namespace this handler runs in: its `// @fluxbase:namespace NAME` line, else
-    /// `fallback`.
-    pub fn namespace(&self, fallback: &Namespace) -> Result<Namespace> {
-        Ok(self
-            .declared_namespace()?
-            .unwrap_or_else(|| fallback.clone()))
-    }
-
     /// The namespace the file declares, if it declares one.
     fn declared_namespace(&self) -> Result<Option<Namespace>> {
         let source = std::fs::read_to_string(&self.path)
@@ -93,7 +85,8 @@ pub struct NamespaceCache {
 }
 
 impl NamespaceCache {
-    /// Like [`Handler::namespace`], for the file as it was at `stamp`.
+    /// The namespace `handler` runs in, for its file as it was at `stamp`: its
+    /// `// @fluxbase:namespace NAME` line, else `fallback`.
     pub fn namespace(
         &self,
         handler: &Handler,

@@ -91,12 +91,6 @@ impl ChangeSignal {
         (memo.marks == marks && memo.read_at.elapsed() < TRUST_FOR).then_some(memo.generation)
     }
 
-    /// The marks to read before asking the database for the generation, and to hand to
-    /// [`ChangeSignal::remember`] with what it answered. `None` when the signal is off.
-    pub(super) fn marks_before_read(&self) -> Option<Marks> {
-        self.marks()
-    }
-
     /// Keeps `generation`, read from the database after `marks` were read.
     pub(super) fn remember(&self, marks: Option<Marks>, generation: i64) {
         if let Some(marks) = marks {
@@ -120,7 +114,9 @@ impl ChangeSignal {
         }
     }
 
-    fn marks(&self) -> Option<Marks> {
+    /// The marks as they are now: read them before asking the database for the generation,
+    /// and hand them to [`ChangeSignal::remember`] with what it answered. `None` when off.
+    pub(super) fn marks(&self) -> Option<Marks> {
         let file = self.file.as_ref()?;
         let mut bytes = [0u8; 8];
         // A new, empty file reads short: that is the mark 0.
@@ -147,7 +143,7 @@ mod tests {
         let reader = ChangeSignal::for_sqlite_file(&db);
         let writer = ChangeSignal::for_sqlite_file(&db); // as another process would open it
 
-        let marks = reader.marks_before_read();
+        let marks = reader.marks();
         reader.remember(marks, 7);
         assert_eq!(reader.unchanged_generation(), Some(7));
 
@@ -159,12 +155,12 @@ mod tests {
     fn own_changes_are_seen_and_the_memo_ages() {
         let dir = tempfile::tempdir().unwrap();
         let signal = ChangeSignal::for_sqlite_file(&dir.path().join("store.db"));
-        let marks = signal.marks_before_read();
+        let marks = signal.marks();
         signal.remember(marks, 1);
         signal.announce();
         assert_eq!(signal.unchanged_generation(), None);
 
-        let marks = signal.marks_before_read();
+        let marks = signal.marks();
         signal.remember(marks, 2);
         assert_eq!(signal.unchanged_generation(), Some(2));
         signal.memo.lock().unwrap().as_mut().unwrap().read_at -= TRUST_FOR;
@@ -174,7 +170,7 @@ mod tests {
     #[test]
     fn off_never_answers() {
         let signal = ChangeSignal::off();
-        signal.remember(signal.marks_before_read(), 3);
+        signal.remember(signal.marks(), 3);
         assert_eq!(signal.unchanged_generation(), None);
     }
 }

@@ -15,7 +15,7 @@ impl Store {
             return Ok(generation);
         }
         // Marks first: a write that commits after the query below changes them.
-        let marks = self.changes.marks_before_read();
+        let marks = self.changes.marks();
         let row = sqlx::query("SELECT value FROM store_generation WHERE id = 1")
             .fetch_one(&self.pool)
             .await?;

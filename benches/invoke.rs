@@ -385,9 +385,8 @@ fn deno_runs(deno: &Path, count: usize) -> Vec<Duration> {
 async fn main() {
     let mut report = Report::new();
 
-    let started = Instant::now();
-    fluxbase::isolate::boot::startup_snapshot();
-    let snapshot_created = started.elapsed();
+    let (snapshot, snapshot_info) = fluxbase::isolate::boot::snapshot_with_info();
+    let snapshot_created = snapshot_info.created_in;
 
     if section("boot") {
         let mut without = boots(false, n(20)).await;
@@ -532,7 +531,7 @@ async fn main() {
         report.value(
             "startup snapshot creation",
             "1".into(),
-            time(snapshot_created),
+            format!("{}, {} KiB", time(snapshot_created), snapshot.len() / 1024),
         );
     }
 

@@ -5,9 +5,15 @@
 // No fs, subprocess, ffi or raw-socket APIs are reachable: `Deno.core` (the op
 // table) and `__bootstrap` are removed from the global object by `finalize`.
 //
-// All extension scripts are loaded eagerly here so that, when this runs while
-// building the startup snapshot, their compiled state is in the snapshot and
-// a restored isolate does not have to parse them again.
+// The scripts behind the Request/Response a handler is called with (deno_fetch's
+// request, response, body and headers, and what they load at the top: URL,
+// streams, events, abort signals, File and FormData) are loaded here, so that
+// when this runs while the startup snapshot is built their state is in the
+// snapshot. Everything else (console, timers, text encoding, base64,
+// performance, fetch and TLS, WebCrypto) is loaded on first access of its
+// global, in the isolate that touches it: on QuickJS, restoring the snapshot
+// replays its whole object graph, so each script left out of it is boot time
+// and memory that an isolate whose handler never uses it does not pay.
 
 import { core, internals, primordials } from "ext:core/mod.js";
 import { secrets } from "ext:fluxbase/00_secrets.js";
@@ -17,11 +23,10 @@ import { createConsole } from "ext:fluxbase/03_console.js";
 const { ObjectDefineProperty, ObjectFreeze, SafeArrayIterator, SymbolFor } =
   primordials;
 
+// Loaded now, into the snapshot.
 const webidl = core.loadExtScript("ext:deno_webidl/00_webidl.js");
 const event = core.loadExtScript("ext:deno_web/02_event.js");
-const consoleMod = core.loadExtScript("ext:deno_web/01_console.js");
 const url = core.loadExtScript("ext:deno_web/00_url.js");
-const timers = core.loadExtScript("ext:deno_web/02_timers.js");
 const { structuredClone } = core.loadExtScript(
   "ext:deno_web/02_structured_clone.js",
 );
@@ -29,11 +34,24 @@ const { DOMException } = core.loadExtScript(
   "ext:deno_web/01_dom_exception.js",
 );
 const abortSignal = core.loadExtScript("ext:deno_web/03_abort_signal.js");
-const base64 = core.loadExtScript("ext:deno_web/05_base64.js");
 const streams = core.loadExtScript("ext:deno_web/06_streams.js");
-const encoding = core.loadExtScript("ext:deno_web/08_text_encoding.js");
 const file = core.loadExtScript("ext:deno_web/09_file.js");
-const performance = core.loadExtScript("ext:deno_web/15_performance.js");
+const headers = core.loadExtScript("ext:deno_fetch/20_headers.js");
+const body = core.loadExtScript("ext:deno_fetch/22_body.js");
+const formData = core.loadExtScript("ext:deno_fetch/21_formdata.js");
+const request = core.loadExtScript("ext:deno_fetch/23_request.js");
+const response = core.loadExtScript("ext:deno_fetch/23_response.js");
+
+// Loaded on first use. `core.loadExtScript` evaluates a script once per
+// isolate and hands out the same exports afterwards.
+/** A function that loads `specifier` and returns its exports. */
+const loader = (specifier) => () => core.loadExtScript(specifier);
+const loadTimers = loader("ext:deno_web/02_timers.js");
+const loadBase64 = loader("ext:deno_web/05_base64.js");
+const loadEncoding = loader("ext:deno_web/08_text_encoding.js");
+const loadPerformance = loader("ext:deno_web/15_performance.js");
+const loadCrypto = loader("ext:deno_crypto/00_crypto.js");
+
 // 26_fetch.js destructures OpenTelemetry hooks from `internals` and would
 // load them from the deno_telemetry extension, which we do not ship. Tracing
 // is off, so inert stand-ins are enough.
@@ -54,15 +72,11 @@ internals.__telemetryUtil ??= {
   updateSpanFromError: () => {},
   updateSpanFromRequest: () => {},
 };
-// deno_fetch's http client script needs deno_net's TLS helpers.
-core.loadExtScript("ext:deno_net/02_tls.js");
-const headers = core.loadExtScript("ext:deno_fetch/20_headers.js");
-const body = core.loadExtScript("ext:deno_fetch/22_body.js");
-const formData = core.loadExtScript("ext:deno_fetch/21_formdata.js");
-const request = core.loadExtScript("ext:deno_fetch/23_request.js");
-const response = core.loadExtScript("ext:deno_fetch/23_response.js");
-const fetchMod = core.loadExtScript("ext:deno_fetch/26_fetch.js");
-const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
+/** deno_fetch's `fetch`, loaded with the TLS helpers its http client needs. */
+function loadFetch() {
+  core.loadExtScript("ext:deno_net/02_tls.js");
+  return core.loadExtScript("ext:deno_fetch/26_fetch.js");
+}
 
 dispatch.init({
   fromInnerRequest: request.fromInnerRequest,
@@ -73,10 +87,24 @@ dispatch.init({
   ReadableStream: streams.ReadableStream,
 });
 
-// Captured logs are plain text: no ANSI colors.
-consoleMod.setNoColorFns(() => true, () => true);
-/** Console whose output goes to the Rust-side sink (redacted and bounded there). */
-const console = createConsole(consoleMod.Console);
+let console;
+/**
+ * The console, made on first use: output goes to the Rust-side sink (redacted
+ * and bounded there) as plain text, without ANSI colors.
+ */
+function loadConsole() {
+  if (console === undefined) {
+    const consoleMod = core.loadExtScript("ext:deno_web/01_console.js");
+    consoleMod.setNoColorFns(() => true, () => true);
+    console = createConsole(consoleMod.Console);
+  }
+  return console;
+}
+
+const lazyClass = (load, name) =>
+  core.propNonEnumerableLazyLoaded((exports) => exports[name], load);
+const lazyFunction = (load, name) =>
+  core.propWritableLazyLoaded((exports) => exports[name], load);
 
 const globalScope = {
   // fetch
@@ -85,27 +113,27 @@ const globalScope = {
   Response: core.propNonEnumerable(response.Response),
   FormData: core.propNonEnumerable(formData.FormData),
   fetch: core.propWritable(function fetch(...args) {
-    return fetchMod.fetch(...new SafeArrayIterator(args));
+    return loadFetch().fetch(...new SafeArrayIterator(args));
   }),
   // url
   URL: core.propNonEnumerable(url.URL),
   URLSearchParams: core.propNonEnumerable(url.URLSearchParams),
   // encoding
-  TextEncoder: core.propNonEnumerable(encoding.TextEncoder),
-  TextDecoder: core.propNonEnumerable(encoding.TextDecoder),
-  TextEncoderStream: core.propNonEnumerable(encoding.TextEncoderStream),
-  TextDecoderStream: core.propNonEnumerable(encoding.TextDecoderStream),
-  atob: core.propWritable(base64.atob),
-  btoa: core.propWritable(base64.btoa),
+  TextEncoder: lazyClass(loadEncoding, "TextEncoder"),
+  TextDecoder: lazyClass(loadEncoding, "TextDecoder"),
+  TextEncoderStream: lazyClass(loadEncoding, "TextEncoderStream"),
+  TextDecoderStream: lazyClass(loadEncoding, "TextDecoderStream"),
+  atob: lazyFunction(loadBase64, "atob"),
+  btoa: lazyFunction(loadBase64, "btoa"),
   // console
-  console: core.propNonEnumerable(console),
+  console: core.propNonEnumerableLazyLoaded((c) => c, loadConsole),
   // timers & scheduling (queueMicrotask is installed by deno_core itself)
-  setTimeout: core.propWritable(timers.setTimeout),
-  setInterval: core.propWritable(timers.setInterval),
-  clearTimeout: core.propWritable(timers.clearTimeout),
-  clearInterval: core.propWritable(timers.clearInterval),
+  setTimeout: lazyFunction(loadTimers, "setTimeout"),
+  setInterval: lazyFunction(loadTimers, "setInterval"),
+  clearTimeout: lazyFunction(loadTimers, "clearTimeout"),
+  clearInterval: lazyFunction(loadTimers, "clearInterval"),
   structuredClone: core.propWritable(structuredClone),
-  performance: core.propWritable(performance.performance),
+  performance: lazyFunction(loadPerformance, "performance"),
   // events & abort
   Event: core.propNonEnumerable(event.Event),
   EventTarget: core.propNonEnumerable(event.EventTarget),
@@ -130,10 +158,10 @@ const globalScope = {
   ),
   CountQueuingStrategy: core.propNonEnumerable(streams.CountQueuingStrategy),
   // crypto: the Crypto instance is a cppgc object minted on first access.
-  crypto: core.propGetterOnly(() => crypto.crypto),
-  Crypto: core.propNonEnumerable(crypto.Crypto),
-  CryptoKey: core.propNonEnumerable(crypto.CryptoKey),
-  SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
+  crypto: core.propGetterOnly(() => loadCrypto().crypto),
+  Crypto: lazyClass(loadCrypto, "Crypto"),
+  CryptoKey: lazyClass(loadCrypto, "CryptoKey"),
+  SubtleCrypto: lazyClass(loadCrypto, "SubtleCrypto"),
   // fluxbase
   secrets: core.propReadOnly(secrets),
   // Branding as a WebIDL object

@@ -24,9 +24,10 @@ use deno_permissions::RuntimePermissionDescriptorParser;
 /// dependency order) followed by `fluxbase`.
 ///
 /// The same list (same order, same names) must be used when creating the
-/// snapshot and when booting from it.
+/// snapshot and when booting from it. Their scripts are the ones compiled into
+/// the binary ([`super::sources`]), never files on disk.
 pub fn extensions() -> Vec<Extension> {
-    vec![
+    [
         deno_webidl::deno_webidl::init(),
         deno_web::deno_web::init(
             Arc::new(deno_web::BlobStore::default()),
@@ -42,6 +43,9 @@ pub fn extensions() -> Vec<Extension> {
         deno_crypto::deno_crypto::init(None),
         fluxbase_ops::fluxbase::init(),
     ]
+    .into_iter()
+    .map(super::sources::embed)
+    .collect()
 }
 
 /// Permissions for the web extensions: outbound network is allowed (that is
@@ -159,18 +163,32 @@ pub fn new_runtime(
 /// and `__bootstrap`, see `finalize` in `99_global_scope.js`) and takes the
 /// invocation dispatcher that the bootstrap left on the global object,
 /// removing it from there so user code cannot reach it.
+///
+/// Done through the engine API rather than by running a script: on QuickJS
+/// every script run ends with a walk over the whole heap (v8x's heap-limit
+/// check), a few hundred microseconds of each boot.
 pub fn take_dispatch_fn(runtime: &mut JsRuntime) -> Result<v8::Global<v8::Function>, String> {
-    let value = runtime
-        .execute_script(
-            "ext:fluxbase/take_dispatch",
-            "(() => { const k = Symbol.for('fluxbase.internal'); \
-       const i = globalThis[k]; delete globalThis[k]; \
-       i.finalize(); return i.dispatch; })()",
-        )
-        .map_err(|e| e.to_string())?;
+    const MISSING: &str = "fluxbase internals missing from the global scope";
     deno_core::scope!(scope, runtime);
-    let local = v8::Local::new(scope, value);
-    let func = v8::Local::<v8::Function>::try_from(local)
-        .map_err(|_| "fluxbase dispatcher missing from global scope".to_owned())?;
-    Ok(v8::Global::new(scope, func))
+    let context = scope.get_current_context();
+    let global = context.global(scope);
+    let name = v8::String::new(scope, "fluxbase.internal").ok_or(MISSING)?;
+    let key: v8::Local<v8::Value> = v8::Symbol::for_key(scope, name).into();
+    let internal = global
+        .get(scope, key)
+        .and_then(|value| value.to_object(scope))
+        .ok_or(MISSING)?;
+    global.delete(scope, key).ok_or(MISSING)?;
+    let mut functions = ["finalize", "dispatch"].map(|name| {
+        let name = v8::String::new(scope, name)?;
+        let value = internal.get(scope, name.into())?;
+        v8::Local::<v8::Function>::try_from(value).ok()
+    });
+    let dispatch = functions[1].take().ok_or(MISSING)?;
+    let finalize = functions[0].take().ok_or(MISSING)?;
+    let undefined = v8::undefined(scope).into();
+    finalize
+        .call(scope, undefined, &[])
+        .ok_or("the bootstrap's finalize step threw")?;
+    Ok(v8::Global::new(scope, dispatch))
 }

@@ -4,6 +4,7 @@
 //!
 //! - [`boot`]: the extension list, permissions, the startup snapshot, runtime creation;
 //! - [`loader`]: the module loader (files under the handler directory, TypeScript transpiled);
+//! - [`sources`]: the extension JavaScript compiled into the binary;
 //! - [`worker`]: the isolate thread, invocations, wall-clock and heap limits.
 //!
 //! On QuickJS, isolates leak thread-local engine state: after about 30 isolates created on one
@@ -12,6 +13,7 @@
 
 pub mod boot;
 pub mod loader;
+pub mod sources;
 pub mod transpile_cache;
 pub mod worker;
 

@@ -1,0 +1,128 @@
+//! Build script: compiles the JavaScript of the isolate extensions into the binary.
+//!
+//! deno_core's `extension!` macro records most extension scripts as *paths* on the build
+//! machine (`ExtensionFileSource::loaded_during_snapshot`), meant for programs that build their
+//! startup snapshot in a build script. fluxbase builds its snapshot when the process starts, so
+//! without this step the binary would read `~/.cargo/registry/.../deno_web-*/06_streams.js` and
+//! `js/*.js` of the checkout at run time, and fail on any machine that lacks them.
+//!
+//! This script writes `$OUT_DIR/extension_sources.rs`: one `(path, source)` pair per top-level
+//! `.js` file of the web extension crates (located through `cargo metadata`, offline) and of
+//! `js/`, the source taken in with `include_str!`, so that rustc tracks every file.
+//! `runtime/isolate/sources.rs` swaps the paths for these sources before an isolate is built.
+
+use std::env;
+use std::fmt::Write as _;
+use std::fs;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// The crates whose `extension!` scripts the isolates load (see `runtime/isolate/boot.rs`).
+const EXTENSION_CRATES: &[&str] = &[
+    "deno_webidl",
+    "deno_web",
+    "deno_net",
+    "deno_fetch",
+    "deno_crypto",
+];
+
+fn main() {
+    let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
+    println!("cargo:rerun-if-changed=build/embed_js.rs");
+    println!("cargo:rerun-if-changed=Cargo.lock");
+    println!("cargo:rerun-if-changed=js");
+
+    let mut dirs = extension_crate_dirs(&manifest_dir);
+    dirs.push(manifest_dir.join("js"));
+
+    let mut files = Vec::new();
+    for dir in &dirs {
+        files.extend(top_level_scripts(dir));
+    }
+    files.sort();
+
+    let mut out = String::from(
+        "/// Every extension script compiled into this binary, by its path on the build machine.\n\
+         pub(crate) fn extension_sources() -> Vec<(&'static str, deno_core::FastStaticString)> {\n    vec![\n",
+    );
+    for file in &files {
+        let path = file.to_str().expect("UTF-8 path");
+        writeln!(
+            out,
+            "        ({path:?}, deno_core::ascii_str_include!({path:?})),"
+        )
+        .expect("write to String");
+    }
+    out.push_str("    ]\n}\n");
+    let target =
+        PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("extension_sources.rs");
+    fs::write(&target, out).expect("write extension_sources.rs");
+}
+
+/// The package directories of [`EXTENSION_CRATES`] in this build, from `cargo metadata`.
+fn extension_crate_dirs(manifest_dir: &Path) -> Vec<PathBuf> {
+    let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
+    let target = env::var("TARGET").expect("set by cargo");
+    let metadata = |offline: bool| {
+        let mut command = Command::new(&cargo);
+        command
+            .args([
+                "metadata",
+                "--format-version",
+                "1",
+                "--filter-platform",
+                &target,
+            ])
+            .arg("--manifest-path")
+            .arg(manifest_dir.join("Cargo.toml"));
+        if offline {
+            command.arg("--offline");
+        }
+        command.output().expect("run cargo metadata")
+    };
+    // Offline first: what this build compiles is downloaded already. A build that did not
+    // fetch the dev-dependencies lets cargo fetch them.
+    let mut output = metadata(true);
+    if !output.status.success() {
+        output = metadata(false);
+    }
+    assert!(
+        output.status.success(),
+        "cargo metadata failed: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    let metadata: serde_json::Value =
+        serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
+    let dirs: Vec<PathBuf> = metadata["packages"]
+        .as_array()
+        .expect("packages list")
+        .iter()
+        .filter(|package| {
+            package["name"]
+                .as_str()
+                .is_some_and(|name| EXTENSION_CRATES.contains(&name))
+        })
+        .filter_map(|package| package["manifest_path"].as_str())
+        .map(|manifest| {
+            Path::new(manifest)
+                .parent()
+                .expect("manifest dir")
+                .to_owned()
+        })
+        .collect();
+    assert!(
+        dirs.len() >= EXTENSION_CRATES.len(),
+        "cargo metadata lists {} of the extension crates {EXTENSION_CRATES:?}",
+        dirs.len()
+    );
+    dirs
+}
+
+/// The `.js` files directly in `dir` (the extension crates keep their scripts at the top).
+fn top_level_scripts(dir: &Path) -> Vec<PathBuf> {
+    fs::read_dir(dir)
+        .unwrap_or_else(|e| panic!("read {}: {e}", dir.display()))
+        .map(|entry| entry.expect("directory entry").path())
+        .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "js"))
+        .collect()
+}

@@ -1,0 +1,111 @@
+//! The extension JavaScript, compiled into the binary.
+//!
+//! deno_core's `extension!` macro leaves most scripts as paths on the build machine, to be read
+//! when a snapshot is made (see `build/embed_js.rs` for why that does not suit fluxbase). This
+//! module swaps every such path for the source the build script compiled in, so that the
+//! snapshot, an isolate booted without it, and the scripts loaded on first use all read
+//! memory, never the file system.
+
+use std::collections::HashMap;
+use std::path::{Component, Path, PathBuf};
+use std::sync::OnceLock;
+
+use deno_core::Extension;
+use deno_core::ExtensionFileSource;
+use deno_core::ExtensionFileSourceCode;
+use deno_core::FastStaticString;
+
+include!(concat!(env!("OUT_DIR"), "/extension_sources.rs"));
+
+/// The compiled-in sources by normalized build path.
+fn by_path() -> &'static HashMap<PathBuf, FastStaticString> {
+    static SOURCES: OnceLock<HashMap<PathBuf, FastStaticString>> = OnceLock::new();
+    SOURCES.get_or_init(|| {
+        extension_sources()
+            .into_iter()
+            .map(|(path, source)| (normalize(Path::new(path)), source))
+            .collect()
+    })
+}
+
+/// `path` with `.` and `..` resolved without touching the file system (the macro writes paths
+/// such as `ops/../js/00_secrets.js`).
+fn normalize(path: &Path) -> PathBuf {
+    let mut out = PathBuf::new();
+    for component in path.components() {
+        match component {
+            Component::CurDir => {}
+            Component::ParentDir => {
+                out.pop();
+            }
+            other => out.push(other),
+        }
+    }
+    out
+}
+
+/// `extension` with each script that would be read from the build machine replaced by its
+/// compiled-in source. A script the build did not compile in is left as it was (and read from
+/// the disk); the test below keeps that from happening.
+pub fn embed(mut extension: Extension) -> Extension {
+    for files in [
+        &mut extension.js_files,
+        &mut extension.esm_files,
+        &mut extension.lazy_loaded_esm_files,
+        &mut extension.lazy_loaded_js_files,
+    ] {
+        if files.iter().any(|file| !file.is_runtime_loadable()) {
+            *files = files.iter().map(embed_file).collect();
+        }
+    }
+    extension
+}
+
+fn embed_file(file: &ExtensionFileSource) -> ExtensionFileSource {
+    #[allow(
+        deprecated,
+        reason = "the variant deno_core's extension! macro produces"
+    )]
+    if let ExtensionFileSourceCode::LoadedFromFsDuringSnapshot(path) = &file.code
+        && let Some(source) = by_path().get(&normalize(Path::new(path)))
+    {
+        return ExtensionFileSource::new(file.specifier, *source);
+    }
+    file.clone()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_extension_script_is_compiled_in() {
+        let mut scripts = 0;
+        for extension in crate::isolate::boot::extensions() {
+            for file in extension
+                .js_files
+                .iter()
+                .chain(extension.esm_files.iter())
+                .chain(extension.lazy_loaded_esm_files.iter())
+                .chain(extension.lazy_loaded_js_files.iter())
+            {
+                assert!(
+                    file.is_runtime_loadable(),
+                    "{} would be read from the build machine's disk",
+                    file.specifier
+                );
+                scripts += 1;
+            }
+        }
+        // The web extensions and ours: dozens of scripts, not a handful.
+        assert!(scripts > 40, "only {scripts} scripts");
+    }
+
+    #[test]
+    fn normalize_resolves_parent_components_lexically() {
+        assert_eq!(
+            normalize(Path::new("/work/x/ops/../js/./00_secrets.js")),
+            PathBuf::from("/work/x/js/00_secrets.js")
+        );
+    }
+}

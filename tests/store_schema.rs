@@ -45,3 +45,57 @@ async fn uniqueness_and_scope_rules_are_constraints() {
     assert!(!insert(&pool, "planet", "", "OTHER").await, "unknown scope");
     pool.close().await;
 }
+
+/// The record writer stores a busy server's executions in batches of hundreds; a batch takes
+/// several multi-row statements, and every record of it must come back whole.
+#[tokio::test]
+async fn a_batch_of_execution_records_spanning_several_statements_is_stored_whole() {
+    use fluxbase::store::{ExecutionRecord, LogFilter, LogLine, Store};
+    use fluxbase::time::Timestamp;
+
+    let host = Host::new();
+    host.run(&["secrets", "list"]).ok();
+    let store = Store::open(&host.database_url()).await.unwrap();
+    let records: Vec<ExecutionRecord> = (0..150)
+        .map(|i| ExecutionRecord {
+            id: format!("batch-{i:03}"),
+            kind: "function".into(),
+            name: format!("fn{}", i % 7),
+            namespace: "default".into(),
+            status: if i % 2 == 0 { "succeeded" } else { "failed" }.into(),
+            started_at: Timestamp::from_millis(1_000_000 + i),
+            duration_ms: i,
+            logs: vec![LogLine {
+                level: "log".into(),
+                message: format!("line {i}"),
+            }],
+            secrets_accessed: vec![format!("FLUXBASE_SECRET_S{i}")],
+            error: (i % 2 == 1).then(|| format!("boom {i}\0")),
+        })
+        .collect();
+    store.record_executions(&records).await.unwrap();
+
+    let stored = store
+        .executions(&LogFilter {
+            name: None,
+            search: None,
+            limit: 1000,
+        })
+        .await
+        .unwrap();
+    assert_eq!(stored.len(), 150);
+    for record in &records {
+        let back = stored.iter().find(|r| r.id == record.id).unwrap();
+        assert_eq!(back.name, record.name);
+        assert_eq!(back.status, record.status);
+        assert_eq!(back.started_at, record.started_at);
+        assert_eq!(back.duration_ms, record.duration_ms);
+        assert_eq!(back.logs, record.logs);
+        assert_eq!(back.secrets_accessed, record.secrets_accessed);
+        assert_eq!(
+            back.error,
+            record.error.as_ref().map(|e| e.replace('\0', "\u{FFFD}"))
+        );
+    }
+    store.close().await;
+}

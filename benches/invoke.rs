@@ -106,6 +106,22 @@ fn proc_status_bytes(pid: &str, field: &str) -> u64 {
         * 1024
 }
 
+/// CPU time (user + system) process `pid` has used so far. `/proc/<pid>/stat` counts in clock
+/// ticks, 100 per second on Linux.
+fn proc_cpu_time(pid: &str) -> Duration {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    // Fields after the command name (which may hold spaces), from field 3 on.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .map(|(_, rest)| rest.split_whitespace().collect())
+        .unwrap_or_default();
+    let ticks: u64 = fields
+        .get(11..13)
+        .map(|t| t.iter().filter_map(|v| v.parse::<u64>().ok()).sum())
+        .unwrap_or(0);
+    Duration::from_millis(ticks * 10)
+}
+
 /// The table: one row per measure.
 struct Report {
     table: Table,
@@ -309,9 +325,19 @@ async fn connection(address: String, path: &str, stop: Arc<AtomicBool>) -> (Vec<
     (samples, errors)
 }
 
-/// Load on `/functions/v1/hello` with `CONNECTIONS` connections: (req/s, latencies, errors,
-/// peak server RSS).
-async fn http_load(server: &Server, seconds: u64) -> (f64, Vec<Duration>, usize, u64) {
+/// What one HTTP load run measured.
+struct HttpLoad {
+    rate: f64,
+    samples: Vec<Duration>,
+    errors: usize,
+    peak_rss: u64,
+    /// Server CPU time per request: steadier than req/s where the load generator shares the
+    /// cores with the server.
+    cpu_per_request: Duration,
+}
+
+/// Load on `/functions/v1/hello` with `CONNECTIONS` connections.
+async fn http_load(server: &Server, seconds: u64) -> HttpLoad {
     let pid = server.child.id().to_string();
     let path = "/functions/v1/hello?name=bench";
     // Warm-up: every connection's first requests boot what they need.
@@ -326,6 +352,7 @@ async fn http_load(server: &Server, seconds: u64) -> (f64, Vec<Duration>, usize,
     }
 
     let stop = Arc::new(AtomicBool::new(false));
+    let cpu_before = proc_cpu_time(&pid);
     let started = Instant::now();
     let tasks: Vec<_> = (0..CONNECTIONS)
         .map(|_| tokio::spawn(connection(server.address.clone(), path, stop.clone())))
@@ -344,7 +371,14 @@ async fn http_load(server: &Server, seconds: u64) -> (f64, Vec<Duration>, usize,
         errors += e;
     }
     let elapsed = started.elapsed().as_secs_f64();
-    (samples.len() as f64 / elapsed, samples, errors, peak)
+    let cpu = proc_cpu_time(&pid).saturating_sub(cpu_before);
+    HttpLoad {
+        rate: samples.len() as f64 / elapsed,
+        cpu_per_request: cpu / samples.len().max(1) as u32,
+        samples,
+        errors,
+        peak_rss: peak,
+    }
 }
 
 /// The same handler under `deno run`, a process per invocation.
@@ -501,13 +535,16 @@ async fn main() {
             break;
         }
         let server = serve(&data_dir, isolation);
-        let (rate, mut samples, errors, peak) = http_load(&server, seconds).await;
+        let mut load = http_load(&server, seconds).await;
         report.latency(
             &format!("HTTP hello, {CONNECTIONS} connections, {isolation}"),
-            &mut samples,
+            &mut load.samples,
             format!(
-                "{rate:.0} req/s, {errors} errors, peak server RSS {}",
-                mib(peak)
+                "{:.0} req/s, server CPU {}/req, {} errors, peak server RSS {}",
+                load.rate,
+                time(load.cpu_per_request),
+                load.errors,
+                mib(load.peak_rss)
             ),
         );
     }

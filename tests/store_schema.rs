@@ -46,10 +46,10 @@ async fn uniqueness_and_scope_rules_are_constraints() {
     pool.close().await;
 }
 
-/// The record writer stores a busy server's executions in batches of hundreds; a batch takes
-/// several multi-row statements, and every record of it must come back whole.
+/// The record writer stores a busy server's executions in batches of up to hundreds, in one
+/// transaction; every record of a batch must come back whole.
 #[tokio::test]
-async fn a_batch_of_execution_records_spanning_several_statements_is_stored_whole() {
+async fn a_batch_of_execution_records_is_stored_whole() {
     use fluxbase::store::{ExecutionRecord, LogFilter, LogLine, Store};
     use fluxbase::time::Timestamp;
 

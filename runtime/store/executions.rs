@@ -48,12 +48,11 @@ impl Store {
         self.record_executions(std::slice::from_ref(record)).await
     }
 
-    /// Stores execution records in one transaction: one commit (one disk flush) for all, and
-    /// one statement per [`ROWS_PER_INSERT`] records.
+    /// Stores execution records in one transaction: one commit (one disk flush) for all.
     pub async fn record_executions(&self, records: &[ExecutionRecord]) -> Result<()> {
         let mut tx = self.begin_write().await?;
-        for chunk in records.chunks(ROWS_PER_INSERT) {
-            tx.insert_executions(chunk).await?;
+        for record in records {
+            tx.insert_execution(record).await?;
         }
         tx.commit().await
     }
@@ -111,77 +110,24 @@ pub(crate) fn storable_text(text: &str) -> String {
     text.replace('\0', "\u{FFFD}")
 }
 
-/// Records one INSERT carries. A statement is one round trip to the database (on SQLite, to
-/// sqlx's worker thread), so a batch of records costs a few statements, not one per record;
-/// 64 rows are 640 bound values, far below SQLite's and PostgreSQL's limits.
-const ROWS_PER_INSERT: usize = 64;
-
-/// The columns of a stored execution record, in the order [`WriteTx::insert_executions`] binds.
-const EXECUTION_COLUMNS: [&str; 10] = [
-    "id",
-    "kind",
-    "name",
-    "namespace",
-    "status",
-    "started_at",
-    "duration_ms",
-    "logs",
-    "secrets_accessed",
-    "error",
-];
-
-/// `INSERT INTO executions (...) VALUES ($1, ..., $10), ($11, ...), ...` for `rows` rows.
-fn insert_executions_sql(rows: usize) -> String {
-    let columns = EXECUTION_COLUMNS.len();
-    let values: Vec<String> = (0..rows)
-        .map(|row| {
-            let placeholders: Vec<String> = (1..=columns)
-                .map(|column| format!("${}", row * columns + column))
-                .collect();
-            format!("({})", placeholders.join(", "))
-        })
-        .collect();
-    format!(
-        "INSERT INTO executions ({}) VALUES {}",
-        EXECUTION_COLUMNS.join(", "),
-        values.join(", ")
-    )
-}
-
 impl WriteTx {
-    /// Inserts `records` with one statement.
-    async fn insert_executions(&mut self, records: &[ExecutionRecord]) -> Result<()> {
-        // Built from the column list and placeholder numbers only: no input is in the SQL.
-        let mut query = sqlx::query(sqlx::AssertSqlSafe(insert_executions_sql(records.len())));
-        for record in records {
-            query = query
-                .bind(&record.id)
-                .bind(&record.kind)
-                .bind(&record.name)
-                .bind(&record.namespace)
-                .bind(&record.status)
-                .bind(record.started_at.millis())
-                .bind(record.duration_ms)
-                .bind(serde_json::to_string(&record.logs).expect("log lines serialize"))
-                .bind(serde_json::to_string(&record.secrets_accessed).expect("names serialize"))
-                .bind(record.error.as_deref().map(storable_text));
-        }
-        query.execute(&mut *self.tx).await?;
-        Ok(())
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn one_statement_numbers_the_placeholders_of_every_row() {
-        assert_eq!(
-            insert_executions_sql(2),
+    async fn insert_execution(&mut self, record: &ExecutionRecord) -> Result<()> {
+        sqlx::query(
             "INSERT INTO executions (id, kind, name, namespace, status, started_at, duration_ms, \
-             logs, secrets_accessed, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10), \
-             ($11, $12, $13, $14, $15, $16, $17, $18, $19, $20)"
-        );
+             logs, secrets_accessed, error) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        )
+        .bind(&record.id)
+        .bind(&record.kind)
+        .bind(&record.name)
+        .bind(&record.namespace)
+        .bind(&record.status)
+        .bind(record.started_at.millis())
+        .bind(record.duration_ms)
+        .bind(serde_json::to_string(&record.logs).expect("log lines serialize"))
+        .bind(serde_json::to_string(&record.secrets_accessed).expect("names serialize"))
+        .bind(record.error.as_deref().map(storable_text))
+        .execute(&mut *self.tx)
+        .await?;
+        Ok(())
     }
 }

@@ -35,7 +35,7 @@ pub fn extensions() -> Vec<Extension> {
             false,
             deno_web::InMemoryBroadcastChannel::default(),
         ),
-        deno_net::deno_net::init(None, None),
+        without_ops(deno_net::deno_net::init(None, None)),
         deno_fetch::deno_fetch::init(deno_fetch::Options {
             user_agent: "fluxbase-runtime".to_owned(),
             ..Default::default()
@@ -46,6 +46,15 @@ pub fn extensions() -> Vec<Extension> {
     .into_iter()
     .map(super::sources::embed)
     .collect()
+}
+
+/// `extension` with no ops. deno_net is here for what deno_fetch takes from it (its TLS
+/// settings in the op state, the `02_tls.js` helpers its http client script loads), not for
+/// its sockets: function code has no `Deno.connect`/`Deno.listen` to reach them. Its 78 ops are
+/// never called, and binding each into every isolate is boot time and memory.
+fn without_ops(mut extension: Extension) -> Extension {
+    extension.ops = Vec::new().into();
+    extension
 }
 
 /// Permissions for the web extensions: outbound network is allowed (that is

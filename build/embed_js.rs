@@ -28,9 +28,14 @@ const EXTENSION_CRATES: &[&str] = &[
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
-    println!("cargo:rerun-if-changed=build/embed_js.rs");
-    println!("cargo:rerun-if-changed=Cargo.lock");
-    println!("cargo:rerun-if-changed=js");
+    // Absolute paths: the generated file names the scripts by absolute path, so a checkout
+    // moved elsewhere (where these paths no longer exist) must run this script again.
+    for watched in ["build/embed_js.rs", "Cargo.lock", "js"] {
+        println!(
+            "cargo:rerun-if-changed={}",
+            manifest_dir.join(watched).display()
+        );
+    }
 
     let mut dirs = extension_crate_dirs(&manifest_dir);
     dirs.push(manifest_dir.join("js"));
@@ -54,9 +59,13 @@ fn main() {
         .expect("write to String");
     }
     out.push_str("    ]\n}\n");
-    let target =
-        PathBuf::from(env::var("OUT_DIR").expect("set by cargo")).join("extension_sources.rs");
-    fs::write(&target, out).expect("write extension_sources.rs");
+    // Written aside and renamed into place: never a half-written file, and never written
+    // through a hard link into another checkout's build directory.
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    let partial = out_dir.join("extension_sources.rs.partial");
+    fs::write(&partial, out).expect("write extension_sources.rs");
+    fs::rename(&partial, out_dir.join("extension_sources.rs"))
+        .expect("rename extension_sources.rs");
 }
 
 /// The package directories of [`EXTENSION_CRATES`] in this build, from `cargo metadata`.

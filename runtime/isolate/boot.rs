@@ -29,12 +29,12 @@ use deno_permissions::RuntimePermissionDescriptorParser;
 pub fn extensions() -> Vec<Extension> {
     [
         deno_webidl::deno_webidl::init(),
-        deno_web::deno_web::init(
+        without_unexposed_web_ops(deno_web::deno_web::init(
             Arc::new(deno_web::BlobStore::default()),
             None,
             false,
             deno_web::InMemoryBroadcastChannel::default(),
-        ),
+        )),
         without_ops(deno_net::deno_net::init(None, None)),
         deno_fetch::deno_fetch::init(deno_fetch::Options {
             user_agent: "fluxbase-runtime".to_owned(),
@@ -54,6 +54,46 @@ pub fn extensions() -> Vec<Extension> {
 /// never called, and binding each into every isolate is boot time and memory.
 fn without_ops(mut extension: Extension) -> Extension {
     extension.ops = Vec::new().into();
+    extension
+}
+
+/// The deno_web ops that only scripts of APIs fluxbase does not expose call (BroadcastChannel,
+/// CompressionStream, DOMMatrix, `navigator.locks`, URLPattern; see the test below).
+const UNEXPOSED_WEB_OPS: &[&str] = &[
+    "op_broadcast_deserialize",
+    "op_broadcast_free",
+    "op_broadcast_recv",
+    "op_broadcast_send",
+    "op_broadcast_serialize",
+    "op_broadcast_subscribe",
+    "op_broadcast_unsubscribe",
+    "op_compression_finish",
+    "op_compression_new",
+    "op_compression_write",
+    "op_geometry_get_enable_css_parser_features",
+    "op_geometry_matrix_set_matrix_value",
+    "op_geometry_matrix_to_string",
+    "op_lock_manager_await_lock",
+    "op_lock_manager_await_steal",
+    "op_lock_manager_cancel",
+    "op_lock_manager_is_stolen",
+    "op_lock_manager_query",
+    "op_lock_manager_release",
+    "op_lock_manager_request",
+    "op_urlpattern_parse",
+    "op_urlpattern_process_match_input",
+];
+
+/// deno_web without [`UNEXPOSED_WEB_OPS`]: ops no function can reach are not bound into every
+/// isolate (boot time, memory, attack surface).
+fn without_unexposed_web_ops(mut extension: Extension) -> Extension {
+    extension.ops = extension
+        .ops
+        .iter()
+        .filter(|op| !UNEXPOSED_WEB_OPS.contains(&op.name))
+        .copied()
+        .collect::<Vec<_>>()
+        .into();
     extension
 }
 
@@ -200,4 +240,78 @@ pub fn take_dispatch_fn(runtime: &mut JsRuntime) -> Result<v8::Global<v8::Functi
         .call(scope, undefined, &[])
         .ok_or("the bootstrap's finalize step threw")?;
     Ok(v8::Global::new(scope, dispatch))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// deno_web scripts that no global of a fluxbase isolate leads to: BroadcastChannel, URLPattern,
+    /// the window interfaces, FileReader, CompressionStream, ImageData, DOMMatrix, CSSStyleSheet,
+    /// `navigator.locks` and WebTransport are not exposed, and no script we load loads these (the
+    /// test checks both).
+    const UNEXPOSED_WEB_SCRIPTS: &[&str] = &[
+        "ext:deno_web/01_broadcast_channel.js",
+        "ext:deno_web/01_urlpattern.js",
+        "ext:deno_web/04_global_interfaces.js",
+        "ext:deno_web/10_filereader.js",
+        "ext:deno_web/14_compression.js",
+        "ext:deno_web/16_image_data.js",
+        "ext:deno_web/17_geometry.js",
+        "ext:deno_web/18_css_stylesheet.js",
+        "ext:deno_web/locks.js",
+        "ext:deno_web/webtransport.js",
+    ];
+
+    /// Every script an isolate can load, with its source.
+    fn scripts() -> Vec<(&'static str, String)> {
+        extensions()
+            .iter()
+            .flat_map(|extension| {
+                extension
+                    .js_files
+                    .iter()
+                    .chain(extension.esm_files.iter())
+                    .chain(extension.lazy_loaded_esm_files.iter())
+                    .chain(extension.lazy_loaded_js_files.iter())
+                    .map(|file| {
+                        let source = file.load().expect("compiled-in source");
+                        (file.specifier, source.as_str().to_owned())
+                    })
+                    .collect::<Vec<_>>()
+            })
+            .collect()
+    }
+
+    #[test]
+    fn the_web_ops_left_out_are_called_only_by_scripts_nothing_loads() {
+        let web_ops: Vec<&str> = deno_web::deno_web::init(
+            Arc::new(deno_web::BlobStore::default()),
+            None,
+            false,
+            deno_web::InMemoryBroadcastChannel::default(),
+        )
+        .ops
+        .iter()
+        .map(|op| op.name)
+        .collect();
+        for op in UNEXPOSED_WEB_OPS {
+            assert!(web_ops.contains(op), "deno_web has no {op} any more");
+        }
+        let scripts = scripts();
+        for unexposed in UNEXPOSED_WEB_SCRIPTS {
+            assert!(
+                scripts.iter().any(|(specifier, _)| specifier == unexposed),
+                "deno_web has no {unexposed} any more"
+            );
+        }
+        for (specifier, source) in &scripts {
+            if UNEXPOSED_WEB_SCRIPTS.contains(specifier) {
+                continue;
+            }
+            for name in UNEXPOSED_WEB_OPS.iter().chain(UNEXPOSED_WEB_SCRIPTS) {
+                assert!(!source.contains(name), "{specifier} mentions {name}");
+            }
+        }
+    }
 }

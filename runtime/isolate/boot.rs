@@ -268,12 +268,7 @@ mod tests {
         extensions()
             .iter()
             .flat_map(|extension| {
-                extension
-                    .js_files
-                    .iter()
-                    .chain(extension.esm_files.iter())
-                    .chain(extension.lazy_loaded_esm_files.iter())
-                    .chain(extension.lazy_loaded_js_files.iter())
+                crate::isolate::sources::scripts(extension)
                     .map(|file| {
                         let source = file.load().expect("compiled-in source");
                         (file.specifier, source.as_str().to_owned())

@@ -74,6 +74,17 @@ fn embed_file(file: &ExtensionFileSource) -> ExtensionFileSource {
     file.clone()
 }
 
+/// Every script of `extension`: classic and ES module, loaded at start or on demand.
+#[cfg(test)]
+pub(crate) fn scripts(extension: &Extension) -> impl Iterator<Item = &ExtensionFileSource> {
+    extension
+        .js_files
+        .iter()
+        .chain(extension.esm_files.iter())
+        .chain(extension.lazy_loaded_esm_files.iter())
+        .chain(extension.lazy_loaded_js_files.iter())
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -82,13 +93,7 @@ mod tests {
     fn every_extension_script_is_compiled_in() {
         let mut scripts = 0;
         for extension in crate::isolate::boot::extensions() {
-            for file in extension
-                .js_files
-                .iter()
-                .chain(extension.esm_files.iter())
-                .chain(extension.lazy_loaded_esm_files.iter())
-                .chain(extension.lazy_loaded_js_files.iter())
-            {
+            for file in super::scripts(&extension) {
                 assert!(
                     file.is_runtime_loadable(),
                     "{} would be read from the build machine's disk",

@@ -531,8 +531,7 @@ fn serving_per_invocation_warns_of_the_memory_each_isolate_leaves_behind() {
     let per_invocation = Server::start(&host, &["--isolation", "per-invocation"]);
     let answer = per_invocation.request("GET", "/functions/v1/hello", false, None);
     assert_eq!(answer.status, 200, "{answer:#?}");
-    let log = per_invocation.log.lock().unwrap().join("\n");
-    assert!(log.contains(warning), "no warning in: {log}");
+    per_invocation.log_with(warning);
     per_invocation.kill();
 
     let per_function = Server::start(&host, &[]);

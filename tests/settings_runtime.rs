@@ -280,11 +280,7 @@ fn a_ciphertext_moved_to_another_user_never_opens() {
     );
     assert_eq!(answer.status, 500, "{answer:#?}");
     assert!(!answer.body.contains("alice-only-value"), "{answer:#?}");
-    let log = server.log.lock().unwrap().join("\n");
-    assert!(
-        log.contains("settings secret MOVED (user bob) failed to decrypt"),
-        "{log}"
-    );
+    let log = server.log_with("settings secret MOVED (user bob) failed to decrypt");
     assert!(!log.contains("alice-only-value"));
     assert_eq!(
         probe(&server, "moved", Some(&alice))["get"],

@@ -208,6 +208,25 @@ impl Server {
         }
     }
 
+    /// The server's log once a line containing `needle` has arrived (lines reach the log through
+    /// a reader thread, so a line written just before a response may trail it briefly). Panics
+    /// with the log after 10 s without it.
+    #[track_caller]
+    pub fn log_with(&self, needle: &str) -> String {
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let log = self.log.lock().unwrap().join("\n");
+            if log.contains(needle) {
+                return log;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{needle:?} not in the server log: {log}"
+            );
+            std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
     /// The server's process id (to read its memory in `/proc/<pid>/status`).
     pub fn pid(&self) -> u32 {
         self.child.id()

@@ -17,6 +17,8 @@ pub struct Server {
     pub base: String,
     /// Every line the server wrote to stderr so far.
     pub log: Arc<Mutex<Vec<String>>>,
+    /// The thread that moves stderr lines into `log`; it ends at the server's exit.
+    reader: Option<std::thread::JoinHandle<()>>,
     agent: ureq::Agent,
 }
 
@@ -119,7 +121,7 @@ impl Server {
         let log = Arc::new(Mutex::new(Vec::new()));
         let (address_tx, address_rx) = std::sync::mpsc::channel();
         let lines = log.clone();
-        std::thread::spawn(move || {
+        let reader = std::thread::spawn(move || {
             for line in BufReader::new(stderr).lines().map_while(Result::ok) {
                 if let Some(rest) = line.split("listening on http://").nth(1) {
                     let address = rest
@@ -135,8 +137,12 @@ impl Server {
         let address = address_rx
             .recv_timeout(Duration::from_secs(60))
             .unwrap_or_else(|_| panic!("server did not start: {:?}", log.lock().unwrap()));
+        // A fresh connection per request: the server may close a kept-alive connection after
+        // refusing a request whose body it did not read, and a pooled connection it closed
+        // fails the next request ("Peer disconnected"), which CI saw once.
         let agent = ureq::Agent::config_builder()
             .http_status_as_error(false)
+            .max_idle_connections(0)
             .timeout_global(Some(Duration::from_secs(120)))
             .build()
             .new_agent();
@@ -144,6 +150,7 @@ impl Server {
             child,
             base: format!("http://{address}"),
             log,
+            reader: Some(reader),
             agent,
         }
     }
@@ -245,19 +252,30 @@ impl Server {
         kib * 1024
     }
 
-    /// Kills the process at once (SIGKILL: no shutdown, no cleanup) and waits for it to go.
+    /// Kills the process at once (SIGKILL: no shutdown, no cleanup) and waits for it to go and
+    /// for its last log line to reach `log`.
     pub fn kill(mut self) {
         self.child.kill().expect("kill fluxbase serve");
         let _ = self.child.wait();
+        self.join_reader();
     }
 
-    /// Sends SIGTERM and waits for the exit code.
+    /// Sends SIGTERM and waits for the exit code; afterwards `log` holds every line the server
+    /// wrote.
     pub fn terminate(mut self) -> Option<i32> {
         let _ = std::process::Command::new("kill")
             .args(["-TERM", &self.child.id().to_string()])
             .status();
-        let status = self.child.wait().ok()?;
-        status.code()
+        let status = self.child.wait().ok();
+        self.join_reader();
+        status?.code()
+    }
+
+    /// Waits for the stderr reader, which ends when the exited server's stderr closes.
+    fn join_reader(&mut self) {
+        if let Some(reader) = self.reader.take() {
+            let _ = reader.join();
+        }
     }
 }
 

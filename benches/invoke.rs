@@ -18,6 +18,7 @@
 //!   change mark read and found unchanged, then a map lookup; see `store::change_signal`);
 //! - HTTP: the real `fluxbase serve` binary on loopback, 32 keep-alive connections on
 //!   `/functions/v1/hello`, for each isolation policy: req/s, latency, peak server RSS;
+//! - RSS growth per isolate booted and ended (300 of them, after 20 that size the allocator);
 //! - RSS per live idle isolate, with 1,000 of them alive.
 
 use std::io::{BufRead, BufReader};
@@ -221,6 +222,15 @@ async fn boots(use_snapshot: bool, count: usize) -> Vec<Duration> {
         drop(isolate);
     }
     samples
+}
+
+/// Ended isolates so far, and the blocks and bytes their QuickJS runtimes still held when
+/// they ended (freed by the patch in `vendor/v8x`). `None` on V8.
+fn engine_reclaimed() -> Option<(u64, u64, u64)> {
+    #[cfg(feature = "quickjs")]
+    return Some(deno_core::v8::quickjs_reclaimed());
+    #[cfg(not(feature = "quickjs"))]
+    None
 }
 
 /// Time to give a pre-booted isolate its function (the boot itself is not timed).
@@ -550,6 +560,32 @@ async fn main() {
     }
 
     if section("memory") {
+        // Isolates booted and ended one after another: what each leaves behind. The first
+        // ones grow the allocator's arenas to their working size, so they are not counted.
+        let ended_count = n(300);
+        boots(true, n(20)).await;
+        let before = proc_status_bytes("self", "VmRSS");
+        let reclaimed_before = engine_reclaimed();
+        boots(true, ended_count).await;
+        let per_ended =
+            proc_status_bytes("self", "VmRSS").saturating_sub(before) as f64 / ended_count as f64;
+        let reclaimed = engine_reclaimed().map(|after| {
+            let before = reclaimed_before.unwrap_or_default();
+            (after.2 - before.2) / (after.0 - before.0).max(1)
+        });
+        report.value(
+            "RSS growth per ended isolate (boot, end)",
+            ended_count.to_string(),
+            format!(
+                "{} KiB{}",
+                (per_ended / 1024.0).round(),
+                reclaimed.map_or(String::new(), |bytes| format!(
+                    "; {} the engine's runtime still held at its end, freed by vendor/v8x",
+                    mib(bytes)
+                ))
+            ),
+        );
+
         let live_count = n(1_000);
         let before = proc_status_bytes("self", "VmRSS");
         let mut live = Vec::with_capacity(live_count);

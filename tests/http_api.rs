@@ -521,25 +521,3 @@ fn new_and_changed_handler_files_are_picked_up_without_a_restart() {
         "new file"
     );
 }
-
-/// Per-invocation isolates cost memory the QuickJS engine never gives back (SECURITY.md): the
-/// server says so when it starts in that mode, and only then.
-#[test]
-fn serving_per_invocation_warns_of_the_memory_each_isolate_leaves_behind() {
-    let host = Host::new();
-    let warning = "per-invocation on QuickJS";
-    let per_invocation = Server::start(&host, &["--isolation", "per-invocation"]);
-    let answer = per_invocation.request("GET", "/functions/v1/hello", false, None);
-    assert_eq!(answer.status, 200, "{answer:#?}");
-    per_invocation.log_with(warning);
-    per_invocation.kill();
-
-    let per_function = Server::start(&host, &[]);
-    let answer = per_function.request("GET", "/functions/v1/hello", false, None);
-    assert_eq!(answer.status, 200, "{answer:#?}");
-    let log = per_function.log.lock().unwrap().join("\n");
-    assert!(
-        !log.contains(warning),
-        "warning without per-invocation: {log}"
-    );
-}

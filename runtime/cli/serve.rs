@@ -118,14 +118,6 @@ impl ServeArgs {
                 path.display()
             );
         }
-        #[cfg(feature = "quickjs")]
-        if self.isolation == Isolation::PerInvocation {
-            tracing::warn!(
-                "--isolation per-invocation on QuickJS: every ended isolate leaves about 2 MiB \
-                 the engine does not give back, so this host's memory grows with each call; \
-                 restart it periodically (see SECURITY.md)"
-            );
-        }
         // Build the startup snapshot now rather than on the first request.
         tokio::task::spawn_blocking(crate::isolate::boot::startup_snapshot);
         let secrets = Arc::new(secrets);

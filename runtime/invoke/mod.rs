@@ -422,9 +422,9 @@ impl Invoker {
             .await
             .map_err(|error| settings.redact_error(error));
         // An exception leaves the isolate sound (its module state is the function's own
-        // business), so it stays warm: retiring one costs a boot and, on QuickJS, about 2 MiB
-        // the engine does not give back, which a caller could otherwise trigger at will. A
-        // timeout or running out of memory ends the isolate, and it is never reused.
+        // business), so it stays warm: retiring one costs a boot, which a caller could
+        // otherwise trigger at will. A timeout or running out of memory ends the isolate, and
+        // it is never reused.
         let sound = match &result {
             Ok(_) | Err(IsolateError::Handler(_)) => warm.isolate.is_alive(),
             Err(_) => false,

@@ -8,6 +8,7 @@ use clap::Args;
 use super::actor;
 use crate::config::{Config, KeyPolicy};
 use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, Invoker, InvokerConfig, Isolation};
+use crate::isolate::NetworkAccess;
 use crate::secrets::Namespace;
 use crate::{Error, Result};
 
@@ -24,6 +25,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "MIB", default_value_t = (DEFAULT_HEAP_LIMIT_BYTES / (1024 * 1024)) as u64,
           value_parser = clap::value_parser!(u64).range(16..=16_384))]
     pub heap_limit_mb: u64,
+    /// Let `fetch` in function and job code reach loopback, private, link-local (cloud
+    /// metadata) and other non-public addresses. Without it they are refused.
+    #[arg(long, env = "FLUXBASE_ALLOW_PRIVATE_NETWORK")]
+    pub allow_private_network: bool,
 }
 
 impl RunArgs {
@@ -37,6 +42,7 @@ impl RunArgs {
                 .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
             use_snapshot: false,
             isolation: Isolation::PerInvocation,
+            network: network_access(self.allow_private_network),
             ..InvokerConfig::default()
         };
         if let Some(timeout) = self.timeout {
@@ -51,5 +57,14 @@ impl RunArgs {
             .open_settings(secrets.store().clone(), KeyPolicy::EphemeralIfEmpty)
             .await?;
         Ok(Invoker::new(Arc::new(secrets), invoker_config).with_settings(Arc::new(settings)))
+    }
+}
+
+/// The network access `--allow-private-network` asks for.
+pub(super) fn network_access(allow_private_network: bool) -> NetworkAccess {
+    if allow_private_network {
+        NetworkAccess::Any
+    } else {
+        NetworkAccess::PublicOnly
     }
 }

@@ -28,7 +28,7 @@ use warm::{Fingerprint, Retirement, Warm, WarmIsolates, WarmKey};
 use crate::handlers::{self, Handler, HandlerKind, NamespaceCache};
 use crate::isolate::{
     BlankIsolate, BootOptions, HttpRequest, HttpResponse, Invocation, InvocationResult, Isolate,
-    IsolateConfig, IsolateEnv, IsolateError, LogLevel, Output, ResponseSink,
+    IsolateConfig, IsolateEnv, IsolateError, LogLevel, NetworkAccess, Output, ResponseSink,
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
@@ -103,6 +103,8 @@ pub struct InvokerConfig {
     pub max_queued: usize,
     /// Blank isolates kept booted for cold executions (0: boot on demand).
     pub preboot: usize,
+    /// Which addresses `fetch` in function and job code may connect to.
+    pub network: NetworkAccess,
 }
 
 impl Default for InvokerConfig {
@@ -119,6 +121,7 @@ impl Default for InvokerConfig {
             max_concurrent: std::thread::available_parallelism().map_or(2, |n| n.get()),
             max_queued: DEFAULT_MAX_QUEUED,
             preboot: 0,
+            network: NetworkAccess::default(),
         }
     }
 }
@@ -574,6 +577,7 @@ fn boot_options(config: &InvokerConfig) -> BootOptions {
     BootOptions {
         use_snapshot: config.use_snapshot,
         max_heap_bytes: Some(config.heap_limit_bytes),
+        network: config.network,
     }
 }
 

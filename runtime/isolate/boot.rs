@@ -20,13 +20,15 @@ use deno_permissions::PermissionsContainer;
 use deno_permissions::PermissionsOptions;
 use deno_permissions::RuntimePermissionDescriptorParser;
 
+use super::network::NetworkAccess;
+
 /// Everything a function isolate is built with: the web extensions (in
-/// dependency order) followed by `fluxbase`.
+/// dependency order) followed by `fluxbase`; `network` is where its `fetch` may connect.
 ///
 /// The same list (same order, same names) must be used when creating the
 /// snapshot and when booting from it. Their scripts are the ones compiled into
 /// the binary ([`super::sources`]), never files on disk.
-pub fn extensions() -> Vec<Extension> {
+pub fn extensions(network: NetworkAccess) -> Vec<Extension> {
     [
         deno_webidl::deno_webidl::init(),
         without_unexposed_web_ops(deno_web::deno_web::init(
@@ -36,16 +38,23 @@ pub fn extensions() -> Vec<Extension> {
             deno_web::InMemoryBroadcastChannel::default(),
         )),
         without_ops(deno_net::deno_net::init(None, None)),
-        deno_fetch::deno_fetch::init(deno_fetch::Options {
-            user_agent: "fluxbase-runtime".to_owned(),
-            ..Default::default()
-        }),
+        deno_fetch::deno_fetch::init(fetch_options(network)),
         deno_crypto::deno_crypto::init(None),
         fluxbase_ops::fluxbase::init(),
     ]
     .into_iter()
     .map(super::sources::embed)
     .collect()
+}
+
+/// deno_fetch's options: our user agent, and the checks `network` asks for.
+fn fetch_options(network: NetworkAccess) -> deno_fetch::Options {
+    let mut options = deno_fetch::Options {
+        user_agent: "fluxbase-runtime".to_owned(),
+        ..Default::default()
+    };
+    super::network::apply(network, &mut options);
+    options
 }
 
 /// `extension` with no ops. deno_net is here for what deno_fetch takes from it (its TLS
@@ -163,7 +172,8 @@ pub fn create_snapshot() -> Box<[u8]> {
         .expect("tokio runtime");
     let _guard = tokio.enter();
     let runtime = JsRuntimeForSnapshot::new(RuntimeOptions {
-        extensions: extensions(),
+        // The network access is op state, not in the snapshot: any will do.
+        extensions: extensions(NetworkAccess::default()),
         ..Default::default()
     });
     runtime.snapshot()
@@ -177,6 +187,8 @@ pub struct BootOptions {
     pub use_snapshot: bool,
     /// Heap limit in bytes (`None` = engine default / unlimited).
     pub max_heap_bytes: Option<usize>,
+    /// Which addresses `fetch` may connect to.
+    pub network: NetworkAccess,
 }
 
 impl Default for BootOptions {
@@ -184,6 +196,7 @@ impl Default for BootOptions {
         Self {
             use_snapshot: true,
             max_heap_bytes: Some(128 * 1024 * 1024),
+            network: NetworkAccess::default(),
         }
     }
 }
@@ -198,7 +211,7 @@ pub fn new_runtime(
         .max_heap_bytes
         .map(|max| v8::CreateParams::default().heap_limits(0, max));
     let runtime = JsRuntime::try_new(RuntimeOptions {
-        extensions: extensions(),
+        extensions: extensions(opts.network),
         startup_snapshot: opts.use_snapshot.then(startup_snapshot),
         module_loader,
         create_params,
@@ -265,7 +278,7 @@ mod tests {
 
     /// Every script an isolate can load, with its source.
     fn scripts() -> Vec<(&'static str, String)> {
-        extensions()
+        extensions(NetworkAccess::default())
             .iter()
             .flat_map(|extension| {
                 crate::isolate::sources::scripts(extension)

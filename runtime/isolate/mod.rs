@@ -3,6 +3,7 @@
 //! running one function or job module.
 //!
 //! - [`boot`]: the extension list, permissions, the startup snapshot, runtime creation;
+//! - [`network`]: where `fetch` may connect (public addresses only, by default);
 //! - [`loader`]: the module loader (files under the handler directory, TypeScript transpiled);
 //! - [`sources`]: the extension JavaScript compiled into the binary;
 //! - [`worker`]: the isolate thread, invocations, wall-clock and heap limits.
@@ -13,6 +14,7 @@
 
 pub mod boot;
 pub mod loader;
+pub mod network;
 pub mod sources;
 pub mod transpile_cache;
 pub mod worker;
@@ -24,6 +26,7 @@ pub use fluxbase_ops::body::{
 pub use fluxbase_ops::state::{
     HttpRequest, HttpResponse, IsolateEnv, LogLevel, LogLine, ResolvedSecrets,
 };
+pub use network::NetworkAccess;
 pub use worker::{
     BlankIsolate, Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError, Output,
 };

@@ -92,7 +92,7 @@ mod tests {
     #[test]
     fn every_extension_script_is_compiled_in() {
         let mut scripts = 0;
-        for extension in crate::isolate::boot::extensions() {
+        for extension in crate::isolate::boot::extensions(Default::default()) {
             for file in super::scripts(&extension) {
                 assert!(
                     file.is_runtime_loadable(),

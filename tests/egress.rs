@@ -1,0 +1,153 @@
+//! Where `fetch` in function code may connect, against a real `fluxbase serve` and a real HTTP
+//! service on the host's loopback: refused by default (by address, by a name that resolves to
+//! it, in IPv4-mapped IPv6 form) without a byte reaching the service, reached with
+//! `--allow-private-network`, for the server and for a one-shot `functions invoke`.
+
+mod support;
+
+use std::io::{Read, Write};
+use std::net::TcpListener;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicUsize, Ordering};
+
+use serde_json::Value;
+use support::Host;
+use support::runtime::fixtures;
+use support::server::Server;
+
+/// What the loopback service answers.
+const INTERNAL_BODY: &str = "internal service";
+
+/// An HTTP service on 127.0.0.1 that counts the connections it accepts.
+struct LoopbackService {
+    port: u16,
+    connections: Arc<AtomicUsize>,
+}
+
+impl LoopbackService {
+    fn start() -> Self {
+        let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+        let port = listener.local_addr().unwrap().port();
+        let connections = Arc::new(AtomicUsize::new(0));
+        let counted = connections.clone();
+        std::thread::spawn(move || {
+            for stream in listener.incoming() {
+                let Ok(mut stream) = stream else { continue };
+                counted.fetch_add(1, Ordering::SeqCst);
+                let mut request = [0u8; 4096];
+                let _ = stream.read(&mut request);
+                let _ = write!(
+                    stream,
+                    "HTTP/1.1 200 OK\r\ncontent-length: {}\r\nconnection: close\r\n\r\n{INTERNAL_BODY}",
+                    INTERNAL_BODY.len()
+                );
+            }
+        });
+        LoopbackService { port, connections }
+    }
+
+    fn connections(&self) -> usize {
+        self.connections.load(Ordering::SeqCst)
+    }
+}
+
+/// What `egress.ts` reports for a fetch of `url`.
+fn fetch_through(server: &Server, url: &str) -> Value {
+    let answer = server.request(
+        "GET",
+        &format!("/functions/v1/egress?url={}", encode(url)),
+        false,
+        None,
+    );
+    assert_eq!(answer.status, 200, "{answer:#?}");
+    answer.json()
+}
+
+/// Percent-encodes a URL for a query parameter.
+fn encode(url: &str) -> String {
+    url.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
+#[track_caller]
+fn assert_refused(report: &Value, reason: &str) {
+    let refused = report["refused"].as_str().unwrap_or_default();
+    assert!(refused.contains("fetch refused"), "not refused: {report}");
+    assert!(refused.contains(reason), "{reason:?} not in {refused:?}");
+    assert!(refused.contains("--allow-private-network"), "{refused:?}");
+}
+
+#[test]
+fn function_code_cannot_reach_the_hosts_loopback_by_default() {
+    let service = LoopbackService::start();
+    let host = Host::new();
+    let server = Server::start(&host, &[]);
+    let port = service.port;
+
+    let by_address = fetch_through(&server, &format!("http://127.0.0.1:{port}/"));
+    assert_refused(&by_address, "127.0.0.1 is not a public address");
+    let by_name = fetch_through(&server, &format!("http://localhost:{port}/"));
+    assert_refused(&by_name, "localhost resolves to no public address");
+    let mapped = fetch_through(&server, &format!("http://[::ffff:127.0.0.1]:{port}/"));
+    assert_refused(&mapped, "is not a public address");
+    let metadata = fetch_through(&server, "http://169.254.169.254/latest/meta-data/");
+    assert_refused(&metadata, "169.254.169.254 is not a public address");
+    // The admin API of this very server is on loopback too.
+    let admin = fetch_through(&server, &format!("{}/api/v1/admin/secrets", server.base));
+    assert_refused(&admin, "127.0.0.1 is not a public address");
+
+    assert_eq!(service.connections(), 0, "a refused fetch still connected");
+    // The refusal is the handler's to catch: the host goes on serving.
+    let hello = server.request("GET", "/functions/v1/hello", false, None);
+    assert_eq!(hello.status, 200, "{hello:#?}");
+}
+
+#[test]
+fn allow_private_network_lets_function_code_reach_the_loopback() {
+    let service = LoopbackService::start();
+    let host = Host::new();
+    let server = Server::start(&host, &["--allow-private-network"]);
+    for url in [
+        format!("http://127.0.0.1:{}/", service.port),
+        format!("http://localhost:{}/", service.port),
+    ] {
+        let report = fetch_through(&server, &url);
+        assert_eq!(report["status"], 200, "{url}: {report}");
+        assert_eq!(report["body"], INTERNAL_BODY, "{url}: {report}");
+    }
+    assert_eq!(service.connections(), 2);
+}
+
+#[test]
+fn a_one_shot_invoke_follows_the_same_rule() {
+    let service = LoopbackService::start();
+    let host = Host::new();
+    let functions = fixtures("functions").display().to_string();
+    let target = format!(
+        "egress?url={}",
+        encode(&format!("http://127.0.0.1:{}/", service.port))
+    );
+
+    let refused = host.run(&["functions", "invoke", &target, "--dir", &functions]);
+    let report: Value = serde_json::from_str(refused.ok()).unwrap();
+    assert_refused(&report, "127.0.0.1 is not a public address");
+    assert_eq!(service.connections(), 0);
+
+    let allowed = host.run(&[
+        "functions",
+        "invoke",
+        &target,
+        "--dir",
+        &functions,
+        "--allow-private-network",
+    ]);
+    let report: Value = serde_json::from_str(allowed.ok()).unwrap();
+    assert_eq!(report["body"], INTERNAL_BODY, "{report}");
+    assert_eq!(service.connections(), 1);
+}

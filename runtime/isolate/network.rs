@@ -68,13 +68,11 @@ fn is_public_v6(ip: Ipv6Addr) -> bool {
         return is_public_v4(v4);
     }
     let segments = ip.segments();
-    // ::a.b.c.d, the deprecated IPv4-compatible form (:: and ::1 are covered below too).
+    // ::a.b.c.d, the deprecated IPv4-compatible form; :: and ::1 fall in 0.0.0.0/8 this way.
     if segments[..6].iter().all(|&s| s == 0) {
-        return segments[6] != 0 && is_public_v4(Ipv4Addr::from(ip.to_bits() as u32));
+        return is_public_v4(Ipv4Addr::from(ip.to_bits() as u32));
     }
-    !(ip.is_unspecified()
-        || ip.is_loopback()
-        || ip.is_multicast()
+    !(ip.is_multicast()
         || (segments[0] & 0xfe00) == 0xfc00 // unique local
         || (segments[0] & 0xffc0) == 0xfe80 // link-local
         || (segments[0] == 0x2001 && segments[1] == 0x0db8)) // documentation
@@ -167,6 +165,7 @@ mod tests {
             "::ffff:127.0.0.1",
             "::ffff:10.0.0.1",
             "::127.0.0.1",
+            "::0.0.1.2",
             "fc00::1",
             "fd12:3456::1",
             "fe80::1",

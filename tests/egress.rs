@@ -65,14 +65,7 @@ fn fetch_through(server: &Server, url: &str) -> Value {
 
 /// Percent-encodes a URL for a query parameter.
 fn encode(url: &str) -> String {
-    url.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
+    deno_core::url::form_urlencoded::byte_serialize(url.as_bytes()).collect()
 }
 
 #[track_caller]

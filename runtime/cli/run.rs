@@ -25,10 +25,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "MIB", default_value_t = (DEFAULT_HEAP_LIMIT_BYTES / (1024 * 1024)) as u64,
           value_parser = clap::value_parser!(u64).range(16..=16_384))]
     pub heap_limit_mb: u64,
-    /// Let `fetch` in function and job code reach loopback, private, link-local (cloud
-    /// metadata) and other non-public addresses. Without it they are refused.
-    #[arg(long, env = "FLUXBASE_ALLOW_PRIVATE_NETWORK")]
-    pub allow_private_network: bool,
+    #[command(flatten)]
+    pub network: NetworkArgs,
 }
 
 impl RunArgs {
@@ -42,7 +40,7 @@ impl RunArgs {
                 .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
             use_snapshot: false,
             isolation: Isolation::PerInvocation,
-            network: network_access(self.allow_private_network),
+            network: self.network.access(),
             ..InvokerConfig::default()
         };
         if let Some(timeout) = self.timeout {
@@ -60,11 +58,22 @@ impl RunArgs {
     }
 }
 
-/// The network access `--allow-private-network` asks for.
-pub(super) fn network_access(allow_private_network: bool) -> NetworkAccess {
-    if allow_private_network {
-        NetworkAccess::Any
-    } else {
-        NetworkAccess::PublicOnly
+/// Where `fetch` in function and job code may connect (`serve`, `functions invoke`, `jobs run`).
+#[derive(Debug, Args)]
+pub struct NetworkArgs {
+    /// Let `fetch` in function and job code reach loopback, private, link-local (cloud
+    /// metadata) and other non-public addresses. Without it they are refused.
+    #[arg(long, env = "FLUXBASE_ALLOW_PRIVATE_NETWORK")]
+    allow_private_network: bool,
+}
+
+impl NetworkArgs {
+    /// The network access these options ask for.
+    pub fn access(&self) -> NetworkAccess {
+        if self.allow_private_network {
+            NetworkAccess::Any
+        } else {
+            NetworkAccess::PublicOnly
+        }
     }
 }

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use clap::Args;
 
-use super::run::network_access;
+use super::run::NetworkArgs;
 use crate::config::{Config, KeyPolicy};
 use crate::http::{self, AppState, ServeOptions, ServiceKey, UserTokens};
 use crate::invoke::{
@@ -85,10 +85,8 @@ pub struct ServeArgs {
     /// again once the lease has passed. Default: the job timeout plus one minute.
     #[arg(long, value_parser = humantime::parse_duration)]
     job_lease: Option<Duration>,
-    /// Let `fetch` in function and job code reach loopback, private, link-local (cloud
-    /// metadata) and other non-public addresses. Without it they are refused.
-    #[arg(long, env = "FLUXBASE_ALLOW_PRIVATE_NETWORK")]
-    allow_private_network: bool,
+    #[command(flatten)]
+    network: NetworkArgs,
 }
 
 impl ServeArgs {
@@ -142,7 +140,7 @@ impl ServeArgs {
                     .map_or(defaults.max_concurrent, |n| n as usize),
                 max_queued: self.max_queued as usize,
                 preboot: self.preboot as usize,
-                network: network_access(self.allow_private_network),
+                network: self.network.access(),
                 ..defaults
             },
         )

@@ -41103,8 +41103,13 @@ static int JS_WriteHostObject(BCWriterState *s, JSValueConst obj)
 #define JS_INTRINSIC_SETTER 2
 #define JS_INTRINSIC_PROTOTYPE 3
 
+struct JSIntrinsicPathIndex;
+
 typedef struct JSIntrinsicFunctionPath {
     JSContext *ctx;
+    /* fluxbase patch: when set, the search records every native function
+       it meets there and never stops at one (see JS_GetIntrinsicPathIndex). */
+    struct JSIntrinsicPathIndex *record_into;
     JSObjectList visited;
     JSClassID target_class_id;
     JSCFunction *target_function;
@@ -41123,6 +41128,60 @@ typedef struct JSIntrinsicFunctionPath {
     JSAtom found_atoms[JS_INTRINSIC_PATH_MAX];
 } JSIntrinsicFunctionPath;
 
+/* fluxbase patch: JS_FindIntrinsicFunctionPath walked the whole registry
+   graph for every native function written, which made writing a snapshot
+   quadratic (about 60% of a 2 s snapshot creation). The index records, in one
+   run of that same search with `record_into` set (so in its order), the path
+   of every native function at its first encounter; a lookup takes the first
+   recorded entry that the search would have matched, which is the one the
+   search found, since it visits the graph in that order up to its match. */
+typedef struct JSIntrinsicPathEntry {
+    JSObject *obj;
+    uint8_t len;
+    uint8_t *kinds;
+    JSAtom *atoms;
+} JSIntrinsicPathEntry;
+
+typedef struct JSIntrinsicPathIndex {
+    bool failed;
+    JSObjectList recorded;
+    JSIntrinsicPathEntry *entries;
+    int count;
+    int size;
+} JSIntrinsicPathIndex;
+
+static int JS_RecordIntrinsicPath(JSIntrinsicFunctionPath *s, JSObject *p)
+{
+    JSIntrinsicPathIndex *index = s->record_into;
+    JSIntrinsicPathEntry *e;
+    int i;
+
+    if (js_object_list_find(s->ctx, &index->recorded, p) >= 0)
+        return 0;
+    if (js_object_list_add(s->ctx, &index->recorded, p))
+        return -1;
+    if (js_resize_array(s->ctx, (void **)&index->entries, sizeof(*e),
+                        &index->size, index->count + 1))
+        return -1;
+    e = &index->entries[index->count];
+    e->obj = p;
+    e->len = s->depth;
+    e->kinds = js_malloc(s->ctx, max_int(s->depth, 1));
+    e->atoms = js_malloc(s->ctx, sizeof(JSAtom) * max_int(s->depth, 1));
+    if (!e->kinds || !e->atoms) {
+        js_free(s->ctx, e->kinds);
+        js_free(s->ctx, e->atoms);
+        return -1;
+    }
+    for (i = 0; i < s->depth; i++) {
+        e->kinds[i] = s->kinds[i];
+        e->atoms[i] = s->kinds[i] == JS_INTRINSIC_PROTOTYPE ?
+            JS_ATOM_NULL : JS_DupAtom(s->ctx, s->atoms[i]);
+    }
+    index->count++;
+    return 0;
+}
+
 static int JS_SearchIntrinsicFunctionPath(JSIntrinsicFunctionPath *s,
                                           JSValueConst value)
 {
@@ -41136,7 +41195,13 @@ static int JS_SearchIntrinsicFunctionPath(JSIntrinsicFunctionPath *s,
     if (JS_VALUE_GET_TAG(value) != JS_TAG_OBJECT)
         return 0;
     p = JS_VALUE_GET_OBJ(value);
-    if ((s->target_class_id == JS_CLASS_C_FUNCTION &&
+    if (s->record_into) {
+        if ((p->class_id == JS_CLASS_C_FUNCTION ||
+             (p->class_id == JS_CLASS_C_FUNCTION_DATA &&
+              p->u.c_function_data_record)) &&
+            JS_RecordIntrinsicPath(s, p))
+            return -1;
+    } else if ((s->target_class_id == JS_CLASS_C_FUNCTION &&
          p->class_id == JS_CLASS_C_FUNCTION &&
          p->u.cfunc.c_function.generic == s->target_function &&
          (!s->match_metadata ||
@@ -41210,136 +41275,6 @@ static int JS_SearchIntrinsicFunctionPath(JSIntrinsicFunctionPath *s,
     return ret;
 }
 
-/* fluxbase patch: JS_FindIntrinsicFunctionPath walked the whole registry
-   graph for every native function written, which made writing a snapshot
-   quadratic (about 60% of a 2 s snapshot creation). The index records, in one
-   walk of the same graph in the same order, the path of every native
-   function at its first encounter; a lookup takes the first recorded entry
-   that the search would have matched, which is the one the search found,
-   since the search visits the graph in that same order up to its match. */
-typedef struct JSIntrinsicPathEntry {
-    JSObject *obj;
-    uint8_t len;
-    uint8_t *kinds;
-    JSAtom *atoms;
-} JSIntrinsicPathEntry;
-
-typedef struct JSIntrinsicPathIndex {
-    bool failed;
-    JSObjectList recorded;
-    JSIntrinsicPathEntry *entries;
-    int count;
-    int size;
-} JSIntrinsicPathIndex;
-
-static int JS_RecordIntrinsicPath(JSIntrinsicFunctionPath *s,
-                                  JSIntrinsicPathIndex *index, JSObject *p)
-{
-    JSIntrinsicPathEntry *e;
-    int i;
-
-    if (js_object_list_find(s->ctx, &index->recorded, p) >= 0)
-        return 0;
-    if (js_object_list_add(s->ctx, &index->recorded, p))
-        return -1;
-    if (js_resize_array(s->ctx, (void **)&index->entries, sizeof(*e),
-                        &index->size, index->count + 1))
-        return -1;
-    e = &index->entries[index->count];
-    e->obj = p;
-    e->len = s->depth;
-    e->kinds = js_malloc(s->ctx, max_int(s->depth, 1));
-    e->atoms = js_malloc(s->ctx, sizeof(JSAtom) * max_int(s->depth, 1));
-    if (!e->kinds || !e->atoms) {
-        js_free(s->ctx, e->kinds);
-        js_free(s->ctx, e->atoms);
-        return -1;
-    }
-    for (i = 0; i < s->depth; i++) {
-        e->kinds[i] = s->kinds[i];
-        e->atoms[i] = s->kinds[i] == JS_INTRINSIC_PROTOTYPE ?
-            JS_ATOM_NULL : JS_DupAtom(s->ctx, s->atoms[i]);
-    }
-    index->count++;
-    return 0;
-}
-
-/* JS_SearchIntrinsicFunctionPath without a target: the same walk, recording
-   every native function it meets instead of stopping at one. */
-static int JS_WalkIntrinsicPaths(JSIntrinsicFunctionPath *s,
-                                 JSIntrinsicPathIndex *index,
-                                 JSValueConst value)
-{
-    JSPropertyDescriptor desc;
-    JSPropertyEnum *props = NULL;
-    JSObject *p;
-    JSValue proto;
-    uint32_t array_index, len = 0, i;
-    int kind, pass, passes, ret = 0;
-
-    if (JS_VALUE_GET_TAG(value) != JS_TAG_OBJECT)
-        return 0;
-    p = JS_VALUE_GET_OBJ(value);
-    if ((p->class_id == JS_CLASS_C_FUNCTION ||
-         (p->class_id == JS_CLASS_C_FUNCTION_DATA &&
-          p->u.c_function_data_record)) &&
-        JS_RecordIntrinsicPath(s, index, p))
-        return -1;
-    if (s->depth >= JS_INTRINSIC_PATH_MAX ||
-        js_object_list_find(s->ctx, &s->visited, p) >= 0)
-        return 0;
-    if (js_object_list_add(s->ctx, &s->visited, p))
-        return -1;
-
-    if (JS_GetOwnPropertyNames(s->ctx, &props, &len, value,
-                               JS_GPN_STRING_MASK | JS_GPN_SYMBOL_MASK) < 0)
-        goto done;
-    passes = s->prefer_named_root && s->depth == 1 ? 2 : 1;
-    for (pass = 0; pass < passes; pass++) {
-        for (i = 0; i < len; i++) {
-            if (passes == 2 &&
-                JS_AtomIsArrayIndex(s->ctx, &array_index, props[i].atom) ==
-                    (pass == 0))
-                continue;
-            memset(&desc, 0, sizeof(desc));
-            desc.value = JS_UNDEFINED;
-            desc.getter = JS_UNDEFINED;
-            desc.setter = JS_UNDEFINED;
-            if (JS_GetOwnProperty(s->ctx, &desc, value, props[i].atom) < 0) {
-                ret = -1;
-                goto done;
-            }
-            for (kind = JS_INTRINSIC_VALUE;
-                 kind <= JS_INTRINSIC_SETTER; kind++) {
-                JSValue child = kind == JS_INTRINSIC_VALUE ? desc.value :
-                    (kind == JS_INTRINSIC_GETTER ? desc.getter : desc.setter);
-                s->kinds[s->depth] = kind;
-                s->atoms[s->depth++] = props[i].atom;
-                ret = JS_WalkIntrinsicPaths(s, index, child);
-                s->depth--;
-                if (ret != 0)
-                    break;
-            }
-            JS_FreeValue(s->ctx, desc.value);
-            JS_FreeValue(s->ctx, desc.getter);
-            JS_FreeValue(s->ctx, desc.setter);
-            if (ret != 0)
-                goto done;
-        }
-    }
-    proto = p->shape->proto ?
-        JS_MKPTR(JS_TAG_OBJECT, p->shape->proto) : JS_NULL;
-    s->kinds[s->depth] = JS_INTRINSIC_PROTOTYPE;
-    s->atoms[s->depth++] = JS_ATOM_NULL;
-    ret = JS_WalkIntrinsicPaths(s, index, proto);
-    s->depth--;
-
- done:
-    if (props)
-        js_free_prop_enum(s->ctx, props, len);
-    return ret;
-}
-
 static void JS_FreeIntrinsicPathIndex(JSContext *ctx,
                                       JSIntrinsicPathIndex *index)
 {
@@ -41381,6 +41316,7 @@ static JSIntrinsicPathIndex *JS_GetIntrinsicPathIndex(BCWriterState *w)
     js_object_list_init(&index->recorded);
     memset(&walk, 0, sizeof(walk));
     walk.ctx = ctx;
+    walk.record_into = index;
     js_object_list_init(&walk.visited);
     global = JS_GetGlobalObject(ctx);
     registry_atom = JS_NewAtom(ctx, "__v8x_snapshot_intrinsics");
@@ -41389,7 +41325,7 @@ static JSIntrinsicPathIndex *JS_GetIntrinsicPathIndex(BCWriterState *w)
     walk.atoms[0] = registry_atom;
     walk.depth = 1;
     walk.prefer_named_root = true;
-    ret = JS_WalkIntrinsicPaths(&walk, index, registry);
+    ret = JS_SearchIntrinsicFunctionPath(&walk, registry);
     JS_FreeValue(ctx, registry);
     JS_FreeAtom(ctx, registry_atom);
     JS_FreeValue(ctx, global);

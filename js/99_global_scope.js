@@ -20,8 +20,14 @@ import { secrets } from "ext:fluxbase/00_secrets.js";
 import { env } from "ext:fluxbase/01_env.js";
 import * as dispatch from "ext:fluxbase/02_dispatch.js";
 import { createConsole } from "ext:fluxbase/03_console.js";
-const { ObjectDefineProperty, ObjectFreeze, SafeArrayIterator, SymbolFor } =
-  primordials;
+import * as errors from "ext:fluxbase/04_errors.js";
+const {
+  ObjectDefineProperty,
+  ObjectFreeze,
+  ObjectSetPrototypeOf,
+  SafeArrayIterator,
+  SymbolFor,
+} = primordials;
 
 // Loaded now, into the snapshot.
 const webidl = core.loadExtScript("ext:deno_webidl/00_webidl.js");
@@ -143,7 +149,7 @@ const globalScope = {
   DOMException: core.propNonEnumerable(DOMException),
   AbortController: core.propNonEnumerable(abortSignal.AbortController),
   AbortSignal: core.propNonEnumerable(abortSignal.AbortSignal),
-  reportError: core.propWritable(event.reportError),
+  reportError: core.propWritable(errors.reportError),
   // blob & streams
   Blob: core.propNonEnumerable(file.Blob),
   File: core.propNonEnumerable(file.File),
@@ -170,9 +176,18 @@ const globalScope = {
 
 core.defineGlobalProperties(globalThis, globalScope);
 
+// The global scope is an EventTarget, as in Deno: stray errors are dispatched on it
+// (`addEventListener("error", ...)`, `"unhandledrejection"`).
+ObjectSetPrototypeOf(globalThis, event.EventTarget.prototype);
 event.setEventTargetData(globalThis);
 event.saveGlobalThisReference(globalThis);
-core.setReportExceptionCallback(event.reportException);
+errors.init({
+  webidl,
+  ErrorEvent: event.ErrorEvent,
+  PromiseRejectionEvent: event.PromiseRejectionEvent,
+});
+core.setReportExceptionCallback(errors.reportException);
+core.setUnhandledPromiseRejectionHandler(errors.handleUnhandledRejection);
 
 /**
  * Per-isolate finishing step, run by Rust right after the isolate is created

@@ -13,12 +13,14 @@
 //! - `01_env.js`: `Deno.env` over the isolate's own environment map;
 //! - `02_dispatch.js`: invocation glue called from Rust, out of reach of user code;
 //! - `03_console.js`: the console, each call's arguments bounded before they are formatted;
+//! - `04_errors.js`: errors no call awaits (timers, late rejections, `reportError`), logged;
 //! - `99_global_scope.js`: loads the web extension scripts and installs every global.
 
 pub mod body;
 mod console;
 mod env;
 mod invocation;
+pub mod redact;
 mod secrets;
 pub mod settings;
 pub mod state;
@@ -58,5 +60,6 @@ deno_core::extension!(
         "01_env.js",
         "02_dispatch.js",
         "03_console.js",
+        "04_errors.js",
     ],
 );

@@ -7,7 +7,7 @@
 
 use std::fmt;
 
-use crate::state::{ResolvedSecrets, redact_values};
+use crate::state::ResolvedSecrets;
 
 /// Prefix of the `Deno.env` variables that carry the invoking user's settings secrets.
 pub const USER_SETTING_ENV_PREFIX: &str = "FLUXBASE_USER_";
@@ -37,16 +37,9 @@ impl InvocationSettings {
         self.user.is_empty() && self.system.is_empty()
     }
 
-    /// Replaces every value of these settings and of `secrets` in `text` with `[REDACTED]`,
-    /// all at once (so a value containing another is redacted whole).
-    pub fn redact_with(&self, secrets: Option<&ResolvedSecrets>, text: &str) -> String {
-        let values = self
-            .user
-            .values()
-            .chain(self.system.values())
-            .chain(secrets.into_iter().flat_map(ResolvedSecrets::values))
-            .collect();
-        redact_values(text, values)
+    /// Every settings value of the invocation, the user's and the system's.
+    pub fn values(&self) -> impl Iterator<Item = &str> {
+        self.user.values().chain(self.system.values())
     }
 }
 
@@ -93,13 +86,11 @@ mod tests {
     }
 
     #[test]
-    fn redacts_settings_and_secrets_together_and_debug_shows_keys_only() {
+    fn values_are_both_sets_and_debug_shows_keys_only() {
         let settings = settings();
-        let secrets: ResolvedSecrets = [("S", "value")].into_iter().collect();
-        assert_eq!(
-            settings.redact_with(Some(&secrets), "user-value system-value value"),
-            "[REDACTED] [REDACTED] [REDACTED]"
-        );
+        let mut values: Vec<&str> = settings.values().collect();
+        values.sort_unstable();
+        assert_eq!(values, ["eu", "system-value", "user-value"]);
         let shown = format!("{settings:?}");
         assert!(shown.contains("API_KEY") && !shown.contains("user-value"));
     }

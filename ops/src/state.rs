@@ -72,38 +72,14 @@ impl ResolvedSecrets {
         self.by_upper_name.values().map(|e| e.name.as_str())
     }
 
-    /// Replaces every occurrence of every secret value in `text` with
-    /// `[REDACTED]`. Longer values are replaced first so that a secret that
-    /// contains another secret is redacted whole. Empty values are skipped.
-    pub fn redact(&self, text: &str) -> String {
-        redact_values(text, self.values().collect())
-    }
-
     /// The values of all secrets.
-    pub(crate) fn values(&self) -> impl Iterator<Item = &str> {
+    pub fn values(&self) -> impl Iterator<Item = &str> {
         self.by_upper_name.values().map(|e| e.value.as_str())
     }
 }
 
-/// Replaces every occurrence of each of `values` in `text` with `[REDACTED]`, longer values
-/// first (so a value that contains another is redacted whole); empty values are skipped.
-pub(crate) fn redact_values(text: &str, mut values: Vec<&str>) -> String {
-    values.retain(|v| !v.is_empty());
-    if values.is_empty() {
-        return text.to_owned();
-    }
-    values.sort_by_key(|v| std::cmp::Reverse(v.len()));
-    let mut out = text.to_owned();
-    for v in values {
-        if out.contains(v) {
-            out = out.replace(v, REDACTED);
-        }
-    }
-    out
-}
-
-/// What a secret value is replaced with in captured log output.
-pub const REDACTED: &str = "[REDACTED]";
+/// What a secret value is replaced with in everything an isolate hands out.
+pub use crate::redact::REDACTED;
 
 impl fmt::Debug for ResolvedSecrets {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
@@ -205,6 +181,8 @@ pub struct LogLine {
 
 /// Most bytes one console line keeps; the rest is cut (after redaction) and replaced by a note.
 pub const MAX_CONSOLE_LINE_BYTES: usize = 16 * 1024;
+/// Most bytes of an error message that leaves an isolate (a thrown string can be any size).
+pub const MAX_ERROR_BYTES: usize = 16 * 1024;
 /// Most bytes of console output one execution keeps; later lines are dropped and counted.
 pub const MAX_CONSOLE_BYTES: usize = 1024 * 1024;
 
@@ -281,42 +259,9 @@ pub fn clip(mut text: String, max_bytes: usize) -> String {
     text
 }
 
-/// The start of `text`, at most `max_bytes` long, with every one of `values` in it redacted.
-/// The cut never goes through an occurrence of a value: one that would moves back to where the
-/// occurrence starts. So only `text`'s first `max_bytes` plus the length of the longest value
-/// need to be looked at, and no part of a value is left behind.
-pub(crate) fn redacted_head(text: &str, max_bytes: usize, mut values: Vec<&str>) -> String {
-    values.retain(|v| !v.is_empty());
-    let mut cut = floor_char_boundary(text, max_bytes.min(text.len()));
-    'moved: loop {
-        for value in &values {
-            // The earliest occurrence that could contain the cut: one starting after the cut
-            // does not, and one starting earlier than `cut - len` ends before it.
-            let from = floor_char_boundary(text, cut.saturating_sub(value.len() - 1));
-            let to = ceil_char_boundary(text, cut + value.len() - 1);
-            if let Some(at) = text[from..to].find(value).map(|at| from + at)
-                && at < cut
-            {
-                cut = at;
-                continue 'moved;
-            }
-        }
-        break;
-    }
-    redact_values(&text[..cut], values)
-}
-
 fn floor_char_boundary(text: &str, mut at: usize) -> usize {
     while !text.is_char_boundary(at) {
         at -= 1;
-    }
-    at
-}
-
-fn ceil_char_boundary(text: &str, at: usize) -> usize {
-    let mut at = at.min(text.len());
-    while !text.is_char_boundary(at) {
-        at += 1;
     }
     at
 }
@@ -388,23 +333,6 @@ mod tests {
     fn clip_cuts_on_a_character_boundary_and_says_how_much() {
         assert_eq!(clip("short".into(), 10), "short");
         assert_eq!(clip("ab\u{e9}cd".into(), 3), "ab… [4 more bytes not kept]");
-    }
-
-    #[test]
-    fn a_head_never_ends_inside_a_secret_value() {
-        let values = || vec!["SECRET", "abab"];
-        assert_eq!(
-            redacted_head("xx SECRET yy", 100, values()),
-            "xx [REDACTED] yy"
-        );
-        // The cut at 5 would leave "SE": it moves back to where the value starts.
-        assert_eq!(redacted_head("xx SECRET yy", 5, values()), "xx ");
-        assert_eq!(redacted_head("xx SECRET yy", 9, values()), "xx [REDACTED]");
-        // Overlapping occurrences: the earliest one that holds the cut decides.
-        assert_eq!(redacted_head("ababab", 5, values()), "");
-        assert_eq!(redacted_head("abab-ab", 5, values()), "[REDACTED]-");
-        assert_eq!(redacted_head("\u{e9}\u{e9}\u{e9}", 3, values()), "\u{e9}");
-        assert_eq!(redacted_head("SECRET", 3, vec![""]), "SEC");
     }
 
     #[test]

@@ -117,11 +117,6 @@ impl Injection {
             .collect()
     }
 
-    /// `text` with every injected value replaced by `[REDACTED]`, for error messages.
-    pub fn redact(&self, text: &str) -> String {
-        self.isolate_secrets().redact(text)
-    }
-
     /// The whole `Deno.env` of one execution: the secrets as `FLUXBASE_SECRET_<NAME>` and the
     /// identity variables, and nothing of the host's own environment.
     pub fn env(

@@ -27,8 +27,8 @@ use warm::{Fingerprint, Retirement, Warm, WarmIsolates, WarmKey};
 
 use crate::handlers::{self, Handler, HandlerKind, NamespaceCache};
 use crate::isolate::{
-    BlankIsolate, BootOptions, HttpRequest, HttpResponse, Invocation, InvocationResult, Isolate,
-    IsolateConfig, IsolateEnv, IsolateError, LogLevel, NetworkAccess, Output, ResponseSink,
+    BlankIsolate, BootOptions, HttpRequest, HttpResponse, Invocation, Isolate, IsolateConfig,
+    IsolateEnv, IsolateError, LogLevel, NetworkAccess, Output, ResponseSink,
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
@@ -409,26 +409,25 @@ impl Invoker {
                     }
                 }
                 Err(error) => {
-                    let failure = self.failure(error, timeout, &injection, true);
+                    let failure = self.failure(error, timeout, true);
                     return Err(self.failed(record(logs, Vec::new()), failure));
                 }
             },
         };
         let result = warm
             .isolate
-            .invoke_with_settings(
+            .invoke(
                 invocation,
                 settings.with_env(env),
                 settings.isolate_settings(),
                 timeout,
             )
-            .await
-            .map_err(|error| settings.redact_error(error));
+            .await;
         // An exception leaves the isolate sound (its module state is the function's own
         // business), so it stays warm: retiring one costs a boot, which a caller could
         // otherwise trigger at will. A timeout or running out of memory ends the isolate, and
         // it is never reused.
-        let sound = match &result {
+        let sound = match &result.outcome {
             Ok(_) | Err(IsolateError::Handler(_)) => warm.isolate.is_alive(),
             Err(_) => false,
         };
@@ -437,22 +436,18 @@ impl Invoker {
             _ => retire(warm.isolate),
         }
 
-        match result {
-            Ok(InvocationResult {
-                output,
-                logs: lines,
-                secrets_accessed,
-                ..
-            }) => {
-                logs.extend(lines.iter().map(store_line));
-                let accessed = secrets_accessed.found.into_iter().collect();
+        // What the call logged and read is kept however it ended.
+        logs.extend(result.logs.iter().map(store_line));
+        let accessed = result.secrets_accessed.found.into_iter().collect();
+        match result.outcome {
+            Ok(output) => {
                 self.records
                     .write(record(logs, accessed).finish("succeeded", None));
                 Ok(output)
             }
             Err(error) => {
-                let failure = self.failure(error, timeout, &injection, false);
-                Err(self.failed(record(logs, Vec::new()), failure))
+                let failure = self.failure(error, timeout, false);
+                Err(self.failed(record(logs, accessed), failure))
             }
         }
     }
@@ -496,25 +491,17 @@ impl Invoker {
         blank.load(config).await
     }
 
-    fn failure(
-        &self,
-        error: IsolateError,
-        timeout: Duration,
-        injection: &Injection,
-        booting: bool,
-    ) -> ExecutionFailure {
+    /// What a failed execution is reported as. Messages come out of the isolate already
+    /// redacted (see `isolate::worker`): nothing is redacted here.
+    fn failure(&self, error: IsolateError, timeout: Duration, booting: bool) -> ExecutionFailure {
         match error {
             IsolateError::Timeout(_) => ExecutionFailure::Timeout(timeout),
             IsolateError::HeapLimit => ExecutionFailure::OutOfMemory {
                 limit_bytes: self.config.heap_limit_bytes,
             },
-            IsolateError::Boot(message) => ExecutionFailure::Boot(injection.redact(&message)),
-            IsolateError::Handler(message) if booting => {
-                ExecutionFailure::Boot(injection.redact(&message))
-            }
-            IsolateError::Handler(message) => {
-                ExecutionFailure::Exception(injection.redact(&message))
-            }
+            IsolateError::Boot(message) => ExecutionFailure::Boot(message),
+            IsolateError::Handler(message) if booting => ExecutionFailure::Boot(message),
+            IsolateError::Handler(message) => ExecutionFailure::Exception(message),
             IsolateError::Gone => {
                 ExecutionFailure::Exception("the isolate stopped unexpectedly".into())
             }

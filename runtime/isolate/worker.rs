@@ -31,6 +31,7 @@ use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 
 use fluxbase_ops::body::ResponseSink;
+use fluxbase_ops::redact::Redactor;
 use fluxbase_ops::settings::InvocationSettings;
 use fluxbase_ops::state::AccessLog;
 use fluxbase_ops::state::ConsoleSink;
@@ -38,6 +39,7 @@ use fluxbase_ops::state::HttpRequest;
 use fluxbase_ops::state::HttpResponse;
 use fluxbase_ops::state::IsolateEnv;
 use fluxbase_ops::state::LogLine;
+use fluxbase_ops::state::MAX_ERROR_BYTES;
 use fluxbase_ops::state::ResolvedSecrets;
 use fluxbase_ops::{InvocationOutcome, PendingInvocation};
 
@@ -122,17 +124,30 @@ pub enum Output {
     Job(serde_json::Value),
 }
 
-/// Result of a successful invocation.
-#[derive(Clone, Debug)]
+/// What an invocation left behind, however it ended: its outcome, and the console lines and
+/// secret lookups it made before it ended (kept for failed and timed-out calls too).
+#[derive(Debug)]
 pub struct InvocationResult {
-    /// Response or job result.
-    pub output: Output,
+    /// Response or job result, or why there is none.
+    pub outcome: Result<Output, IsolateError>,
     /// Console lines written during the invocation (secrets redacted).
     pub logs: Vec<LogLine>,
     /// Secret names looked up during the invocation.
     pub secrets_accessed: AccessLog,
     /// Time spent inside the isolate thread.
     pub duration: Duration,
+}
+
+impl InvocationResult {
+    /// The result of an invocation that ended before the isolate could say anything.
+    fn failed(error: IsolateError) -> Self {
+        InvocationResult {
+            outcome: Err(error),
+            logs: Vec::new(),
+            secrets_accessed: AccessLog::default(),
+            duration: Duration::ZERO,
+        }
+    }
 }
 
 /// Information about a finished boot.
@@ -151,7 +166,7 @@ enum Command {
         invocation: Invocation,
         env: IsolateEnv,
         settings: InvocationSettings,
-        reply: oneshot::Sender<Result<InvocationResult, IsolateError>>,
+        reply: oneshot::Sender<InvocationResult>,
         cancel: oneshot::Receiver<()>,
     },
 }
@@ -321,51 +336,50 @@ impl Isolate {
         self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
     }
 
-    /// Runs one invocation with a wall-clock limit. On timeout the isolate is
-    /// terminated and discarded.
-    /// `env` replaces the isolate's `Deno.env` for this invocation.
+    /// Runs one invocation with a wall-clock limit. `env` replaces the isolate's `Deno.env`
+    /// and `settings` are the invocation's settings secrets (its user's and the system's),
+    /// which `secrets.get` sees until the invocation ends and no longer. On timeout the
+    /// isolate is terminated and discarded.
     pub async fn invoke(
-        &self,
-        invocation: Invocation,
-        env: IsolateEnv,
-        timeout: Duration,
-    ) -> Result<InvocationResult, IsolateError> {
-        self.invoke_with_settings(invocation, env, InvocationSettings::default(), timeout)
-            .await
-    }
-
-    /// Like [`Isolate::invoke`], with the settings secrets of this invocation (its user's and
-    /// the system's), which `secrets.get` sees until the invocation ends and no longer.
-    pub async fn invoke_with_settings(
         &self,
         invocation: Invocation,
         env: IsolateEnv,
         settings: InvocationSettings,
         timeout: Duration,
-    ) -> Result<InvocationResult, IsolateError> {
-        let tx = self.tx.as_ref().ok_or(IsolateError::Gone)?;
+    ) -> InvocationResult {
+        let Some(tx) = self.tx.as_ref() else {
+            return InvocationResult::failed(IsolateError::Gone);
+        };
         let (reply_tx, mut reply_rx) = oneshot::channel();
         let (cancel_tx, cancel_rx) = oneshot::channel();
-        tx.send(Command::Invoke {
+        let sent = tx.send(Command::Invoke {
             invocation,
             env,
             settings,
             reply: reply_tx,
             cancel: cancel_rx,
-        })
-        .map_err(|_| IsolateError::Gone)?;
+        });
+        if sent.is_err() {
+            return InvocationResult::failed(IsolateError::Gone);
+        }
         match tokio::time::timeout(timeout, &mut reply_rx).await {
             Ok(Ok(result)) => result,
-            Ok(Err(_)) => Err(IsolateError::Gone),
+            Ok(Err(_)) => InvocationResult::failed(IsolateError::Gone),
             Err(_) => {
                 // Busy JS (`while (true) {}`) only stops through termination; an
                 // isolate idling in the event loop stops through the cancel signal.
                 self.flags.timed_out.store(true, Ordering::SeqCst);
                 self.handle.terminate_execution();
                 let _ = cancel_tx.send(());
-                // Give the thread a moment to unwind so the caller knows it is gone.
-                let _ = tokio::time::timeout(Duration::from_secs(5), reply_rx).await;
-                Err(IsolateError::Timeout(timeout))
+                // Give the thread a moment to unwind: its answer carries what the call logged
+                // and read before it was stopped.
+                let late = tokio::time::timeout(Duration::from_secs(5), reply_rx).await;
+                let mut result = match late {
+                    Ok(Ok(result)) => result,
+                    _ => InvocationResult::failed(IsolateError::Gone),
+                };
+                result.outcome = Err(IsolateError::Timeout(timeout));
+                result
             }
         }
     }
@@ -427,7 +441,8 @@ fn isolate_thread(
         let handler = match load_main(&mut runtime, &config, &loader).await {
             Ok(handler) => handler,
             Err(e) => {
-                let _ = boot.send(Err(classify(&flags, e, IsolateError::Boot)));
+                let error = classify(&flags, e, IsolateError::Boot);
+                let _ = boot.send(Err(redacted(&runtime.op_state().borrow(), error)));
                 return;
             }
         };
@@ -484,6 +499,7 @@ async fn load_main(
     {
         let state = runtime.op_state();
         let mut state = state.borrow_mut();
+        state.put(Redactor::new(config.secrets.values()));
         state.put(config.secrets.clone());
         state.put(AccessLog::default());
         state.put(config.env.clone());
@@ -576,6 +592,9 @@ async fn serve(
             let mut state = state.borrow_mut();
             state.put(pending);
             state.put(env);
+            // The values stay known to the redactor after the call: a stray error of this
+            // call may surface during a later one.
+            state.borrow_mut::<Redactor>().learn(settings.values());
             // Taken out again by `end_invocation`: a warm isolate serves other users next.
             state.put(settings);
         }
@@ -590,12 +609,12 @@ async fn serve(
         fluxbase_ops::end_invocation(&mut runtime.op_state().borrow_mut());
         let terminated =
             flags.timed_out.load(Ordering::SeqCst) || flags.heap_exceeded.load(Ordering::SeqCst);
-        let result = match result {
+        let outcome = match result {
             Err(e) => Err(classify(&flags, e, IsolateError::Handler)),
             Ok(()) if terminated => Err(classify(&flags, String::new(), IsolateError::Handler)),
-            Ok(()) => collect(&runtime, started),
+            Ok(()) => take_output(&runtime),
         };
-        let _ = reply.send(result);
+        let _ = reply.send(finish(&runtime, outcome, started));
         if terminated {
             // A terminated isolate is not reused: end the thread and drop it.
             break;
@@ -641,26 +660,52 @@ fn drain_logs(runtime: &JsRuntime) -> Vec<LogLine> {
     state.borrow_mut::<ConsoleSink>().take()
 }
 
-fn collect(runtime: &JsRuntime, started: Instant) -> Result<InvocationResult, IsolateError> {
+/// What the dispatcher handed back: the response or the job's result.
+fn take_output(runtime: &JsRuntime) -> Result<Output, IsolateError> {
+    let outcome = runtime
+        .op_state()
+        .borrow_mut()
+        .try_take::<InvocationOutcome>()
+        .unwrap_or_default();
+    if let Some(response) = outcome.response {
+        Ok(Output::Http(response))
+    } else if let Some(json) = outcome.job_result_json {
+        serde_json::from_str(&json)
+            .map(Output::Job)
+            .map_err(|e| IsolateError::Handler(format!("job result is not JSON: {e}")))
+    } else {
+        Err(IsolateError::Handler("handler produced no result".into()))
+    }
+}
+
+/// An invocation's result with what it logged and read, its error message redacted and bounded.
+fn finish(
+    runtime: &JsRuntime,
+    outcome: Result<Output, IsolateError>,
+    started: Instant,
+) -> InvocationResult {
     let state = runtime.op_state();
     let mut state = state.borrow_mut();
-    let outcome = state.try_take::<InvocationOutcome>().unwrap_or_default();
     let secrets_accessed = std::mem::take(state.borrow_mut::<AccessLog>());
     let logs = state.borrow_mut::<ConsoleSink>().take();
-    let output = if let Some(response) = outcome.response {
-        Output::Http(response)
-    } else if let Some(json) = outcome.job_result_json {
-        Output::Job(
-            serde_json::from_str(&json)
-                .map_err(|e| IsolateError::Handler(format!("job result is not JSON: {e}")))?,
-        )
-    } else {
-        return Err(IsolateError::Handler("handler produced no result".into()));
-    };
-    Ok(InvocationResult {
-        output,
+    InvocationResult {
+        outcome: outcome.map_err(|error| redacted(&state, error)),
         logs,
         secrets_accessed,
         duration: started.elapsed(),
-    })
+    }
+}
+
+/// `error` with its message passed through the isolate's redactor and cut to
+/// [`MAX_ERROR_BYTES`]: every error message that leaves an isolate goes through here.
+fn redacted(state: &deno_core::OpState, error: IsolateError) -> IsolateError {
+    let Some(redactor) = state.try_borrow::<Redactor>() else {
+        return error;
+    };
+    let bound = |message: String| redactor.redact_bounded(&message, MAX_ERROR_BYTES);
+    match error {
+        IsolateError::Boot(message) => IsolateError::Boot(bound(message)),
+        IsolateError::Handler(message) => IsolateError::Handler(bound(message)),
+        other => other,
+    }
 }

@@ -10,7 +10,6 @@ use fluxbase_ops::settings::{
 use fluxbase_ops::state::{IsolateEnv, ResolvedSecrets};
 use std::collections::BTreeMap;
 
-use crate::isolate::IsolateError;
 use crate::secrets::{SecretName, SecretValue};
 use crate::settings::ResolvedSettings;
 
@@ -50,23 +49,6 @@ impl SettingsInjection {
         }
         env
     }
-
-    /// `text` with every settings value replaced by `[REDACTED]`.
-    pub fn redact(&self, text: &str) -> String {
-        self.settings.redact_with(None, text)
-    }
-
-    /// The error of an invocation with every settings value in its message redacted.
-    pub fn redact_error(&self, error: IsolateError) -> IsolateError {
-        if self.settings.is_empty() {
-            return error;
-        }
-        match error {
-            IsolateError::Boot(message) => IsolateError::Boot(self.redact(&message)),
-            IsolateError::Handler(message) => IsolateError::Handler(self.redact(&message)),
-            other => other,
-        }
-    }
 }
 
 fn isolate_set(values: &BTreeMap<SecretName, SecretValue>) -> ResolvedSecrets {
@@ -81,7 +63,7 @@ mod tests {
     use super::*;
 
     #[test]
-    fn env_names_both_kinds_and_errors_are_redacted() {
+    fn env_names_both_kinds_and_debug_shows_keys_only() {
         let mut resolved = ResolvedSettings::default();
         let name = |n: &str| SecretName::parse(n).unwrap();
         let value = |v: &str| SecretValue::new(v.into()).unwrap();
@@ -93,8 +75,6 @@ mod tests {
         let env = injection.with_env(IsolateEnv::default());
         assert_eq!(env.0["FLUXBASE_USER_API_KEY"], "user-secret");
         assert_eq!(env.0["FLUXBASE_SETTING_API_KEY"], "system-secret");
-        let error = injection.redact_error(IsolateError::Handler("boom user-secret".into()));
-        assert_eq!(error.to_string(), "handler failed: boom [REDACTED]");
         assert!(!format!("{injection:?}").contains("user-secret"));
     }
 }

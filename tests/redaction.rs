@@ -1,0 +1,317 @@
+//! What leaves an isolate passes one redactor that knows every value the isolate was given:
+//! a settings value inside a function secret does not cut it into findable pieces, overlapping
+//! values leave nothing behind, values logged inside objects (escaped by the formatter) are
+//! redacted, a late rejection carrying one user's value cannot reach the next user, stray
+//! errors of timers and `reportError` are logged without failing the call running, error
+//! messages are bounded, and failed or timed-out executions keep their console lines and the
+//! names of the secrets they read. Each through a real server and a real isolate.
+
+mod settings_support;
+mod support;
+
+use std::time::{Duration, Instant};
+
+use settings_support::{server_env, token};
+use support::Host;
+use support::runtime::fixtures;
+use support::server::{Answer, Server};
+
+fn start(host: &Host, extra: &[&str]) -> Server {
+    Server::start_with_env(host, extra, &server_env())
+}
+
+fn put_secret(server: &Server, name: &str, value: &str) {
+    let body = serde_json::json!({ "name": name, "value": value }).to_string();
+    let answer = server.request("POST", "/api/v1/admin/secrets", true, Some(&body));
+    assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
+}
+
+fn put_system_setting(server: &Server, key: &str, value: &str) {
+    let body = serde_json::json!({ "value": value }).to_string();
+    let path = format!("/api/v1/admin/settings/secrets/{key}");
+    let answer = server.request("PUT", &path, true, Some(&body));
+    assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
+}
+
+fn put_user_setting(server: &Server, token: &str, key: &str, value: &str) {
+    let body = serde_json::json!({ "value": value }).to_string();
+    let answer = server.send(
+        "PUT",
+        &format!("/api/v1/settings/secrets/{key}"),
+        Some(token),
+        &[],
+        Some(body.as_bytes()),
+        true,
+    );
+    assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
+}
+
+fn call(server: &Server, query: &str, token: Option<&str>) -> Answer {
+    server.send(
+        "GET",
+        &format!("/functions/v1/leaky?{query}"),
+        token,
+        &[],
+        None,
+        false,
+    )
+}
+
+/// The execution records of the `leaky` fixture, newest first.
+fn records(server: &Server) -> Vec<serde_json::Value> {
+    let answer = server.request(
+        "GET",
+        "/api/v1/admin/logs?category=execution&name=leaky&limit=100",
+        true,
+        None,
+    );
+    assert_eq!(answer.status, 200, "{answer:#?}");
+    answer.json().as_array().cloned().unwrap_or_default()
+}
+
+/// The newest record of `leaky`.
+fn last_record(server: &Server) -> serde_json::Value {
+    records(server).into_iter().next().expect("a record")
+}
+
+/// The console lines of a record, one string.
+fn console_of(record: &serde_json::Value) -> String {
+    record["logs"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .map(|line| line["message"].as_str().unwrap_or_default().to_owned())
+        .collect::<Vec<_>>()
+        .join("\n")
+}
+
+#[track_caller]
+fn assert_hidden(what: &str, text: &str, pieces: &[&str]) {
+    for piece in pieces {
+        assert!(!text.contains(piece), "{what} shows {piece:?}: {text}");
+    }
+}
+
+#[test]
+fn a_settings_value_inside_a_function_secret_does_not_cut_it_open() {
+    let host = Host::new();
+    let server = start(&host, &[]);
+    let url = "postgres://app:Hunter2Pass@db.internal:5432/prod";
+    put_secret(&server, "DB_URL", url);
+    let mallory = token("mallory");
+    put_user_setting(&server, &mallory, "ANY", ":");
+
+    let answer = call(&server, "do=throw&name=DB_URL", Some(&mallory));
+    assert_eq!(answer.status, 500, "{answer:#?}");
+    assert!(
+        answer.body.contains("cannot connect to [REDACTED]"),
+        "{answer:#?}"
+    );
+    let pieces = ["Hunter2Pass", "db.internal", "//app", "5432/prod"];
+    assert_hidden("the answer", &answer.body, &pieces);
+    let record = last_record(&server);
+    assert_hidden("the record", &record.to_string(), &pieces);
+    assert_eq!(record["status"], "failed", "{record}");
+
+    // A job's error read back through its run, made for the same user.
+    let job = server.send(
+        "POST",
+        "/api/v1/jobs/leaky",
+        Some(&mallory),
+        &[],
+        Some(br#"{"name": "DB_URL"}"#),
+        true,
+    );
+    assert_eq!(job.status, 202, "{job:#?}");
+    let id = job.json()["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let run = server
+            .request("GET", &format!("/api/v1/jobs/runs/{id}"), true, None)
+            .json();
+        if run["status"] == "failed" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run never failed: {run}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert!(
+        run["error"]
+            .as_str()
+            .unwrap_or_default()
+            .contains("cannot connect to [REDACTED]"),
+        "{run}"
+    );
+    assert_hidden("the job run", &run.to_string(), &pieces);
+    // The failed attempt is logged by the server (at its default level) with the error.
+    let log = server.log_with("cannot connect to");
+    assert_hidden("the server log", &log, &pieces);
+}
+
+#[test]
+fn a_system_setting_inside_a_function_secret_is_not_cut_open_in_cli_output() {
+    let host = Host::new();
+    host.run(&["settings", "secrets", "set", "REGION", "eu"])
+        .ok();
+    host.run(&["secrets", "set", "STRIPE_KEY", "sk_live_eu123XYZ"])
+        .ok();
+    let dir = fixtures("functions").display().to_string();
+    let run = host.run(&[
+        "functions",
+        "invoke",
+        "leaky?do=throw&name=STRIPE_KEY",
+        "--dir",
+        &dir,
+    ]);
+    assert_ne!(run.code, 0, "{run:#?}");
+    assert!(
+        run.stderr.contains("cannot connect to [REDACTED]"),
+        "{run:#?}"
+    );
+    let all = format!("{}{}", run.stdout, run.stderr);
+    assert_hidden("the CLI", &all, &["sk_live", "123XYZ"]);
+    let logs = host.run(&["logs", "list", "-o", "json"]);
+    assert_hidden("logs list", logs.ok(), &["sk_live", "123XYZ"]);
+}
+
+#[test]
+fn overlapping_values_leave_no_piece_behind() {
+    let host = Host::new();
+    let server = start(&host, &[]);
+    put_secret(&server, "A", "Kx7Qm2Zp");
+    put_system_setting(&server, "B", "m2Zp9Vw4");
+    put_secret(&server, "JOINED", "Kx7Qm2Zp9Vw4");
+    let answer = call(&server, "do=throw&name=JOINED", None);
+    assert_eq!(answer.status, 500, "{answer:#?}");
+    assert_hidden("the answer", &answer.body, &["9Vw4", "Kx7Q", "m2Zp"]);
+    assert!(
+        answer.body.contains("cannot connect to [REDACTED]"),
+        "{answer:#?}"
+    );
+}
+
+#[test]
+fn values_logged_inside_objects_arrays_maps_and_tables_are_redacted() {
+    let host = Host::new();
+    let server = start(&host, &[]);
+    let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT\n-----END PRIVATE KEY-----";
+    put_secret(&server, "PEM", pem);
+    put_secret(&server, "QUOTED", r#"pa"ss\wo'rd`x"#);
+    for (name, pieces) in [
+        ("PEM", &["MIIEvQ", "VJTUt9", "Gb4t7", "SC6dVM"][..]),
+        ("QUOTED", &["ss\\", "wo\\'", "ss\\\\", "rd`x"][..]),
+    ] {
+        let answer = call(&server, &format!("do=log-shapes&name={name}"), None);
+        assert_eq!(answer.status, 200, "{answer:#?}");
+        let record = last_record(&server);
+        let console = console_of(&record);
+        assert!(console.matches("[REDACTED]").count() >= 9, "{console}");
+        assert_hidden(&format!("the console of {name}"), &console, pieces);
+    }
+}
+
+#[test]
+fn a_late_rejection_with_one_users_value_never_reaches_the_next_users_call() {
+    let host = Host::new();
+    let server = start(&host, &[]);
+    let (alice, bob) = (token("alice"), token("bob"));
+    let alice_value = "alice-private-value-0451";
+    put_user_setting(&server, &alice, "MINE", alice_value);
+    put_user_setting(&server, &bob, "MINE", "bob-value-9876");
+
+    let answer = call(&server, "do=late-rejection&name=MINE", Some(&alice));
+    assert_eq!(answer.status, 200, "{answer:#?}");
+    // Bob's call runs in the same warm isolate while Alice's timer fires.
+    let answer = call(&server, "do=wait", Some(&bob));
+    assert_eq!(answer.status, 200, "bob's call failed: {answer:#?}");
+    assert_eq!(answer.body, "waited");
+    let record = last_record(&server);
+    let console = console_of(&record);
+    assert!(
+        console.contains("Uncaught (in promise) Error: late failure with [REDACTED]"),
+        "{record}"
+    );
+    assert_hidden("bob's record", &record.to_string(), &[alice_value]);
+}
+
+#[test]
+fn stray_errors_are_logged_and_do_not_fail_the_call() {
+    let host = Host::new();
+    let server = start(&host, &[]);
+
+    let answer = call(&server, "do=timer-throws", None);
+    assert_eq!(answer.status, 200, "{answer:#?}");
+    assert_eq!(answer.body, "survived the timer");
+    let console = console_of(&last_record(&server));
+    assert!(
+        console.contains("Uncaught Error: thrown in a timer"),
+        "{console}"
+    );
+
+    let answer = call(&server, "do=report-error", None);
+    assert_eq!(
+        (answer.status, answer.body.as_str()),
+        (200, "reported"),
+        "{answer:#?}"
+    );
+    let console = console_of(&last_record(&server));
+    assert!(
+        console.contains("Uncaught Error: reported on purpose"),
+        "{console}"
+    );
+
+    // A listener on the global scope sees the error and may cancel it.
+    let answer = call(&server, "do=listen", None);
+    assert_eq!(answer.status, 200, "{answer:#?}");
+    assert_eq!(answer.body, "caught by a listener");
+    let console = console_of(&last_record(&server));
+    assert!(!console.contains("Uncaught"), "{console}");
+}
+
+#[test]
+fn a_huge_error_message_is_bounded() {
+    let host = Host::new();
+    let server = start(&host, &[]);
+    let answer = call(&server, "do=huge-error", None);
+    assert_eq!(answer.status, 500);
+    assert!(answer.body.len() < 64 * 1024, "{} bytes", answer.body.len());
+    assert!(
+        answer.body.contains("more bytes not kept"),
+        "{}",
+        &answer.body[..200]
+    );
+    let record = last_record(&server);
+    assert!(record.to_string().len() < 64 * 1024);
+}
+
+#[test]
+fn failed_and_timed_out_executions_keep_their_console_lines_and_secret_names() {
+    let host = Host::new();
+    let server = start(&host, &["--function-timeout", "1s"]);
+    put_secret(&server, "LEAK", "the-leaky-value-31337");
+
+    for (query, status, line) in [
+        (
+            "do=log-then-throw",
+            "failed",
+            "about to fail, value is [REDACTED]",
+        ),
+        (
+            "do=log-then-spin",
+            "timeout",
+            "about to spin, value is [REDACTED]",
+        ),
+    ] {
+        let answer = call(&server, query, None);
+        assert!(answer.status >= 500, "{answer:#?}");
+        let record = last_record(&server);
+        assert_eq!(record["status"], status, "{record}");
+        assert!(console_of(&record).contains(line), "{record}");
+        assert_eq!(
+            record["secrets_accessed"],
+            serde_json::json!(["FLUXBASE_SECRET_LEAK"]),
+            "{record}"
+        );
+        assert_hidden("the record", &record.to_string(), &["the-leaky-value"]);
+    }
+}

@@ -77,3 +77,14 @@ pub async fn list(
     entries.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
     Ok(entries)
 }
+
+/// The execution record `id`, or a not-found error naming it.
+pub async fn execution(store: &Store, id: &str) -> Result<ExecutionRecord> {
+    if id.is_empty() || id.len() > 64 || id.contains('\0') {
+        return Err(Error::invalid(format!("{id:?} is not an execution id")));
+    }
+    store
+        .execution(id)
+        .await?
+        .ok_or_else(|| Error::invalid(format!("no execution record {id}")))
+}

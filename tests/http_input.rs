@@ -178,3 +178,72 @@ fn a_function_error_holding_nul_is_recorded_with_the_rest_of_its_batch() {
         "{failed:?}"
     );
 }
+
+/// Sends `GET path` over a fresh connection with exactly these header lines (no `Host` unless
+/// one is among them) and returns the status and body.
+fn raw_get(server: &Server, path: &str, header_lines: &[&str]) -> (u16, String) {
+    use std::io::{Read, Write};
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = std::net::TcpStream::connect(address).expect("connect");
+    let mut head = format!("GET {path} HTTP/1.1\r\nconnection: close\r\n");
+    for line in header_lines {
+        head.push_str(line);
+        head.push_str("\r\n");
+    }
+    head.push_str("\r\n");
+    stream.write_all(head.as_bytes()).unwrap();
+    let mut answer = String::new();
+    stream.read_to_string(&mut answer).unwrap();
+    let status = answer
+        .split_whitespace()
+        .nth(1)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(0);
+    let body = answer
+        .split("\r\n\r\n")
+        .nth(1)
+        .unwrap_or_default()
+        .to_owned();
+    (status, body)
+}
+
+#[test]
+fn the_host_header_never_changes_the_path_a_handler_sees() {
+    let host = Host::new();
+    let server = Server::start(&host, &[]);
+    let address = server.base.trim_start_matches("http://").to_owned();
+    let path = "/functions/v1/url_echo/sub?x=1";
+
+    // A plain authority is used as is.
+    let (status, body) = raw_get(&server, path, &["host: api.example.com:8443"]);
+    assert_eq!(status, 200, "{body}");
+    let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
+    assert_eq!(
+        seen["url"],
+        "http://api.example.com:8443/functions/v1/url_echo/sub?x=1"
+    );
+
+    // No Host, or an empty one: the address the server listens on.
+    for lines in [&[][..], &["host: "][..]] {
+        let (status, body) = raw_get(&server, path, lines);
+        assert_eq!(status, 200, "{lines:?}: {body}");
+        let seen: serde_json::Value = serde_json::from_str(&body).unwrap();
+        assert_eq!(seen["host"], address.as_str(), "{lines:?}");
+        assert_eq!(seen["pathname"], "/functions/v1/url_echo/sub", "{lines:?}");
+    }
+
+    // Anything else than a bare authority is refused, never pasted into the URL.
+    for bad in [
+        "host: x/functions/v1/url_echo/admin?",
+        "host: a b",
+        "host: user@evil.example",
+        "host: x?y",
+    ] {
+        let (status, body) = raw_get(&server, path, &[bad]);
+        assert_eq!(status, 400, "{bad}: {body}");
+        assert!(
+            body.contains(r#""error":"invalid Host header""#),
+            "{bad}: {body}"
+        );
+    }
+}

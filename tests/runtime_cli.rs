@@ -274,3 +274,52 @@ fn jobs_run_prints_the_result_and_logs_find_secret_readers() {
         .json();
     assert_eq!(by_name.as_array().unwrap().len(), 1);
 }
+
+#[test]
+fn logs_list_shows_the_matching_console_lines_and_logs_show_the_whole_record() {
+    let host = Host::new();
+    host.run(&["secrets", "set", "LEAK", "cli-leaky-value-777"])
+        .ok();
+    let failed = host.run(&[
+        "functions",
+        "invoke",
+        "leaky?do=log-then-throw&name=LEAK",
+        "--dir",
+        &functions(),
+    ]);
+    assert_ne!(failed.code, 0, "{failed:#?}");
+
+    let table = host.run(&["logs", "list", "--search", "value is"]);
+    let table = table.ok();
+    assert!(
+        table.contains("> info: about to fail, value is [REDACTED]"),
+        "{table}"
+    );
+    assert!(!table.contains("cli-leaky-value"), "{table}");
+
+    let listed = host
+        .run(&["logs", "list", "--name", "leaky", "-o", "json"])
+        .json();
+    let id = listed[0]["id"]
+        .as_str()
+        .expect("an execution id")
+        .to_owned();
+    let shown = host.run(&["logs", "show", &id]);
+    let shown = shown.ok();
+    for part in [
+        id.as_str(),
+        "status:   failed",
+        "read:     FLUXBASE_SECRET_LEAK",
+        "error:    Error: failed after logging",
+        "info: about to fail, value is [REDACTED]",
+    ] {
+        assert!(shown.contains(part), "{part:?} not in {shown}");
+    }
+    assert!(!shown.contains("cli-leaky-value"), "{shown}");
+    let json = host.run(&["logs", "show", &id, "-o", "json"]).json();
+    assert_eq!(json["id"], id.as_str());
+    assert_eq!(json["status"], "failed");
+
+    host.run(&["logs", "show", "no-such-execution"])
+        .fails_with("no execution record no-such-execution");
+}

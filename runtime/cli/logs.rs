@@ -28,17 +28,25 @@ pub enum LogsCommand {
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
     },
+    /// Show one execution's whole record: status, error, every console line, secrets read.
+    Show {
+        /// The execution id (as `logs list` and the `x-fluxbase-execution-id` header give it).
+        id: String,
+    },
 }
 
 impl LogsCommand {
     /// Runs the subcommand.
     pub async fn run(self, config: &Config, format: OutputFormat) -> Result<()> {
-        let LogsCommand::List {
-            category,
-            name,
-            search,
-            limit,
-        } = self;
+        let (category, name, search, limit) = match self {
+            LogsCommand::List {
+                category,
+                name,
+                search,
+                limit,
+            } => (category, name, search, limit),
+            LogsCommand::Show { id } => return show(config, format, &id).await,
+        };
         let filter = LogFilter {
             name,
             search,
@@ -58,8 +66,27 @@ impl LogsCommand {
         } else if entries.is_empty() {
             println!("No records.");
         } else {
-            println!("{}", output::logs_table(&entries));
+            println!("{}", output::logs_table(&entries, filter.search.as_deref()));
         }
         Ok(())
     }
+}
+
+/// `fluxbase logs show ID`
+async fn show(config: &Config, format: OutputFormat, id: &str) -> Result<()> {
+    let record = match &config.remote_url {
+        Some(url) => Remote::new(url)?.execution(id)?,
+        None => {
+            let store = config.open_store().await?;
+            let record = logs::execution(&store, id).await;
+            store.close().await;
+            record?
+        }
+    };
+    if format == OutputFormat::Json {
+        print_json(&record);
+    } else {
+        print!("{}", output::execution_text(&record));
+    }
+    Ok(())
 }

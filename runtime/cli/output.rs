@@ -6,7 +6,7 @@ use serde::Serialize;
 
 use crate::logs::LogEntry;
 use crate::secrets::SecretMetadata;
-use crate::store::VersionRecord;
+use crate::store::{ExecutionRecord, LogLine, VersionRecord};
 
 /// How results are printed.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
@@ -117,7 +117,7 @@ pub fn history_table(current: i64, versions: &[VersionRecord]) -> Table {
 }
 
 /// A table of execution and audit records, in the order given.
-pub fn logs_table(entries: &[LogEntry]) -> Table {
+pub fn logs_table(entries: &[LogEntry], search: Option<&str>) -> Table {
     let mut table = table(&["TIME", "CATEGORY", "NAME", "NAMESPACE", "WHAT", "DETAIL"]);
     for entry in entries {
         let row = match entry {
@@ -129,13 +129,18 @@ pub fn logs_table(entries: &[LogEntry]) -> Table {
                 if let Some(error) = &record.error {
                     detail.push(error.clone());
                 }
+                let mut detail = detail.join("; ");
+                for line in matching_lines(record, search) {
+                    detail.push('\n');
+                    detail.push_str(&line);
+                }
                 vec![
                     record.started_at.to_rfc3339(),
                     format!("execution ({})", record.kind),
                     record.name.clone(),
                     record.namespace.clone(),
                     record.status.clone(),
-                    detail.join("; "),
+                    detail,
                 ]
             }
             LogEntry::Audit(record) => {
@@ -158,4 +163,75 @@ pub fn logs_table(entries: &[LogEntry]) -> Table {
         table.add_row(row);
     }
     table
+}
+
+/// Console lines shown under an execution's row: those containing `search` (case-insensitive),
+/// at most [`MATCHING_LINES_SHOWN`], each cut to one short line.
+fn matching_lines(record: &ExecutionRecord, search: Option<&str>) -> Vec<String> {
+    let Some(search) = search.map(str::to_lowercase).filter(|s| !s.is_empty()) else {
+        return Vec::new();
+    };
+    let matching: Vec<&LogLine> = record
+        .logs
+        .iter()
+        .filter(|line| line.message.to_lowercase().contains(&search))
+        .collect();
+    let mut shown: Vec<String> = matching
+        .iter()
+        .take(MATCHING_LINES_SHOWN)
+        .map(|line| format!("> {}: {}", line.level, one_line(&line.message, 120)))
+        .collect();
+    if matching.len() > MATCHING_LINES_SHOWN {
+        shown.push(format!(
+            "> ({} more matching lines: fluxbase logs show {})",
+            matching.len() - MATCHING_LINES_SHOWN,
+            record.id
+        ));
+    }
+    shown
+}
+
+/// Matching console lines shown per execution in `logs list`.
+const MATCHING_LINES_SHOWN: usize = 5;
+
+/// The first line of `text`, cut to `max` characters with an ellipsis.
+fn one_line(text: &str, max: usize) -> String {
+    let first = text.lines().next().unwrap_or_default();
+    if first.chars().count() > max || first.len() < text.len() {
+        let cut: String = first.chars().take(max).collect();
+        format!("{cut}…")
+    } else {
+        first.to_owned()
+    }
+}
+
+/// `logs show`: one execution's record as text, every console line in full.
+pub fn execution_text(record: &ExecutionRecord) -> String {
+    let mut out = format!(
+        "Execution {}\n  {} {} (namespace {})\n  status:   {}\n  started:  {}\n  duration: {} ms\n",
+        record.id,
+        record.kind,
+        record.name,
+        record.namespace,
+        record.status,
+        record.started_at.to_rfc3339(),
+        record.duration_ms,
+    );
+    if !record.secrets_accessed.is_empty() {
+        out.push_str(&format!(
+            "  read:     {}\n",
+            record.secrets_accessed.join(", ")
+        ));
+    }
+    if let Some(error) = &record.error {
+        out.push_str(&format!(
+            "  error:    {}\n",
+            error.replace('\n', "\n            ")
+        ));
+    }
+    out.push_str(&format!("Console ({} lines)\n", record.logs.len()));
+    for line in &record.logs {
+        out.push_str(&format!("  {}: {}\n", line.level, line.message));
+    }
+    out
 }

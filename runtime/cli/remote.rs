@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 use crate::http::SERVICE_KEY_ENV;
 use crate::logs::{Category, LogEntry};
 use crate::secrets::{SecretMetadata, SecretRef, SetRequest};
-use crate::store::{ListFilter, LogFilter, VersionRecord};
+use crate::store::{ExecutionRecord, ListFilter, LogFilter, VersionRecord};
 use crate::{Error, Result};
 
 /// A client of one server's admin API.
@@ -192,6 +192,12 @@ impl Remote {
     ) -> Result<SecretMetadata> {
         let body = serde_json::json!({ "version": version, "if_version": if_version });
         self.expect("POST", &secret_path(secret, "/rollback"), Some(body))
+    }
+
+    /// `logs show`
+    pub fn execution(&self, id: &str) -> Result<ExecutionRecord> {
+        let path = format!("/api/v1/admin/logs/executions/{}", encode(id));
+        self.expect("GET", &path, None)
     }
 
     /// `logs list`

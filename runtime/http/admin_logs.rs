@@ -1,14 +1,15 @@
 //! `GET /api/v1/admin/logs`: execution and audit records, newest first.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
 use super::api_error::ApiError;
 use super::extract::ApiQuery;
 use crate::logs::{self, Category, LogEntry};
-use crate::store::LogFilter;
+use crate::store::{ExecutionRecord, LogFilter};
 
 /// Query of the logs route.
 #[derive(Debug, Deserialize)]
@@ -41,4 +42,19 @@ pub async fn list(
     Ok(Json(
         logs::list(state.secrets.store(), category, &filter).await?,
     ))
+}
+
+/// `GET /api/v1/admin/logs/executions/:id`: one execution's whole record.
+pub async fn show(
+    State(state): State<AppState>,
+    Path(id): Path<String>,
+) -> Result<Json<ExecutionRecord>, ApiError> {
+    state.invoker.flush_records().await;
+    logs::execution(state.secrets.store(), &id)
+        .await
+        .map(Json)
+        .map_err(|error| match error {
+            crate::Error::Invalid(message) => ApiError::new(StatusCode::NOT_FOUND, message),
+            other => other.into(),
+        })
 }

@@ -74,12 +74,8 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
     let too_large = Arc::new(AtomicBool::new(false));
     let (parts, body) = request.into_parts();
     let user = user_auth::invocation_user(&state, &parts.headers)?;
+    let authority = request_authority(&parts, state.options.listen)?;
     let body = request_body(&parts.method, &parts.headers, body, limit, &too_large).await?;
-    let host = parts
-        .headers
-        .get(header::HOST)
-        .and_then(|h| h.to_str().ok())
-        .unwrap_or("localhost");
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let headers = parts
         .headers
@@ -91,7 +87,7 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
         .collect();
     let request = HttpRequest {
         method: parts.method.as_str().to_owned(),
-        url: format!("http://{host}{path}"),
+        url: format!("http://{authority}{path}"),
         headers,
         body,
     };
@@ -134,6 +130,31 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
             ),
             Err(join) => task_failed(join),
         }),
+    }
+}
+
+/// The authority of the URL the handler sees: the request target's own (absolute form), else the
+/// `Host` header's, else (no `Host`, or an empty one) the address the server listens on. A
+/// `Host` that is not a bare authority (`x/admin?`, `a b`, `user@x`) is refused: pasted into
+/// the URL it would change the path the handler reads.
+fn request_authority(
+    parts: &http::request::Parts,
+    listen: std::net::SocketAddr,
+) -> Result<String, ApiError> {
+    if let Some(authority) = parts.uri.authority() {
+        return Ok(authority.as_str().to_owned());
+    }
+    let Some(host) = parts.headers.get(header::HOST) else {
+        return Ok(listen.to_string());
+    };
+    let invalid = || ApiError::new(StatusCode::BAD_REQUEST, "invalid Host header");
+    let host = host.to_str().map_err(|_| invalid())?;
+    if host.is_empty() {
+        return Ok(listen.to_string());
+    }
+    match host.parse::<http::uri::Authority>() {
+        Ok(authority) if !authority.as_str().contains('@') => Ok(authority.as_str().to_owned()),
+        _ => Err(invalid()),
     }
 }
 

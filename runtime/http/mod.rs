@@ -123,6 +123,7 @@ pub fn router(state: AppState, key: ServiceKey) -> Router {
             post(admin_secrets::rollback),
         )
         .route("/api/v1/admin/logs", get(admin_logs::list))
+        .route("/api/v1/admin/logs/executions/{id}", get(admin_logs::show))
         .route("/api/v1/admin/settings/secrets", get(settings::admin_list))
         .route(
             "/api/v1/admin/settings/secrets/{key}",
@@ -187,7 +188,7 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<serde_json::
 /// Binds, logs one line, and serves until SIGTERM or Ctrl-C; then stops accepting and lets
 /// in-flight requests finish for up to the grace period.
 pub async fn serve(
-    state: AppState,
+    mut state: AppState,
     key: ServiceKey,
     database: &str,
     on_ready: impl FnOnce(SocketAddr),
@@ -199,6 +200,11 @@ pub async fn serve(
     let address = listener
         .local_addr()
         .map_err(|e| Error::io("cannot read the bound address", e))?;
+    // Handlers see the bound address (port 0 resolved) when a request names no host.
+    state.options = Arc::new(ServeOptions {
+        listen: address,
+        ..ServeOptions::clone(&options)
+    });
     let names = |dir: &PathBuf, kind| -> Result<String> {
         let found: Vec<String> = handlers::discover(dir, kind)?
             .into_iter()

@@ -176,6 +176,13 @@ pub fn spec() -> Value {
                     "responses": with(admin_errors(&[]), "200", ok("Records", json!({ "type": "array", "items": { "type": "object", "properties": { "category": { "type": "string", "enum": ["execution", "audit"] } }, "required": ["category"] } })))
                 }
             },
+            "/api/v1/admin/logs/executions/{id}": {
+                "get": {
+                    "summary": "One execution's whole record: status, error, console lines, secrets read",
+                    "parameters": [{ "name": "id", "in": "path", "required": true, "schema": { "type": "string", "minLength": 1, "maxLength": 64, "pattern": "^[^\\u0000]*$" } }],
+                    "responses": with(admin_errors(&[("404", "No such execution record")]), "200", ok("The record", json!({ "type": "object", "properties": { "id": { "type": "string" }, "logs": { "type": "array" } }, "required": ["id", "logs"] })))
+                }
+            },
             "/functions/v1/{name}": {
                 "parameters": [{ "name": "name", "in": "path", "required": true, "schema": { "$ref": "#/components/schemas/HandlerName" } }],
                 "description": "Any method; sub-paths /functions/v1/{name}/... reach the same function, which sees the full URL.",

@@ -233,3 +233,56 @@ fn no_protected_route_answers_without_a_valid_credential() {
         );
     }
 }
+
+#[test]
+fn token_times_get_a_small_explicit_leeway_that_can_be_configured() {
+    let host = Host::new();
+    let at = |exp_offset: i64, nbf_offset: Option<i64>| {
+        let mut claims = serde_json::json!({ "sub": "alice", "exp": now() + exp_offset });
+        if let Some(nbf) = nbf_offset {
+            claims["nbf"] = (now() + nbf).into();
+        }
+        sign(Algorithm::HS256, JWT_SECRET, claims)
+    };
+    let user_list = |server: &Server, token: &str| {
+        server
+            .send(
+                "GET",
+                "/api/v1/settings/secrets",
+                Some(token),
+                &[],
+                None,
+                false,
+            )
+            .status
+    };
+
+    // The default: 5 s. Expired 20 s ago, or valid only in 20 s: refused (the library's
+    // default of 60 s accepted both). Within 2 s: accepted.
+    let server = Server::start_with_env(&host, &[], &server_env());
+    assert_eq!(user_list(&server, &at(-20, None)), 401);
+    assert_eq!(user_list(&server, &at(600, Some(20))), 401);
+    assert_eq!(user_list(&server, &at(-2, None)), 200);
+    drop(server);
+
+    // FLUXBASE_JWT_LEEWAY_SECONDS=30 accepts the token that expired 20 s ago.
+    let mut env = server_env();
+    env.push(("FLUXBASE_JWT_LEEWAY_SECONDS", "30"));
+    let server = Server::start_with_env(&host, &[], &env);
+    assert_eq!(user_list(&server, &at(-20, None)), 200);
+    assert_eq!(user_list(&server, &at(-40, None)), 401);
+    drop(server);
+
+    // A leeway that is not a number of seconds, or too long, stops the server with a message.
+    for bad in ["soon", "-1", "3600"] {
+        let run = host.run_with_env(
+            &["serve", "--listen", "127.0.0.1:0"],
+            &[
+                ("FLUXBASE_JWT_SECRET", JWT_SECRET),
+                ("FLUXBASE_JWT_LEEWAY_SECONDS", bad),
+                ("FLUXBASE_SERVICE_KEY", SERVICE_KEY),
+            ],
+        );
+        run.fails_with("FLUXBASE_JWT_LEEWAY_SECONDS must be a whole number of seconds");
+    }
+}

@@ -323,3 +323,31 @@ fn logs_list_shows_the_matching_console_lines_and_logs_show_the_whole_record() {
     host.run(&["logs", "show", "no-such-execution"])
         .fails_with("no execution record no-such-execution");
 }
+
+#[test]
+fn the_loader_answers_alike_for_present_and_missing_files_outside_the_directory() {
+    let host = Host::new();
+    let outside = tempfile::tempdir().unwrap();
+    let present = outside.path().join("present.ts");
+    std::fs::write(&present, "export const x = 1;").unwrap();
+    let missing = outside.path().join("missing.ts");
+    let probe = |path: &std::path::Path| {
+        let query = format!("import_probe?path=file://{}", path.display());
+        host.run(&["functions", "invoke", &query, "--dir", &functions()])
+            .ok()
+            .replace(&path.display().to_string(), "PATH")
+    };
+    let (for_present, for_missing) = (probe(&present), probe(&missing));
+    assert_eq!(for_present, for_missing);
+    assert!(
+        for_present.contains("is outside the function directory"),
+        "{for_present}"
+    );
+    // Inside the directory, a missing module is still reported as missing.
+    let inside = fixtures("functions").join("no_such_module.ts");
+    assert!(
+        probe(&inside).contains("Module not found"),
+        "{}",
+        probe(&inside)
+    );
+}

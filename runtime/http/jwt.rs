@@ -1,7 +1,8 @@
 //! User tokens: HS256 JWTs signed with `FLUXBASE_JWT_SECRET`, whose `sub` is the user id.
 //!
 //! A token is accepted only when its signature matches, its header names HS256, it has an `exp`
-//! that has not passed (60 s of leeway for clock skew; `nbf` is checked when present) and a
+//! that has not passed (and an `nbf`, when present, that has come), both with a small leeway for
+//! clock skew ([`DEFAULT_LEEWAY_SECONDS`], `FLUXBASE_JWT_LEEWAY_SECONDS` to change it), and a
 //! `sub` that is a valid [`UserId`]. The audience is not checked.
 
 use std::sync::Arc;
@@ -15,6 +16,12 @@ use crate::{Error, Result};
 
 /// Environment variable holding the secret that signs user tokens.
 pub const JWT_SECRET_ENV: &str = "FLUXBASE_JWT_SECRET";
+/// Environment variable holding the clock-skew leeway, in seconds, for `exp` and `nbf`.
+pub const JWT_LEEWAY_ENV: &str = "FLUXBASE_JWT_LEEWAY_SECONDS";
+/// Leeway for `exp` and `nbf` unless `FLUXBASE_JWT_LEEWAY_SECONDS` says otherwise.
+pub const DEFAULT_LEEWAY_SECONDS: u64 = 5;
+/// Largest accepted leeway: more would keep expired tokens usable for minutes.
+const MAX_LEEWAY_SECONDS: u64 = 300;
 /// Shortest accepted secret, in bytes: HS256 wants at least as many as its output.
 const MIN_SECRET_LEN: usize = 32;
 
@@ -68,14 +75,29 @@ impl UserTokens {
     /// The verifier for the secret in `FLUXBASE_JWT_SECRET`, or `None` when it is not set
     /// (user tokens are then refused everywhere and ignored on function calls).
     pub fn from_env() -> Result<Option<Self>> {
+        let leeway = match std::env::var(JWT_LEEWAY_ENV) {
+            Ok(raw) => raw
+                .trim()
+                .parse::<u64>()
+                .ok()
+                .filter(|seconds| *seconds <= MAX_LEEWAY_SECONDS)
+                .ok_or_else(|| {
+                    Error::invalid(format!(
+                        "{JWT_LEEWAY_ENV} must be a whole number of seconds from 0 to \
+                         {MAX_LEEWAY_SECONDS}, not {raw:?}"
+                    ))
+                })?,
+            Err(_) => DEFAULT_LEEWAY_SECONDS,
+        };
         match std::env::var(JWT_SECRET_ENV) {
-            Ok(secret) if !secret.is_empty() => Self::new(secret.as_bytes()).map(Some),
+            Ok(secret) if !secret.is_empty() => Self::new(secret.as_bytes(), leeway).map(Some),
             _ => Ok(None),
         }
     }
 
-    /// A verifier for tokens signed with `secret` (at least 32 bytes).
-    pub fn new(secret: &[u8]) -> Result<Self> {
+    /// A verifier for tokens signed with `secret` (at least 32 bytes), accepting `exp` and `nbf`
+    /// up to `leeway_seconds` off.
+    pub fn new(secret: &[u8], leeway_seconds: u64) -> Result<Self> {
         if secret.len() < MIN_SECRET_LEN {
             return Err(Error::invalid(format!(
                 "{JWT_SECRET_ENV} must be at least {MIN_SECRET_LEN} bytes"
@@ -88,6 +110,7 @@ impl UserTokens {
         validation.validate_exp = true;
         validation.validate_nbf = true;
         validation.validate_aud = false;
+        validation.leeway = leeway_seconds;
         Ok(UserTokens {
             key: Arc::new(key),
             validation: Arc::new(validation),
@@ -145,7 +168,7 @@ mod tests {
 
     #[test]
     fn accepts_a_valid_token_and_names_each_refusal() {
-        let tokens = UserTokens::new(SECRET).unwrap();
+        let tokens = UserTokens::new(SECRET, DEFAULT_LEEWAY_SECONDS).unwrap();
         let exp = now() + 600;
         let good = token(
             Algorithm::HS256,
@@ -208,9 +231,15 @@ mod tests {
 
     #[test]
     fn refuses_short_secrets_and_tells_jwts_from_other_tokens() {
-        assert!(UserTokens::new(b"short").is_err());
+        assert!(UserTokens::new(b"short", DEFAULT_LEEWAY_SECONDS).is_err());
         assert!(looks_like_jwt("a.b.c"));
         assert!(!looks_like_jwt("test-service-key-0123456789"));
-        assert!(!format!("{:?}", UserTokens::new(SECRET).unwrap()).contains("secret"));
+        assert!(
+            !format!(
+                "{:?}",
+                UserTokens::new(SECRET, DEFAULT_LEEWAY_SECONDS).unwrap()
+            )
+            .contains("secret")
+        );
     }
 }

@@ -30,8 +30,21 @@ use deno_error::JsErrorBox;
 /// Keeps the source maps of transpiled files so stack traces point at the
 /// original `.ts` lines.
 pub struct FsModuleLoader {
-    root: RefCell<Option<PathBuf>>,
+    root: RefCell<Option<Root>>,
     source_maps: RefCell<HashMap<String, Vec<u8>>>,
+}
+
+/// The directory a loader serves: as given (made absolute) and canonicalized. A module's path is
+/// first judged as written against either, before the file system is asked anything about it.
+struct Root {
+    given: PathBuf,
+    canonical: PathBuf,
+}
+
+impl Root {
+    fn holds(&self, path: &Path) -> bool {
+        path.starts_with(&self.given) || path.starts_with(&self.canonical)
+    }
 }
 
 impl FsModuleLoader {
@@ -53,26 +66,36 @@ impl FsModuleLoader {
 
     /// Confines the loader to `root` (canonicalized) and returns that path.
     pub fn set_root(&self, root: impl AsRef<Path>) -> std::io::Result<PathBuf> {
-        let root = std::fs::canonicalize(root)?;
-        *self.root.borrow_mut() = Some(root.clone());
-        Ok(root)
+        let given = std::path::absolute(root.as_ref())?;
+        let canonical = std::fs::canonicalize(root)?;
+        *self.root.borrow_mut() = Some(Root {
+            given,
+            canonical: canonical.clone(),
+        });
+        Ok(canonical)
     }
 
     fn load_sync(&self, specifier: &ModuleSpecifier) -> Result<ModuleSource, ModuleLoaderError> {
         let path = specifier.to_file_path().map_err(|_| {
             JsErrorBox::generic(format!("Only file: modules can be loaded: {specifier}"))
         })?;
+        let outside = || {
+            JsErrorBox::generic(format!(
+                "Module \"{specifier}\" is outside the function directory"
+            ))
+        };
+        // A path outside the directory as written is refused before the file system is asked,
+        // so the answer is the same whether something exists there or not.
+        let root = self.root.borrow();
+        let root = root.as_ref().ok_or_else(outside)?;
+        if !root.holds(&path) {
+            return Err(outside());
+        }
         let canonical = std::fs::canonicalize(&path)
             .map_err(|e| JsErrorBox::generic(format!("Module not found \"{specifier}\": {e}")))?;
-        let inside = self
-            .root
-            .borrow()
-            .as_ref()
-            .is_some_and(|root| canonical.starts_with(root));
-        if !inside {
-            return Err(JsErrorBox::generic(format!(
-                "Module \"{specifier}\" is outside the function directory"
-            )));
+        // A symbolic link inside the directory may still lead out of it.
+        if !canonical.starts_with(&root.canonical) {
+            return Err(outside());
         }
         let media_type = MediaType::from_path(&path);
         let (module_type, transpile) = match media_type {

@@ -149,7 +149,21 @@ impl Config {
     ) -> Result<MasterKey> {
         let next = file.next();
         if next.exists() {
-            let next_key = next.load()?;
+            // A rotation writes the whole next key before it changes the store: one that cannot
+            // be read never committed, and is dropped like any other uncommitted leftover.
+            let next_key = match next.load() {
+                Ok(key) => key,
+                Err(error) => {
+                    next.remove()?;
+                    eprintln!(
+                        "fluxbase: removed {}, left unreadable by a key rotation that did not \
+                         finish ({error}); the store still uses the key in {}",
+                        next.path().display(),
+                        file.path().display()
+                    );
+                    return file.load();
+                }
+            };
             let stored = store.all_key_ids().await?;
             if !stored.is_empty() && stored.iter().all(|id| id == next_key.id()) {
                 file.replace_with(&next)?;

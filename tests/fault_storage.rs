@@ -408,3 +408,35 @@ fn a_full_disk_refuses_writes_clearly_changes_nothing_and_the_server_recovers() 
     support::assert_database_is_whole(&host);
     drop(disk);
 }
+
+#[test]
+fn a_sqlite_wal_file_made_unwritable_under_a_running_server_answers_503() {
+    let host = Host::sqlite();
+    let server = Server::start(&host, &[]);
+    let created = server.request(
+        "POST",
+        "/api/v1/admin/secrets",
+        true,
+        Some(r#"{"name":"TARGET","value":"first"}"#),
+    );
+    assert_eq!(created.status, 201, "{created:#?}");
+    let mut wal = host.db_path().into_os_string();
+    wal.push("-wal");
+    let wal = PathBuf::from(wal);
+    assert!(wal.exists(), "no WAL file beside the database");
+    let made = Command::new("chattr").arg("+i").arg(&wal).status();
+    if !made.is_ok_and(|s| s.success()) {
+        eprintln!("SKIPPED: `chattr +i` failed on {}", wal.display());
+        return;
+    }
+    let answer = server.request(
+        "PUT",
+        "/api/v1/admin/secrets/TARGET",
+        true,
+        Some(&json!({ "value": "second" }).to_string()),
+    );
+    let _ = Command::new("chattr").arg("-i").arg(&wal).status();
+    answer.error(503, "the change was not made");
+    assert!(!answer.body.contains("internal error"), "{answer:#?}");
+    assert_eq!(server.request("GET", "/health", false, None).status, 200);
+}

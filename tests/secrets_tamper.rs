@@ -219,6 +219,44 @@ fn an_interrupted_rotation_is_finished_at_the_next_start() {
     host.run(&["secrets", "verify"]).ok();
     assert!(!host.data_dir.join("master.key.next").exists());
     assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new_key);
+
+    // So is a torn one (a rotation killed while writing it), with a word about it.
+    let half = &new_key[..new_key.len() / 2];
+    for torn in ["", half] {
+        std::fs::write(host.data_dir.join("master.key.next"), torn).unwrap();
+        let run = host.run(&["secrets", "verify"]);
+        run.ok();
+        assert!(
+            run.stderr.contains("left unreadable by a key rotation"),
+            "{run:#?}"
+        );
+        assert!(!host.data_dir.join("master.key.next").exists());
+        assert_eq!(std::fs::read_to_string(&key_file).unwrap(), new_key);
+    }
+}
+
+#[test]
+fn a_service_key_file_that_is_empty_or_short_stops_the_server_with_a_message() {
+    let host = Host::sqlite();
+    std::fs::create_dir_all(&host.data_dir).unwrap();
+    let key_file = host.data_dir.join("service.key");
+    for (content, message) in [
+        ("", "service.key is empty"),
+        ("\n", "service.key is empty"),
+        ("x\n", "service.key holds a key shorter than 16 characters"),
+    ] {
+        std::fs::write(&key_file, content).unwrap();
+        let mut command = host.command(&["serve", "--listen", "127.0.0.1:0"]);
+        command.env_remove("FLUXBASE_SERVICE_KEY");
+        let output = command.output().unwrap();
+        let stderr = String::from_utf8_lossy(&output.stderr);
+        assert!(!output.status.success(), "{content:?}: {stderr}");
+        assert!(stderr.contains(message), "{content:?}: {stderr}");
+        assert!(
+            stderr.contains("delete it to have a new one generated"),
+            "{stderr}"
+        );
+    }
 }
 
 fn history_key_ids(host: &Host, name: &str, namespace: Option<&str>) -> Vec<String> {

@@ -26,15 +26,18 @@ impl std::fmt::Debug for ServiceKey {
     }
 }
 
+/// Shortest accepted service key, from the environment or the key file.
+const MIN_SERVICE_KEY_LEN: usize = 16;
+
 impl ServiceKey {
     /// The key from `FLUXBASE_SERVICE_KEY`, else from `<data dir>/service.key`, which is
     /// generated (mode 0600) on first start; returns where a new key was written.
     pub fn load_or_create(data_dir: &Path) -> Result<(Self, Option<std::path::PathBuf>)> {
         if let Ok(key) = std::env::var(SERVICE_KEY_ENV) {
             let key = key.trim().to_owned();
-            if key.len() < 16 {
+            if key.len() < MIN_SERVICE_KEY_LEN {
                 return Err(Error::invalid(format!(
-                    "{SERVICE_KEY_ENV} must be at least 16 characters"
+                    "{SERVICE_KEY_ENV} must be at least {MIN_SERVICE_KEY_LEN} characters"
                 )));
             }
             return Ok((Self::new(key), None));
@@ -43,7 +46,20 @@ impl ServiceKey {
         if path.exists() {
             let key = std::fs::read_to_string(&path)
                 .map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
-            return Ok((Self::new(key.trim().to_owned()), None));
+            let key = key.trim();
+            if key.len() < MIN_SERVICE_KEY_LEN {
+                let what = if key.is_empty() {
+                    "is empty".to_owned()
+                } else {
+                    format!("holds a key shorter than {MIN_SERVICE_KEY_LEN} characters")
+                };
+                return Err(Error::invalid(format!(
+                    "{} {what}: write a longer key into it, or delete it to have a new one \
+                     generated on the next start",
+                    path.display()
+                )));
+            }
+            return Ok((Self::new(key.to_owned()), None));
         }
         let key = crate::crypto::random_token();
         write_private(&path, &key)?;

@@ -125,6 +125,11 @@ pub fn storage_refusal(error: &crate::Error) -> Option<&'static str> {
         "8" | "264" | "520" | "776" | "1032" | "1288" | "1544" | "25006" => {
             Some("the database is read-only")
         }
+        // SQLite: SQLITE_IOERR and its extended codes (the low byte is 10), such as a WAL
+        // file that can no longer be written.
+        code if code.parse::<u32>().is_ok_and(|code| code & 0xff == 10) => {
+            Some("the database's storage cannot be written")
+        }
         _ => None,
     }
 }

@@ -17,6 +17,28 @@ pub enum Error {
     #[error("no secret {0}")]
     NotFound(SecretRef),
 
+    /// No function or job of that name in the handler directory.
+    #[error(
+        "no {kind} {name} in {} (looked for {name}.ts, {name}.js and {name}/index.ts)",
+        dir.display()
+    )]
+    NoHandler {
+        /// `function` or `job`.
+        kind: &'static str,
+        /// The name that was asked for.
+        name: String,
+        /// The directory that was searched.
+        dir: std::path::PathBuf,
+    },
+
+    /// No job run with that id (or none the caller may see).
+    #[error("no job run {0}")]
+    NoJobRun(String),
+
+    /// No execution record with that id.
+    #[error("no execution record {0}")]
+    NoExecution(String),
+
     /// The addressed settings secret does not exist.
     #[error("no settings secret {0}")]
     SettingNotFound(crate::settings::SettingRef),

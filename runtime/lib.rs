@@ -11,6 +11,7 @@
 //! The CLI never runs SQL and the store never formats output; the secrets service is the one
 //! place that owns versioning, check-and-set, expiry and the audit trail.
 
+pub mod bounded_cache;
 pub mod cli;
 pub mod config;
 pub mod crypto;

@@ -81,10 +81,10 @@ pub async fn list(
 /// The execution record `id`, or a not-found error naming it.
 pub async fn execution(store: &Store, id: &str) -> Result<ExecutionRecord> {
     if id.is_empty() || id.len() > 64 || id.contains('\0') {
-        return Err(Error::invalid(format!("{id:?} is not an execution id")));
+        return Err(Error::NoExecution(id.escape_debug().to_string()));
     }
     store
         .execution(id)
         .await?
-        .ok_or_else(|| Error::invalid(format!("no execution record {id}")))
+        .ok_or_else(|| Error::NoExecution(id.to_owned()))
 }

@@ -248,7 +248,19 @@ fn a_service_key_file_that_is_empty_or_short_stops_the_server_with_a_message() {
         std::fs::write(&key_file, content).unwrap();
         let mut command = host.command(&["serve", "--listen", "127.0.0.1:0"]);
         command.env_remove("FLUXBASE_SERVICE_KEY");
-        let output = command.output().unwrap();
+        command
+            .stdout(std::process::Stdio::null())
+            .stderr(std::process::Stdio::piped());
+        let mut child = command.spawn().unwrap();
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(30);
+        while child.try_wait().unwrap().is_none() {
+            if std::time::Instant::now() > deadline {
+                let _ = child.kill();
+                panic!("{content:?}: the server started with this service.key");
+            }
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+        let output = child.wait_with_output().unwrap();
         let stderr = String::from_utf8_lossy(&output.stderr);
         assert!(!output.status.success(), "{content:?}: {stderr}");
         assert!(stderr.contains(message), "{content:?}: {stderr}");

@@ -77,7 +77,7 @@ impl JobsCommand {
                 let run = store
                     .job_run(&id)
                     .await?
-                    .ok_or_else(|| Error::invalid(format!("no job run {id}")))?;
+                    .ok_or_else(|| Error::NoJobRun(id.clone()))?;
                 let logs = match &run.last_execution_id {
                     Some(execution) => store
                         .execution(execution)

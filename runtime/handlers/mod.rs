@@ -1,11 +1,10 @@
 //! Finding handler files on disk: functions (`functions/<name>.ts`, or `functions/<name>/index.ts`)
 //! and jobs (`jobs/<name>.ts`), and reading the namespace a handler declares.
 
-use std::collections::HashMap;
 use std::path::{Path, PathBuf};
-use std::sync::Mutex;
 use std::time::SystemTime;
 
+use crate::bounded_cache::BoundedCache;
 use crate::secrets::Namespace;
 use crate::{Error, Result};
 
@@ -81,7 +80,7 @@ pub struct FileStamp {
 /// warm execution does not read its handler's source.
 #[derive(Debug, Default)]
 pub struct NamespaceCache {
-    entries: Mutex<HashMap<PathBuf, (FileStamp, Option<Namespace>)>>,
+    entries: BoundedCache<PathBuf, (FileStamp, Option<Namespace>)>,
 }
 
 impl NamespaceCache {
@@ -95,18 +94,13 @@ impl NamespaceCache {
     ) -> Result<Namespace> {
         let cached = self
             .entries
-            .lock()
-            .expect("namespace cache poisoned")
-            .get(&handler.path)
-            .filter(|(at, _)| *at == stamp)
-            .map(|(_, declared)| declared.clone());
+            .get_if(&handler.path, |(at, _)| *at == stamp)
+            .map(|(_, declared)| declared);
         let declared = match cached {
             Some(declared) => declared,
             None => {
                 let declared = handler.declared_namespace()?;
                 self.entries
-                    .lock()
-                    .expect("namespace cache poisoned")
                     .insert(handler.path.clone(), (stamp, declared.clone()));
                 declared
             }
@@ -130,12 +124,10 @@ pub fn find(dir: &Path, kind: HandlerKind, name: &str) -> Result<Handler> {
             name: name.to_owned(),
             path,
         })
-        .ok_or_else(|| {
-            Error::invalid(format!(
-                "no {} {name} in {} (looked for {name}.ts, {name}.js and {name}/index.ts)",
-                kind.as_str(),
-                dir.display()
-            ))
+        .ok_or_else(|| Error::NoHandler {
+            kind: kind.as_str(),
+            name: name.to_owned(),
+            dir: dir.to_path_buf(),
         })
 }
 

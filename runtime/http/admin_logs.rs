@@ -2,7 +2,6 @@
 
 use axum::Json;
 use axum::extract::{Path, State};
-use axum::http::StatusCode;
 use serde::Deserialize;
 
 use super::AppState;
@@ -50,11 +49,5 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<ExecutionRecord>, ApiError> {
     state.invoker.flush_records().await;
-    logs::execution(state.secrets.store(), &id)
-        .await
-        .map(Json)
-        .map_err(|error| match error {
-            crate::Error::Invalid(message) => ApiError::new(StatusCode::NOT_FOUND, message),
-            other => other.into(),
-        })
+    Ok(Json(logs::execution(state.secrets.store(), &id).await?))
 }

@@ -55,9 +55,12 @@ impl From<Error> for ApiError {
         }
         let status = match &error {
             Error::Invalid(_) | Error::Remote(_) => StatusCode::BAD_REQUEST,
-            Error::NotFound(_) | Error::SettingNotFound(_) | Error::UnknownVersion { .. } => {
-                StatusCode::NOT_FOUND
-            }
+            Error::NotFound(_)
+            | Error::SettingNotFound(_)
+            | Error::UnknownVersion { .. }
+            | Error::NoHandler { .. }
+            | Error::NoJobRun(_)
+            | Error::NoExecution(_) => StatusCode::NOT_FOUND,
             Error::VersionConflict { .. } => StatusCode::CONFLICT,
             Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Execution { failure, .. } => match failure {

@@ -110,7 +110,7 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
                 let body = Body::from(head.body.take().unwrap_or_default());
                 Ok(response(head, &execution_id, body))
             }
-            Ok(Err(error)) => Err(invocation_error(error)),
+            Ok(Err(error)) => Err(ApiError::from(error)),
             Err(join) => Err(task_failed(join)),
         },
         Ok(head) => {
@@ -123,7 +123,7 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
                 tracing::debug!(%error, "function failed on an oversized request body");
                 body_too_large(limit)
             }
-            Ok(Err(error)) => invocation_error(error),
+            Ok(Err(error)) => ApiError::from(error),
             Ok(Ok(_)) => ApiError::new(
                 StatusCode::INTERNAL_SERVER_ERROR,
                 "the function produced no response",
@@ -282,14 +282,6 @@ fn task_failed(join: tokio::task::JoinError) -> ApiError {
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
 
-fn invocation_error(error: crate::Error) -> ApiError {
-    match error {
-        crate::Error::Invalid(message) if message.starts_with("no function") => {
-            ApiError::new(StatusCode::NOT_FOUND, message)
-        }
-        other => other.into(),
-    }
-}
 
 fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, limit_message(limit))

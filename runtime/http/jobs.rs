@@ -34,13 +34,7 @@ pub async fn enqueue(
     let id = state
         .jobs
         .enqueue_for(&name, &payload, user.as_ref())
-        .await
-        .map_err(|error| match error {
-            crate::Error::Invalid(message) if message.starts_with("no job") => {
-                ApiError::new(StatusCode::NOT_FOUND, message)
-            }
-            other => other.into(),
-        })?;
+        .await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))))
 }
 
@@ -53,16 +47,10 @@ pub async fn status(
     if let Caller::User(user) = &caller {
         let owner = state.secrets.store().job_run_user(&id).await?;
         if owner.as_ref() != Some(user) {
-            return Err(ApiError::new(
-                StatusCode::NOT_FOUND,
-                format!("no job run {id}"),
-            ));
+            return Err(crate::Error::NoJobRun(id).into());
         }
     }
-    let run = state.jobs.status(&id).await.map_err(|error| match error {
-        crate::Error::Invalid(message) => ApiError::new(StatusCode::NOT_FOUND, message),
-        other => other.into(),
-    })?;
+    let run = state.jobs.status(&id).await?;
     state.invoker.flush_records().await;
     let logs = match &run.last_execution_id {
         Some(execution) => state

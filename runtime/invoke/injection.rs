@@ -3,18 +3,16 @@
 //! For each name the host process's `FLUXBASE_SECRET_<NAME>` wins, then the namespace secret,
 //! then the global one (expired ones are already skipped by the secrets service).
 
-use std::collections::{BTreeMap, HashMap};
-use std::sync::{Arc, Mutex};
+use std::collections::BTreeMap;
+use std::sync::Arc;
 
 use fluxbase_ops::state::{IsolateEnv, ResolvedSecrets as IsolateSecrets, SECRET_ENV_PREFIX};
 use secrecy::{ExposeSecret, SecretString};
 use zeroize::Zeroize;
 
+use crate::bounded_cache::BoundedCache;
 use crate::handlers::HandlerKind;
 use crate::secrets::{Namespace, ResolvedSecrets, SecretName};
-
-/// Namespaces kept at most by [`InjectionCache`]; past that it starts over (a guard only).
-const MAX_CACHED: usize = 1024;
 
 /// Where an injected secret came from.
 #[derive(Debug, Clone, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -151,7 +149,7 @@ impl Injection {
 /// does not rebuild it.
 #[derive(Default)]
 pub(super) struct InjectionCache {
-    entries: Mutex<HashMap<Namespace, CachedInjection>>,
+    entries: BoundedCache<Namespace, CachedInjection>,
 }
 
 /// A resolved set and the injection built from it.
@@ -165,17 +163,15 @@ impl InjectionCache {
         resolved: &Arc<ResolvedSecrets>,
         host: &[(SecretName, SecretString)],
     ) -> Arc<Injection> {
-        let mut entries = self.entries.lock().expect("injection cache poisoned");
-        if let Some((set, injection)) = entries.get(namespace)
-            && Arc::ptr_eq(set, resolved)
+        if let Some((_, injection)) = self
+            .entries
+            .get_if(namespace, |(set, _)| Arc::ptr_eq(set, resolved))
         {
-            return injection.clone();
+            return injection;
         }
         let injection = Arc::new(Injection::new(resolved, host));
-        if entries.len() >= MAX_CACHED && !entries.contains_key(namespace) {
-            entries.clear();
-        }
-        entries.insert(namespace.clone(), (resolved.clone(), injection.clone()));
+        self.entries
+            .insert(namespace.clone(), (resolved.clone(), injection.clone()));
         injection
     }
 }

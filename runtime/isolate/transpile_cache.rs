@@ -2,8 +2,7 @@
 //! and a SHA-256 of its source: a module is transpiled once however many isolates load it, and
 //! a changed file is transpiled again because its hash changed.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex, OnceLock};
+use std::sync::{Arc, OnceLock};
 
 use deno_ast::MediaType;
 use deno_core::ModuleSpecifier;
@@ -11,9 +10,7 @@ use deno_error::JsErrorBox;
 use sha2::{Digest, Sha256};
 
 use super::loader::transpile_module;
-
-/// Entries kept at most; past that the cache starts over.
-const MAX_ENTRIES: usize = 1024;
+use crate::bounded_cache::BoundedCache;
 
 /// A module's JavaScript and its source map.
 #[derive(Debug)]
@@ -26,9 +23,9 @@ pub struct Transpiled {
 
 type Key = (String, [u8; 32]);
 
-fn cache() -> &'static Mutex<HashMap<Key, Arc<Transpiled>>> {
-    static CACHE: OnceLock<Mutex<HashMap<Key, Arc<Transpiled>>>> = OnceLock::new();
-    CACHE.get_or_init(Mutex::default)
+fn cache() -> &'static BoundedCache<Key, Arc<Transpiled>> {
+    static CACHE: OnceLock<BoundedCache<Key, Arc<Transpiled>>> = OnceLock::new();
+    CACHE.get_or_init(BoundedCache::default)
 }
 
 /// The transpiled form of `code`, from the cache or made now. Errors are not cached.
@@ -41,15 +38,11 @@ pub fn transpile(
     hasher.update(media_type.as_ts_extension().as_bytes());
     hasher.update(code.as_bytes());
     let key = (specifier.to_string(), hasher.finalize().into());
-    if let Some(hit) = cache().lock().expect("transpile cache poisoned").get(&key) {
-        return Ok(hit.clone());
+    if let Some(hit) = cache().get_if(&key, |_| true) {
+        return Ok(hit);
     }
     let (code, source_map) = transpile_module(specifier, code, media_type)?;
     let transpiled = Arc::new(Transpiled { code, source_map });
-    let mut cache = cache().lock().expect("transpile cache poisoned");
-    if cache.len() >= MAX_ENTRIES {
-        cache.clear();
-    }
-    cache.insert(key, transpiled.clone());
+    cache().insert(key, transpiled.clone());
     Ok(transpiled)
 }

@@ -104,7 +104,7 @@ impl JobQueue {
         self.store
             .job_run(id)
             .await?
-            .ok_or_else(|| Error::invalid(format!("no job run {id}")))
+            .ok_or_else(|| Error::NoJobRun(id.to_owned()))
     }
 
     /// Starts the workers; they stop when `stop` turns true.

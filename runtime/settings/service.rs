@@ -1,9 +1,9 @@
 //! [`SettingsService`]: set, read, list and delete settings secrets, and resolve them for an
 //! invocation. Every change is one transaction with its audit row.
 
-use std::collections::HashMap;
-use std::sync::{Arc, Mutex};
+use std::sync::Arc;
 
+use crate::bounded_cache::BoundedCache;
 use crate::crypto::{CryptoError, Envelope, Keyring, MasterKey, user_key};
 use crate::secrets::SecretValue;
 use crate::settings::{
@@ -38,14 +38,11 @@ pub struct SetOutcome {
 pub struct SettingsService {
     store: Store,
     keyring: Keyring,
-    resolved: Mutex<HashMap<Option<UserId>, CachedSettings>>,
+    resolved: BoundedCache<Option<UserId>, CachedSettings>,
 }
 
 /// Decrypted settings of one caller and the store generation they were read at.
 type CachedSettings = (i64, Arc<ResolvedSettings>);
-
-/// Callers whose resolved settings are kept at most; past that the cache starts over.
-const MAX_CACHED: usize = 1024;
 
 impl SettingsService {
     /// A service over `store`. Refuses a keyring that cannot open what the store holds.
@@ -54,7 +51,7 @@ impl SettingsService {
         Ok(SettingsService {
             store,
             keyring,
-            resolved: Mutex::default(),
+            resolved: BoundedCache::default(),
         })
     }
 
@@ -136,23 +133,12 @@ impl SettingsService {
         generation: i64,
     ) -> Result<Arc<ResolvedSettings>> {
         let key = user.cloned();
-        {
-            let cache = self.resolved.lock().expect("settings cache poisoned");
-            if let Some((at, resolved)) = cache.get(&key)
-                && *at == generation
-            {
-                return Ok(resolved.clone());
-            }
-        }
-        let resolved = Arc::new(self.resolve(user).await?);
-        let mut cache = self.resolved.lock().expect("settings cache poisoned");
-        if cache.get(&key).is_some_and(|(at, _)| *at > generation) {
+        if let Some((_, resolved)) = self.resolved.get_if(&key, |(at, _)| *at == generation) {
             return Ok(resolved);
         }
-        if cache.len() >= MAX_CACHED && !cache.contains_key(&key) {
-            cache.clear();
-        }
-        cache.insert(key, (generation, resolved.clone()));
+        let resolved = Arc::new(self.resolve(user).await?);
+        self.resolved
+            .insert_unless(key, (generation, resolved.clone()), |(at, _)| *at > generation);
         Ok(resolved)
     }
 

@@ -30,7 +30,7 @@ use std::time::{Duration, Instant};
 
 use comfy_table::Table;
 use fluxbase::config::Config;
-use fluxbase::invoke::{Invoker, InvokerConfig, Isolation};
+use fluxbase::invoke::{Call, Invoker, InvokerConfig, Isolation};
 use fluxbase::isolate::{
     BlankIsolate, BootOptions, HttpRequest, Isolate, IsolateConfig, RequestBody,
 };
@@ -198,11 +198,11 @@ async fn invocations(invoker: &Invoker, count: usize, refill: bool) -> Vec<Durat
         }
         let start = Instant::now();
         let outcome = invoker
-            .invoke_function(&fixtures(), "hello", request())
+            .execute(Call::function(&fixtures(), "hello", request()))
             .await
             .unwrap();
         samples.push(start.elapsed());
-        assert_eq!(outcome.response.status, 200);
+        assert_eq!(outcome.response().unwrap().status, 200);
     }
     invoker.flush_records().await;
     samples

@@ -4,7 +4,7 @@ mod support;
 
 use std::time::Duration;
 
-use fluxbase::invoke::{ExecutionFailure, InvokerConfig, Isolation};
+use fluxbase::invoke::{Call, ExecutionFailure, InvokerConfig, Isolation};
 use fluxbase::secrets::Namespace;
 use fluxbase::time::Timestamp;
 use support::runtime::{Runtime, failure, fixtures};
@@ -239,7 +239,7 @@ async fn load_errors_name_the_file_and_line() {
 
     let not_found = runtime.get("no_such_function").await.unwrap_err();
     assert!(
-        matches!(not_found, fluxbase::Error::Invalid(_)),
+        matches!(not_found, fluxbase::Error::NoHandler { .. }),
         "{not_found}"
     );
     assert!(
@@ -296,21 +296,21 @@ async fn jobs_get_their_payload_secrets_and_identity_and_keep_their_result() {
     runtime.set("REPORT_TOKEN", "tok_hidden_42", None).await;
     let outcome = runtime
         .invoker
-        .run_job(
+        .execute(Call::job(
             &fixtures("jobs"),
             "summarize",
             serde_json::json!({ "items": [1, 2, 3, 4] }),
-            None,
-        )
+        ))
         .await
         .unwrap();
+    let execution_id = outcome.execution_id.clone();
     assert_eq!(
-        outcome.result,
+        outcome.result().unwrap(),
         serde_json::json!({
             "count": 4, "sum": 10, "job": "summarize", "namespace": "default", "hasId": true
         })
     );
-    let record = runtime.record(&outcome.execution_id).await;
+    let record = runtime.record(&execution_id).await;
     assert_eq!(record.kind, "job");
     assert_eq!(record.secrets_accessed, ["FLUXBASE_SECRET_REPORT_TOKEN"]);
     assert_eq!(
@@ -320,7 +320,11 @@ async fn jobs_get_their_payload_secrets_and_identity_and_keep_their_result() {
 
     let error = runtime
         .invoker
-        .run_job(&fixtures("jobs"), "fails", serde_json::Value::Null, None)
+        .execute(Call::job(
+            &fixtures("jobs"),
+            "fails",
+            serde_json::Value::Null,
+        ))
         .await
         .unwrap_err();
     let (failed, _) = failure(error);

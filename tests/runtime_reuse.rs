@@ -9,7 +9,7 @@ mod support;
 use std::collections::HashSet;
 use std::time::Duration;
 
-use fluxbase::invoke::{InvokerConfig, Isolation};
+use fluxbase::invoke::{Call, InvokerConfig, Isolation};
 use fluxbase::isolate::{HttpRequest, RequestBody};
 use support::runtime::Runtime;
 
@@ -157,10 +157,11 @@ async fn a_changed_namespace_line_or_source_gets_a_new_isolate_with_that_namespa
         };
         let outcome = runtime
             .invoker
-            .invoke_function(dir.path(), "counter", request)
+            .execute(Call::function(dir.path(), "counter", request))
             .await
             .unwrap();
-        let body: serde_json::Value = serde_json::from_slice(&outcome.response.body).unwrap();
+        let response = outcome.response().unwrap();
+        let body: serde_json::Value = serde_json::from_slice(&response.body).unwrap();
         (
             body["isolate"].as_str().unwrap().to_owned(),
             body["count"].as_u64().unwrap(),

@@ -9,6 +9,7 @@ use super::output::{OutputFormat, print_json};
 use super::run::RunArgs;
 use crate::config::Config;
 use crate::handlers::{self, HandlerKind};
+use crate::invoke::Call;
 use crate::isolate::HttpRequest;
 use crate::{Error, Result};
 
@@ -83,10 +84,12 @@ impl FunctionsCommand {
                     method,
                 };
                 let invoker = run.invoker(config).await?;
-                let outcome = invoker.invoke_function(&dir, name, request).await;
+                let outcome = invoker.execute(Call::function(&dir, name, request)).await;
                 invoker.flush_records().await;
-                let outcome = outcome?;
-                print_response(&outcome.response, include, format)
+                let response = outcome?
+                    .response()
+                    .expect("a function call gives a response");
+                print_response(&response, include, format)
             }
         }
     }

@@ -10,6 +10,7 @@ use crate::config::Config;
 use std::time::Duration;
 
 use crate::handlers::{self, HandlerKind};
+use crate::invoke::Call;
 use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig};
 use crate::{Error, Result};
 
@@ -68,7 +69,7 @@ impl JobsCommand {
             } => {
                 let payload = parse_payload(&payload)?;
                 let queue = queue(config, dir, max_attempts).await?;
-                let id = queue.enqueue(&name, &payload).await?;
+                let id = queue.enqueue(&name, &payload, None).await?;
                 print_json(&serde_json::json!({ "id": id }));
                 Ok(())
             }
@@ -105,10 +106,9 @@ impl JobsCommand {
             } => {
                 let payload = parse_payload(&payload)?;
                 let invoker = run.invoker(config).await?;
-                let outcome = invoker.run_job(&dir, &name, payload, None).await;
+                let outcome = invoker.execute(Call::job(&dir, &name, payload)).await;
                 invoker.flush_records().await;
-                let outcome = outcome?;
-                print_json(&outcome.result);
+                print_json(&outcome?.result().expect("a job run gives a result"));
                 Ok(())
             }
         }

@@ -28,7 +28,7 @@ use tokio::task::JoinHandle;
 use super::AppState;
 use super::api_error::ApiError;
 use super::user_auth;
-use crate::invoke::FunctionOutcome;
+use crate::invoke::{Call, Outcome};
 use crate::isolate::{HttpRequest, RequestBody, RequestChunk, ResponseHead, ResponseSink};
 
 /// Headers that belong to one hop and are not passed to or from a handler.
@@ -99,7 +99,12 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
     let id = execution_id.clone();
     let task = tokio::spawn(async move {
         invoker
-            .stream_function_for(&dir, &name, request, sink, id, user.as_ref())
+            .execute(
+                Call::function(&dir, &name, request)
+                    .streaming_to(sink)
+                    .with_id(id)
+                    .for_user(user),
+            )
             .await
     });
     match receiver.head.await {
@@ -238,7 +243,7 @@ fn stream_request_body(
 /// the head went out, the body ends in an error, which cuts the connection.
 fn streamed_body(
     chunks: mpsc::Receiver<Vec<u8>>,
-    task: JoinHandle<crate::Result<FunctionOutcome>>,
+    task: JoinHandle<crate::Result<Outcome>>,
 ) -> Body {
     let body = futures::stream::unfold((chunks, Some(task)), |(mut chunks, task)| async move {
         if let Some(chunk) = chunks.recv().await {
@@ -281,7 +286,6 @@ fn task_failed(join: tokio::task::JoinError) -> ApiError {
     tracing::error!(%join, "invocation task failed");
     ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal error")
 }
-
 
 fn body_too_large(limit: usize) -> ApiError {
     ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, limit_message(limit))

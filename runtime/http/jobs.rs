@@ -31,10 +31,7 @@ pub async fn enqueue(
         Caller::Service => None,
         Caller::User(user) => Some(user),
     };
-    let id = state
-        .jobs
-        .enqueue_for(&name, &payload, user.as_ref())
-        .await?;
+    let id = state.jobs.enqueue(&name, &payload, user.as_ref()).await?;
     Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))))
 }
 

@@ -6,6 +6,7 @@
 //! duration, redacted console output, names of the secrets read, error).
 
 mod admission;
+mod call;
 mod failure;
 mod injection;
 mod preboot;
@@ -16,6 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+pub use call::{Call, CallInput, Outcome};
 pub use failure::ExecutionFailure;
 pub use injection::{Injection, Source, host_env_secrets};
 pub use preboot::PrebootPool;
@@ -27,8 +29,8 @@ use warm::{Fingerprint, Retirement, Warm, WarmIsolates, WarmKey};
 
 use crate::handlers::{self, Handler, HandlerKind, NamespaceCache};
 use crate::isolate::{
-    BlankIsolate, BootOptions, HttpRequest, HttpResponse, Invocation, Isolate, IsolateConfig,
-    IsolateEnv, IsolateError, LogLevel, NetworkAccess, Output, ResponseSink,
+    BlankIsolate, BootOptions, Invocation, Isolate, IsolateConfig, IsolateEnv, IsolateError,
+    LogLevel, NetworkAccess,
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
@@ -133,24 +135,6 @@ pub const DEFAULT_MAX_EXECUTIONS_PER_ISOLATE: u64 = 10_000;
 /// Default number of function invocations that may wait for a slot.
 pub const DEFAULT_MAX_QUEUED: usize = 256;
 
-/// The response of a function invocation.
-#[derive(Debug)]
-pub struct FunctionOutcome {
-    /// Id of the execution record.
-    pub execution_id: String,
-    /// What the handler returned.
-    pub response: HttpResponse,
-}
-
-/// The result of a job run.
-#[derive(Debug)]
-pub struct JobOutcome {
-    /// Id of the execution record.
-    pub execution_id: String,
-    /// What the handler returned, as JSON (`null` for nothing).
-    pub result: serde_json::Value,
-}
-
 /// Runs handlers; see the module documentation.
 pub struct Invoker {
     secrets: Arc<SecretsService>,
@@ -187,7 +171,7 @@ impl Invoker {
     }
 
     /// Gives every execution the settings secrets: the system's, and those of the user it is
-    /// made for ([`Invoker::stream_function_for`], [`Invoker::run_job_for`]).
+    /// made for ([`Call::for_user`]).
     pub fn with_settings(mut self, settings: Arc<SettingsService>) -> Self {
         self.settings = Some(settings);
         self
@@ -227,124 +211,30 @@ impl Invoker {
         }
     }
 
-    /// Calls the function `name` of `dir` with `request` and collects its whole response.
-    pub async fn invoke_function(
-        &self,
-        dir: &Path,
-        name: &str,
-        request: HttpRequest,
-    ) -> Result<FunctionOutcome> {
-        self.call_function(dir, name, request, None, new_execution_id(), None)
-            .await
-    }
-
-    /// Calls the function `name` of `dir` with `request` and streams its response to `sink`:
-    /// the head as soon as the handler returns its `Response`, then the body. Resolves when
-    /// the body has ended (the outcome's response then has an empty body); an error after the
-    /// head was sent means the body is incomplete. `execution_id` names the execution record,
-    /// so the caller can send it with the head.
-    pub async fn stream_function(
-        &self,
-        dir: &Path,
-        name: &str,
-        request: HttpRequest,
-        sink: ResponseSink,
-        execution_id: String,
-    ) -> Result<FunctionOutcome> {
-        self.call_function(dir, name, request, Some(sink), execution_id, None)
-            .await
-    }
-
-    /// Like [`Invoker::stream_function`], for `user` (from a valid user token): the function
-    /// also sees that user's settings secrets.
-    pub async fn stream_function_for(
-        &self,
-        dir: &Path,
-        name: &str,
-        request: HttpRequest,
-        sink: ResponseSink,
-        execution_id: String,
-        user: Option<&UserId>,
-    ) -> Result<FunctionOutcome> {
-        self.call_function(dir, name, request, Some(sink), execution_id, user)
-            .await
-    }
-
-    async fn call_function(
-        &self,
-        dir: &Path,
-        name: &str,
-        request: HttpRequest,
-        sink: Option<ResponseSink>,
-        execution_id: String,
-        user: Option<&UserId>,
-    ) -> Result<FunctionOutcome> {
-        let handler = handlers::find(dir, HandlerKind::Function, name)?;
-        let invocation = Invocation::Http { request, sink };
-        let output = self
-            .execute(dir, &handler, invocation, None, &execution_id, user)
-            .await?;
-        match output {
-            Output::Http(response) => Ok(FunctionOutcome {
-                execution_id,
-                response,
-            }),
-            Output::Job(_) => unreachable!("an HTTP invocation produces a response"),
-        }
-    }
-
-    /// Runs the job `name` of `dir` with `payload`. `run_id` is the queued run this attempt
-    /// belongs to (given to the job as `FLUXBASE_JOB_ID`); without one, the execution id is.
-    pub async fn run_job(
-        &self,
-        dir: &Path,
-        name: &str,
-        payload: serde_json::Value,
-        run_id: Option<&str>,
-    ) -> Result<JobOutcome> {
-        self.run_job_for(dir, name, payload, run_id, None).await
-    }
-
-    /// Like [`Invoker::run_job`], for the user the run was enqueued for: the job also sees
-    /// that user's settings secrets.
-    pub async fn run_job_for(
-        &self,
-        dir: &Path,
-        name: &str,
-        payload: serde_json::Value,
-        run_id: Option<&str>,
-        user: Option<&UserId>,
-    ) -> Result<JobOutcome> {
-        let handler = handlers::find(dir, HandlerKind::Job, name)?;
-        let execution_id = new_execution_id();
-        let output = self
-            .execute(
-                dir,
-                &handler,
-                Invocation::Job(payload),
-                run_id,
-                &execution_id,
-                user,
-            )
-            .await?;
-        match output {
-            Output::Job(result) => Ok(JobOutcome {
-                execution_id,
-                result,
-            }),
-            Output::Http(_) => unreachable!("a job run produces a result"),
-        }
-    }
-
-    async fn execute(
-        &self,
-        dir: &Path,
-        handler: &Handler,
-        invocation: Invocation,
-        run_id: Option<&str>,
-        execution_id: &str,
-        user: Option<&UserId>,
-    ) -> Result<Output> {
+    /// Runs one call: finds its handler, resolves the secrets of the handler's namespace and
+    /// the caller's settings secrets, runs the handler in a warm or new isolate under its
+    /// limits, and records the execution however it ends.
+    pub async fn execute(&self, call: Call) -> Result<Outcome> {
+        let Call {
+            dir,
+            name,
+            input,
+            user,
+            id: execution_id,
+        } = call;
+        let kind = match input {
+            CallInput::Http { .. } => HandlerKind::Function,
+            CallInput::Job { .. } => HandlerKind::Job,
+        };
+        let handler = &handlers::find(&dir, kind, &name)?;
+        let (invocation, run_id) = match input {
+            CallInput::Http { request, sink } => (Invocation::Http { request, sink }, None),
+            CallInput::Job { payload, run_id } => (Invocation::Job(payload), run_id),
+        };
+        let dir = dir.as_path();
+        let execution_id = execution_id.as_str();
+        let user = user.as_ref();
+        let run_id = run_id.as_deref();
         let wait = match handler.kind {
             HandlerKind::Function => Wait::Bounded,
             HandlerKind::Job => Wait::Unbounded,
@@ -443,7 +333,10 @@ impl Invoker {
             Ok(output) => {
                 self.records
                     .write(record(logs, accessed).finish("succeeded", None));
-                Ok(output)
+                Ok(Outcome {
+                    execution_id: execution_id.to_owned(),
+                    output,
+                })
             }
             Err(error) => {
                 let failure = self.failure(error, timeout, false);
@@ -572,10 +465,6 @@ fn boot_options(config: &InvokerConfig) -> BootOptions {
 /// termination, so it happens off the async workers.
 fn retire(isolate: Isolate) {
     std::thread::spawn(move || drop(isolate));
-}
-
-fn new_execution_id() -> String {
-    uuid::Uuid::new_v4().to_string()
 }
 
 fn system_line(message: &str) -> LogLine {

@@ -16,7 +16,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::handlers::{self, HandlerKind};
-use crate::invoke::Invoker;
+use crate::invoke::{Call, Invoker};
 use crate::settings::UserId;
 use crate::store::{JobRun, Store};
 use crate::time::Timestamp;
@@ -61,30 +61,23 @@ impl JobQueue {
         }
     }
 
-    /// Enqueues a run of job `name` (which must exist) and returns its id.
-    pub async fn enqueue(&self, name: &str, payload: &serde_json::Value) -> Result<String> {
-        handlers::find(&self.config.jobs_dir, HandlerKind::Job, name)?;
-        let id = uuid::Uuid::new_v4().to_string();
-        self.store
-            .enqueue_job(&id, name, payload, self.config.max_attempts)
-            .await?;
-        self.wake.notify_one();
-        Ok(id)
-    }
-
-    /// Enqueues a run of job `name` made for `user`, which then gets that user's settings
-    /// secrets (without a user, the same as [`JobQueue::enqueue`]).
-    pub async fn enqueue_for(
+    /// Enqueues a run of job `name` (which must exist) and returns its id. A run made for
+    /// `user` gets that user's settings secrets.
+    pub async fn enqueue(
         &self,
         name: &str,
         payload: &serde_json::Value,
         user: Option<&UserId>,
     ) -> Result<String> {
-        let Some(user) = user else {
-            return self.enqueue(name, payload).await;
-        };
         handlers::find(&self.config.jobs_dir, HandlerKind::Job, name)?;
         let id = uuid::Uuid::new_v4().to_string();
+        let Some(user) = user else {
+            self.store
+                .enqueue_job(&id, name, payload, self.config.max_attempts)
+                .await?;
+            self.wake.notify_one();
+            return Ok(id);
+        };
         // The user first: a worker that claims the run finds it.
         self.store.set_job_run_user(&id, user).await?;
         let enqueued = self
@@ -143,15 +136,10 @@ impl JobQueue {
     async fn run(&self, invoker: &Invoker, run: JobRun) {
         let invocation = async {
             let user = self.store.job_run_user(&run.id).await?;
-            invoker
-                .run_job_for(
-                    &self.config.jobs_dir,
-                    &run.name,
-                    run.payload.clone(),
-                    Some(&run.id),
-                    user.as_ref(),
-                )
-                .await
+            let call = Call::job(&self.config.jobs_dir, &run.name, run.payload.clone())
+                .of_run(&run.id)
+                .for_user(user);
+            invoker.execute(call).await
         };
         let outcome = tokio::select! {
             biased;
@@ -160,8 +148,10 @@ impl JobQueue {
         };
         let stored = match outcome {
             Ok(done) => {
+                let execution_id = done.execution_id.clone();
+                let result = done.result().unwrap_or_default();
                 self.store
-                    .finish_job(&run.id, run.attempts, &done.execution_id, &done.result)
+                    .finish_job(&run.id, run.attempts, &execution_id, &result)
                     .await
             }
             Err(error) => {

@@ -138,7 +138,9 @@ impl SettingsService {
         }
         let resolved = Arc::new(self.resolve(user).await?);
         self.resolved
-            .insert_unless(key, (generation, resolved.clone()), |(at, _)| *at > generation);
+            .insert_unless(key, (generation, resolved.clone()), |(at, _)| {
+                *at > generation
+            });
         Ok(resolved)
     }
 

@@ -6,7 +6,7 @@ use std::sync::Arc;
 
 use fluxbase::config::Config;
 use fluxbase::crypto::{Keyring, MasterKey};
-use fluxbase::invoke::{ExecutionFailure, Invoker, InvokerConfig};
+use fluxbase::invoke::{Call, ExecutionFailure, Invoker, InvokerConfig};
 use fluxbase::isolate::{HttpRequest, HttpResponse, RequestBody};
 use fluxbase::secrets::{
     Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
@@ -114,9 +114,14 @@ impl Runtime {
         };
         let outcome = self
             .invoker
-            .invoke_function(&fixtures("functions"), &target[..end], request)
+            .execute(Call::function(
+                &fixtures("functions"),
+                &target[..end],
+                request,
+            ))
             .await?;
-        Ok((outcome.response, outcome.execution_id))
+        let id = outcome.execution_id.clone();
+        Ok((outcome.response().expect("a response"), id))
     }
 
     /// Invokes a fixture function and parses its JSON body.

@@ -18,6 +18,7 @@ pub mod crypto;
 pub mod error;
 pub mod fuzzing;
 pub mod handlers;
+pub mod host;
 pub mod http;
 pub mod invoke;
 pub mod isolate;

@@ -83,7 +83,8 @@ impl FunctionsCommand {
                     body: body.into(),
                     method,
                 };
-                let invoker = run.invoker(config).await?;
+                let host = run.host(config).await?;
+                let invoker = host.invoker();
                 let outcome = invoker.execute(Call::function(&dir, name, request)).await;
                 invoker.flush_records().await;
                 let response = outcome?

@@ -105,7 +105,8 @@ impl JobsCommand {
                 run,
             } => {
                 let payload = parse_payload(&payload)?;
-                let invoker = run.invoker(config).await?;
+                let host = run.host(config).await?;
+                let invoker = host.invoker();
                 let outcome = invoker.execute(Call::job(&dir, &name, payload)).await;
                 invoker.flush_records().await;
                 print_json(&outcome?.result().expect("a job run gives a result"));

@@ -1,13 +1,13 @@
 //! What `functions invoke` and `jobs run` share: limits, namespace and the invoker they build.
 
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 
 use super::actor;
-use crate::config::{Config, KeyPolicy};
-use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, Invoker, InvokerConfig, Isolation};
+use crate::config::Config;
+use crate::host::{Host, Purpose};
+use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, InvokerConfig, Isolation};
 use crate::isolate::NetworkAccess;
 use crate::secrets::Namespace;
 use crate::{Error, Result};
@@ -30,10 +30,10 @@ pub struct RunArgs {
 }
 
 impl RunArgs {
-    /// An invoker for one execution: a fresh isolate booted without a snapshot (building the
-    /// snapshot costs more than one boot).
-    pub async fn invoker(&self, config: &Config) -> Result<Invoker> {
-        let secrets = config.open_secrets_for_reading(&actor()).await?;
+    /// A host for one execution: a fresh isolate booted without a snapshot (building the
+    /// snapshot costs more than one boot), with the system settings secrets (a one-shot run
+    /// is made for no user).
+    pub async fn host(&self, config: &Config) -> Result<Host> {
         let mut invoker_config = InvokerConfig {
             default_namespace: Namespace::parse(&self.namespace)?,
             heap_limit_bytes: usize::try_from(self.heap_limit_mb * 1024 * 1024)
@@ -50,11 +50,7 @@ impl RunArgs {
             invoker_config.function_timeout = timeout;
             invoker_config.job_timeout = timeout;
         }
-        // The system settings secrets too (a one-shot run is made for no user).
-        let settings = config
-            .open_settings(secrets.store().clone(), KeyPolicy::EphemeralIfEmpty)
-            .await?;
-        Ok(Invoker::new(Arc::new(secrets), invoker_config).with_settings(Arc::new(settings)))
+        Host::open(config, Purpose::OneShot, &actor(), invoker_config).await
     }
 }
 

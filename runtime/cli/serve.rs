@@ -2,22 +2,20 @@
 
 use std::net::SocketAddr;
 use std::path::PathBuf;
-use std::sync::Arc;
 use std::time::Duration;
 
 use clap::Args;
 
 use super::run::NetworkArgs;
-use crate::config::{Config, KeyPolicy};
-use crate::http::{self, AppState, ServeOptions, ServiceKey, UserTokens};
+use crate::config::Config;
+use crate::host::{Host, Purpose};
+use crate::http::{ServeOptions, ServiceKey, UserTokens};
 use crate::invoke::{
     DEFAULT_HEAP_LIMIT_BYTES, DEFAULT_JOB_TIMEOUT, DEFAULT_MAX_EXECUTIONS_PER_ISOLATE,
-    DEFAULT_MAX_QUEUED, Invoker, InvokerConfig, Isolation,
+    DEFAULT_MAX_QUEUED, InvokerConfig, Isolation,
 };
-use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig};
+use crate::jobs::{DEFAULT_MAX_ATTEMPTS, QueueConfig};
 use crate::secrets::Namespace;
-use crate::store::Backend;
-use crate::store::redact_url;
 use crate::{Error, Result};
 
 /// Actor recorded in the audit log for changes made through the API.
@@ -107,11 +105,24 @@ impl ServeArgs {
             )));
         }
         let tokens = UserTokens::from_env()?;
-        let (secrets, _) = config.open_secrets(API_ACTOR).await?;
-        let settings = config
-            .open_settings(secrets.store().clone(), KeyPolicy::CreateIfMissing)
-            .await?;
-        let settings = Arc::new(settings);
+        let defaults = InvokerConfig::default();
+        let invoker = InvokerConfig {
+            default_namespace: Namespace::parse(&self.namespace)?,
+            function_timeout: self.function_timeout,
+            heap_limit_bytes: usize::try_from(self.heap_limit_mb * 1024 * 1024)
+                .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
+            isolation: self.isolation,
+            idle_timeout: self.isolate_idle_timeout,
+            max_executions_per_isolate: self.isolate_max_invocations,
+            max_concurrent: self
+                .max_concurrent
+                .map_or(defaults.max_concurrent, |n| n as usize),
+            max_queued: self.max_queued as usize,
+            preboot: self.preboot as usize,
+            network: self.network.access(),
+            ..defaults
+        };
+        let host = Host::open(config, Purpose::Serve, API_ACTOR, invoker).await?;
         std::fs::create_dir_all(&config.data_dir)
             .map_err(|e| Error::io(format!("cannot create {}", config.data_dir.display()), e))?;
         let (key, generated) = ServiceKey::load_or_create(&config.data_dir)?;
@@ -123,51 +134,14 @@ impl ServeArgs {
         }
         // Build the startup snapshot now rather than on the first request.
         tokio::task::spawn_blocking(crate::isolate::boot::startup_snapshot);
-        let secrets = Arc::new(secrets);
-        let defaults = InvokerConfig::default();
-        let invoker = Invoker::new(
-            secrets.clone(),
-            InvokerConfig {
-                default_namespace: Namespace::parse(&self.namespace)?,
-                function_timeout: self.function_timeout,
-                heap_limit_bytes: usize::try_from(self.heap_limit_mb * 1024 * 1024)
-                    .map_err(|_| Error::invalid("--heap-limit-mb is too large"))?,
-                isolation: self.isolation,
-                idle_timeout: self.isolate_idle_timeout,
-                max_executions_per_isolate: self.isolate_max_invocations,
-                max_concurrent: self
-                    .max_concurrent
-                    .map_or(defaults.max_concurrent, |n| n as usize),
-                max_queued: self.max_queued as usize,
-                preboot: self.preboot as usize,
-                network: self.network.access(),
-                ..defaults
-            },
-        )
-        .with_settings(settings.clone());
-        let store = secrets.store().clone();
-        if store.backend() == Backend::Sqlite {
-            // An embedded store has this one host: a run left 'running' was cut short by a stop.
-            // A shared database leaves such runs to their lease: another host may be running them.
-            let requeued = store.requeue_running_jobs().await?;
-            if requeued > 0 {
-                tracing::info!(
-                    "{requeued} job run(s) interrupted by the last stop: queued again, or failed \
-                     if that was their last attempt"
-                );
-            }
-        }
-        let jobs = JobQueue::new(
-            store,
-            QueueConfig {
-                jobs_dir: self.jobs_dir.clone(),
-                workers: usize::try_from(self.job_workers).unwrap_or(1),
-                max_attempts: self.job_max_attempts,
-                backoff: self.job_backoff,
-                lease: job_lease,
-                poll: Duration::from_secs(1),
-            },
-        );
+        let queue = QueueConfig {
+            jobs_dir: self.jobs_dir.clone(),
+            workers: usize::try_from(self.job_workers).unwrap_or(1),
+            max_attempts: self.job_max_attempts,
+            backoff: self.job_backoff,
+            lease: job_lease,
+            poll: Duration::from_secs(1),
+        };
         let options = ServeOptions {
             listen: self.listen,
             functions_dir: self.functions_dir,
@@ -175,8 +149,6 @@ impl ServeArgs {
             body_limit: usize::try_from(self.body_limit_mb * 1024 * 1024).unwrap_or(usize::MAX),
             shutdown_grace: Duration::from_secs(30),
         };
-        let state = AppState::new(secrets, Arc::new(invoker), jobs, options)
-            .with_settings(settings, tokens);
-        http::serve(state, key, &redact_url(&config.database_url()), |_| {}).await
+        host.run(options, queue, key, tokens).await
     }
 }

@@ -185,26 +185,9 @@ async fn health(State(state): State<AppState>) -> Result<axum::Json<serde_json::
     }
 }
 
-/// Binds, logs one line, and serves until SIGTERM or Ctrl-C; then stops accepting and lets
-/// in-flight requests finish for up to the grace period.
-pub async fn serve(
-    mut state: AppState,
-    key: ServiceKey,
-    database: &str,
-    on_ready: impl FnOnce(SocketAddr),
-) -> Result<()> {
-    let options = state.options.clone();
-    let listener = tokio::net::TcpListener::bind(options.listen)
-        .await
-        .map_err(|e| Error::io(format!("cannot listen on {}", options.listen), e))?;
-    let address = listener
-        .local_addr()
-        .map_err(|e| Error::io("cannot read the bound address", e))?;
-    // Handlers see the bound address (port 0 resolved) when a request names no host.
-    state.options = Arc::new(ServeOptions {
-        listen: address,
-        ..ServeOptions::clone(&options)
-    });
+/// Writes the one line that says the server is up (tests and operators wait for it): where it
+/// listens, its database, and the functions and jobs it serves.
+pub fn announce(options: &ServeOptions, database: &str) -> Result<()> {
     let names = |dir: &PathBuf, kind| -> Result<String> {
         let found: Vec<String> = handlers::discover(dir, kind)?
             .into_iter()
@@ -217,27 +200,34 @@ pub async fn serve(
         })
     };
     tracing::info!(
-        "fluxbase listening on http://{address} (database {database}; functions in {}: {}; jobs in {}: {})",
+        "fluxbase listening on http://{} (database {database}; functions in {}: {}; jobs in {}: {})",
+        options.listen,
         options.functions_dir.display(),
         names(&options.functions_dir, HandlerKind::Function)?,
         options.jobs_dir.display(),
         names(&options.jobs_dir, HandlerKind::Job)?,
     );
-    on_ready(address);
-    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
-    let workers = state.jobs.start(state.invoker.clone(), stop_rx.clone());
-    state.invoker.prepare();
-    let invoker = state.invoker.clone();
-    tokio::spawn(retire_idle_isolates(state.invoker.clone(), stop_rx.clone()));
+    Ok(())
+}
+
+/// Serves every route on `listener` until SIGTERM or Ctrl-C; then tells `stop` (the host's
+/// workers listen to it), stops accepting and lets in-flight requests finish for up to the
+/// grace period.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    key: ServiceKey,
+    stop: tokio::sync::watch::Sender<bool>,
+) -> Result<()> {
+    let grace = state.options.shutdown_grace;
+    let mut stopping = stop.subscribe();
     let app = router(state, key);
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new connections, letting in-flight requests finish");
-        let _ = stop_tx.send(true);
+        let _ = stop.send(true);
     });
-    let grace = options.shutdown_grace;
-    let mut stopping = stop_rx;
-    let outcome = tokio::select! {
+    tokio::select! {
         served = server => served.map_err(|e| Error::io("server failed", e)),
         () = async move {
             let _ = stopping.wait_for(|stop| *stop).await;
@@ -246,38 +236,6 @@ pub async fn serve(
             tracing::warn!("in-flight requests still running after {grace:?}; exiting");
             Ok(())
         }
-    };
-    // Workers finish the run they are on (a run cut short is claimed again after a restart).
-    let _ = tokio::time::timeout(grace, futures_join(workers)).await;
-    invoker.flush_records().await;
-    outcome
-}
-
-/// Retires warm isolates past their idle time, every few seconds until the server stops.
-async fn retire_idle_isolates(
-    invoker: Arc<crate::invoke::Invoker>,
-    mut stop: tokio::sync::watch::Receiver<bool>,
-) {
-    let mut every = tokio::time::interval(IDLE_CHECK_INTERVAL);
-    loop {
-        tokio::select! {
-            _ = every.tick() => {
-                let retired = invoker.retire_idle();
-                if retired > 0 {
-                    tracing::debug!("retired {retired} idle isolate(s)");
-                }
-            }
-            _ = stop.wait_for(|stop| *stop) => return,
-        }
-    }
-}
-
-/// How often idle warm isolates are looked for.
-const IDLE_CHECK_INTERVAL: std::time::Duration = std::time::Duration::from_secs(5);
-
-async fn futures_join(workers: Vec<tokio::task::JoinHandle<()>>) {
-    for worker in workers {
-        let _ = worker.await;
     }
 }
 

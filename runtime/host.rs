@@ -1,0 +1,150 @@
+//! The host's life cycle, in one place. [`Host::open`] opens what every command that runs
+//! handlers needs: the store, the secrets and settings services over it, and the invoker.
+//! [`Host::run`] is `fluxbase serve`: it recovers the job queue, starts the job workers, the
+//! pre-boot pool and the idle reaper, serves HTTP until a stop signal, and then lets the
+//! workers finish and flushes the execution records.
+//!
+//! It owns the wiring only: what each part does lives in its own module (`http`, `invoke`,
+//! `jobs`, `secrets`, `settings`), and none of them reaches back here.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use crate::config::{Config, KeyPolicy};
+use crate::http::{self, AppState, ServeOptions, ServiceKey, UserTokens};
+use crate::invoke::{Invoker, InvokerConfig};
+use crate::jobs::{JobQueue, QueueConfig};
+use crate::secrets::SecretsService;
+use crate::settings::SettingsService;
+use crate::store::{Backend, redact_url};
+use crate::{Error, Result};
+
+/// How often idle warm isolates are looked for.
+const IDLE_CHECK_INTERVAL: Duration = Duration::from_secs(5);
+
+/// How a host opens its store's keys.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Purpose {
+    /// A server: a missing master key is created (and kept) on first start.
+    Serve,
+    /// A one-shot execution: an empty store gets a throwaway key, nothing is written.
+    OneShot,
+}
+
+/// The opened parts of a host. See the module documentation.
+pub struct Host {
+    secrets: Arc<SecretsService>,
+    settings: Arc<SettingsService>,
+    invoker: Arc<Invoker>,
+    database: String,
+}
+
+impl Host {
+    /// Opens the store of `config`, the secrets service (recording `actor` in the audit log)
+    /// and the settings service over it, and an invoker with `invoker`.
+    pub async fn open(
+        config: &Config,
+        purpose: Purpose,
+        actor: &str,
+        invoker: InvokerConfig,
+    ) -> Result<Host> {
+        let (secrets, policy) = match purpose {
+            Purpose::Serve => (
+                config.open_secrets(actor).await?.0,
+                KeyPolicy::CreateIfMissing,
+            ),
+            Purpose::OneShot => (
+                config.open_secrets_for_reading(actor).await?,
+                KeyPolicy::EphemeralIfEmpty,
+            ),
+        };
+        let settings = Arc::new(
+            config
+                .open_settings(secrets.store().clone(), policy)
+                .await?,
+        );
+        let secrets = Arc::new(secrets);
+        let invoker = Invoker::new(secrets.clone(), invoker).with_settings(settings.clone());
+        Ok(Host {
+            secrets,
+            settings,
+            invoker: Arc::new(invoker),
+            database: redact_url(&config.database_url()),
+        })
+    }
+
+    /// The invoker, for one-shot executions.
+    pub fn invoker(&self) -> &Invoker {
+        &self.invoker
+    }
+
+    /// Serves until SIGTERM or Ctrl-C (see the module documentation): binds
+    /// `options.listen`, writes one "listening on" line, and runs the job queue of `queue`.
+    pub async fn run(
+        self,
+        options: ServeOptions,
+        queue: QueueConfig,
+        key: ServiceKey,
+        tokens: Option<UserTokens>,
+    ) -> Result<()> {
+        let store = self.secrets.store().clone();
+        if store.backend() == Backend::Sqlite {
+            // An embedded store has this one host: a run left 'running' was cut short by a stop.
+            // A shared database leaves such runs to their lease: another host may be running them.
+            let requeued = store.requeue_running_jobs().await?;
+            if requeued > 0 {
+                tracing::info!(
+                    "{requeued} job run(s) interrupted by the last stop: queued again, or failed \
+                     if that was their last attempt"
+                );
+            }
+        }
+        let jobs = JobQueue::new(store, queue);
+        let listener = tokio::net::TcpListener::bind(options.listen)
+            .await
+            .map_err(|e| Error::io(format!("cannot listen on {}", options.listen), e))?;
+        let address = listener
+            .local_addr()
+            .map_err(|e| Error::io("cannot read the bound address", e))?;
+        // Handlers see the bound address (port 0 resolved) when a request names no host.
+        let options = ServeOptions {
+            listen: address,
+            ..options
+        };
+        http::announce(&options, &self.database)?;
+
+        let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+        let workers = jobs.start(self.invoker.clone(), stop_rx.clone());
+        self.invoker.prepare();
+        tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx));
+        let grace = options.shutdown_grace;
+        let state = AppState::new(self.secrets, self.invoker.clone(), jobs, options)
+            .with_settings(self.settings, tokens);
+        let served = http::serve(listener, state, key, stop_tx).await;
+        // Workers finish the run they are on (a run cut short is claimed again after a restart).
+        let _ = tokio::time::timeout(grace, async {
+            for worker in workers {
+                let _ = worker.await;
+            }
+        })
+        .await;
+        self.invoker.flush_records().await;
+        served
+    }
+}
+
+/// Retires warm isolates past their idle time, every few seconds until the host stops.
+async fn retire_idle_isolates(invoker: Arc<Invoker>, mut stop: tokio::sync::watch::Receiver<bool>) {
+    let mut every = tokio::time::interval(IDLE_CHECK_INTERVAL);
+    loop {
+        tokio::select! {
+            _ = every.tick() => {
+                let retired = invoker.retire_idle();
+                if retired > 0 {
+                    tracing::debug!("retired {retired} idle isolate(s)");
+                }
+            }
+            _ = stop.wait_for(|stop| *stop) => return,
+        }
+    }
+}

@@ -315,3 +315,44 @@ fn failed_and_timed_out_executions_keep_their_console_lines_and_secret_names() {
         assert_hidden("the record", &record.to_string(), &["the-leaky-value"]);
     }
 }
+
+#[test]
+fn boot_errors_and_job_results_pass_the_same_redactor() {
+    let host = Host::new();
+    let server = start(&host, &[]);
+    let value = "boot-and-result-value-4242";
+    put_secret(&server, "LEAK", value);
+
+    let answer = server.send("GET", "/functions/v1/leaky_boot", None, &[], None, false);
+    assert_eq!(answer.status, 500, "{answer:#?}");
+    assert!(
+        answer.body.contains("cannot start with [REDACTED]"),
+        "{answer:#?}"
+    );
+    assert_hidden("the boot error", &answer.body, &[value]);
+
+    let job = server.request(
+        "POST",
+        "/api/v1/jobs/leaky_result",
+        true,
+        Some(r#"{"name": "LEAK"}"#),
+    );
+    assert_eq!(job.status, 202, "{job:#?}");
+    let id = job.json()["id"].as_str().unwrap().to_owned();
+    let deadline = Instant::now() + Duration::from_secs(60);
+    let run = loop {
+        let run = server
+            .request("GET", &format!("/api/v1/jobs/runs/{id}"), true, None)
+            .json();
+        if run["status"] == "succeeded" {
+            break run;
+        }
+        assert!(Instant::now() < deadline, "the run never succeeded: {run}");
+        std::thread::sleep(Duration::from_millis(100));
+    };
+    assert_eq!(run["result"]["echoed"], "the value is [REDACTED]", "{run}");
+    assert_eq!(run["result"]["[REDACTED]"], 1, "{run}");
+    assert_eq!(run["result"]["list"][0], "[REDACTED]", "{run}");
+    assert_eq!(run["result"]["count"], 2, "{run}");
+    assert_hidden("the job run", &run.to_string(), &[value]);
+}

@@ -688,12 +688,42 @@ fn finish(
     let mut state = state.borrow_mut();
     let secrets_accessed = std::mem::take(state.borrow_mut::<AccessLog>());
     let logs = state.borrow_mut::<ConsoleSink>().take();
+    let outcome = match outcome {
+        Ok(Output::Job(result)) => Ok(Output::Job(redacted_json(&state, result))),
+        Ok(output) => Ok(output),
+        Err(error) => Err(redacted(&state, error)),
+    };
     InvocationResult {
-        outcome: outcome.map_err(|error| redacted(&state, error)),
+        outcome,
         logs,
         secrets_accessed,
         duration: started.elapsed(),
     }
+}
+
+/// A job's result with every string in it (keys too) passed through the isolate's redactor: the
+/// result is stored and shown by the API, which never shows a secret value.
+fn redacted_json(state: &deno_core::OpState, value: serde_json::Value) -> serde_json::Value {
+    use serde_json::Value;
+    let Some(redactor) = state.try_borrow::<Redactor>().filter(|r| !r.is_empty()) else {
+        return value;
+    };
+    fn walk(redactor: &Redactor, value: Value) -> Value {
+        match value {
+            Value::String(text) => Value::String(redactor.redact(&text)),
+            Value::Array(items) => {
+                Value::Array(items.into_iter().map(|v| walk(redactor, v)).collect())
+            }
+            Value::Object(fields) => Value::Object(
+                fields
+                    .into_iter()
+                    .map(|(key, v)| (redactor.redact(&key), walk(redactor, v)))
+                    .collect(),
+            ),
+            other => other,
+        }
+    }
+    walk(redactor, value)
 }
 
 /// `error` with its message passed through the isolate's redactor and cut to

@@ -202,14 +202,23 @@ impl Default for BootOptions {
 }
 
 /// Creates a `JsRuntime` with the fluxbase globals installed. Must run on the
-/// thread that will own the isolate, inside a tokio runtime context.
+/// thread that will own the isolate, inside a tokio runtime context. With a heap limit, its
+/// op state holds the [`BufferBudget`](super::array_buffers::BufferBudget) of its array buffers.
 pub fn new_runtime(
     opts: &BootOptions,
     module_loader: Option<Rc<dyn ModuleLoader>>,
 ) -> Result<JsRuntime, deno_core::error::CoreError> {
-    let create_params = opts
+    // The array buffers of an isolate get a budget as large as its heap: their bytes live
+    // outside the heap, where its limit does not reach (see `array_buffers`).
+    let limits = opts
         .max_heap_bytes
-        .map(|max| v8::CreateParams::default().heap_limits(0, max));
+        .map(|max| (max, super::array_buffers::limited(max)));
+    let budget = limits.as_ref().map(|(_, (_, budget))| budget.clone());
+    let create_params = limits.map(|(max, (allocator, _))| {
+        v8::CreateParams::default()
+            .heap_limits(0, max)
+            .array_buffer_allocator(allocator)
+    });
     let runtime = JsRuntime::try_new(RuntimeOptions {
         extensions: extensions(opts.network),
         startup_snapshot: opts.use_snapshot.then(startup_snapshot),
@@ -218,6 +227,9 @@ pub fn new_runtime(
         ..Default::default()
     })?;
     runtime.op_state().borrow_mut().put(permissions());
+    if let Some(budget) = budget {
+        runtime.op_state().borrow_mut().put(budget);
+    }
     Ok(runtime)
 }
 

@@ -2,6 +2,7 @@
 //! when one is at hand) with the web extensions and the `fluxbase` extension from `ops/`,
 //! running one function or job module.
 //!
+//! - [`array_buffers`]: the memory behind `ArrayBuffer`s, held to the heap limit;
 //! - [`boot`]: the extension list, permissions, the startup snapshot, runtime creation;
 //! - [`network`]: where `fetch` may connect (public addresses only, by default);
 //! - [`loader`]: the module loader (files under the handler directory, TypeScript transpiled);
@@ -12,6 +13,7 @@
 //! thread, new ones stop booting or stop resolving promises. So every isolate gets a thread of
 //! its own that ends when the isolate is dropped.
 
+pub mod array_buffers;
 pub mod boot;
 pub mod loader;
 pub mod network;

@@ -30,7 +30,7 @@ const url = core.loadExtScript("ext:deno_web/00_url.js");
 const { structuredClone } = core.loadExtScript(
   "ext:deno_web/02_structured_clone.js",
 );
-const { DOMException } = core.loadExtScript(
+const { DOMException, QuotaExceededError } = core.loadExtScript(
   "ext:deno_web/01_dom_exception.js",
 );
 const abortSignal = core.loadExtScript("ext:deno_web/03_abort_signal.js");
@@ -77,6 +77,36 @@ function loadFetch() {
   core.loadExtScript("ext:deno_net/02_tls.js");
   return core.loadExtScript("ext:deno_fetch/26_fetch.js");
 }
+
+// Ops throw DOMExceptions by class name: "DOMException" + the exception's name (deno_web's
+// base64 ops "DOMExceptionInvalidCharacterError", deno_crypto's "DOMExceptionDataError" and
+// "DOMExceptionQuotaExceededError", ...). deno_core builds such an error only from a builder
+// registered under that class name, and throws `undefined` without one. These are the names
+// the extensions we load use, registered as Deno's runtime/js/99_main.js does.
+for (
+  const name of new SafeArrayIterator([
+    "DataError",
+    "IndexSizeError",
+    "InvalidAccessError",
+    "InvalidCharacterError",
+    "InvalidStateError",
+    "NetworkError",
+    "AbortError",
+    "NotSupportedError",
+    "OperationError",
+    "SyntaxError",
+    "TypeMismatchError",
+  ])
+) {
+  core.registerErrorBuilder(
+    `DOMException${name}`,
+    (message) => new DOMException(message, name),
+  );
+}
+core.registerErrorBuilder(
+  "DOMExceptionQuotaExceededError",
+  (message) => new QuotaExceededError(message),
+);
 
 dispatch.init({
   fromInnerRequest: request.fromInnerRequest,
@@ -141,6 +171,7 @@ const globalScope = {
   CustomEvent: core.propNonEnumerable(event.CustomEvent),
   PromiseRejectionEvent: core.propNonEnumerable(event.PromiseRejectionEvent),
   DOMException: core.propNonEnumerable(DOMException),
+  QuotaExceededError: core.propNonEnumerable(QuotaExceededError),
   AbortController: core.propNonEnumerable(abortSignal.AbortController),
   AbortSignal: core.propNonEnumerable(abortSignal.AbortSignal),
   reportError: core.propWritable(event.reportError),

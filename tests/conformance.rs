@@ -97,8 +97,7 @@ const CASES: &[Case] = &[
         headers: &[],
         body: Some("0123456789"),
     },
-    // Number, date, plural and segment formatting in several locales (QuickJS had no grouping
-    // and partial Intl).
+    // Number, date, plural and segment formatting in several locales.
     Case {
         target: "intl",
         method: "GET",
@@ -112,7 +111,7 @@ const CASES: &[Case] = &[
         headers: &[],
         body: None,
     },
-    // A one-page memory is 65,536 bytes (QuickJS's WAMR reported 1.5 pages).
+    // WebAssembly memory sizes: a one-page memory is 65,536 bytes.
     Case {
         target: "wasm_memory",
         method: "GET",

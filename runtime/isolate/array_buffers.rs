@@ -185,10 +185,16 @@ mod tests {
         let view = BufferBudget(budget.clone());
         assert!(!view.take_refusal(), "nothing refused yet");
         assert!(unsafe { allocate(&budget, 11) }.is_null());
-        assert!(unsafe { allocate(&budget, 11) }.is_null(), "a retry after a collection");
+        assert!(
+            unsafe { allocate(&budget, 11) }.is_null(),
+            "a retry after a collection"
+        );
         assert!(view.take_refusal(), "the last-resort collection's callback");
         assert!(!view.take_refusal(), "once per refusal");
-        assert!(unsafe { allocate(&budget, 11) }.is_null(), "the retry after it");
+        assert!(
+            unsafe { allocate(&budget, 11) }.is_null(),
+            "the retry after it"
+        );
         assert!(!view.take_refusal(), "the refusal is over");
         // A refusal that a collection resolves ends with the allocation that succeeds.
         assert!(unsafe { allocate(&budget, 11) }.is_null());

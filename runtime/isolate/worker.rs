@@ -705,6 +705,10 @@ mod tests {
             assert_eq!(raised, limit + HEAP_UNWIND_ROOM);
             limit = raised;
         }
-        assert_eq!(raised_heap_limit(limit, &mut raises), limit, "no raise left");
+        assert_eq!(
+            raised_heap_limit(limit, &mut raises),
+            limit,
+            "no raise left"
+        );
     }
 }

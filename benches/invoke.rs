@@ -224,15 +224,6 @@ async fn boots(use_snapshot: bool, count: usize) -> Vec<Duration> {
     samples
 }
 
-/// Ended isolates so far, and the blocks and bytes their QuickJS runtimes still held when
-/// they ended (freed by the patch in `vendor/v8x`). `None` on V8.
-fn engine_reclaimed() -> Option<(u64, u64, u64)> {
-    #[cfg(feature = "quickjs")]
-    return Some(deno_core::v8::quickjs_reclaimed());
-    #[cfg(not(feature = "quickjs"))]
-    None
-}
-
 /// Time to give a pre-booted isolate its function (the boot itself is not timed).
 async fn loads(count: usize) -> Vec<Duration> {
     let mut samples = Vec::with_capacity(count);
@@ -565,25 +556,13 @@ async fn main() {
         let ended_count = n(300);
         boots(true, n(20)).await;
         let before = proc_status_bytes("self", "VmRSS");
-        let reclaimed_before = engine_reclaimed();
         boots(true, ended_count).await;
         let per_ended =
             proc_status_bytes("self", "VmRSS").saturating_sub(before) as f64 / ended_count as f64;
-        let reclaimed = engine_reclaimed().map(|after| {
-            let before = reclaimed_before.unwrap_or_default();
-            (after.2 - before.2) / (after.0 - before.0).max(1)
-        });
         report.value(
             "RSS growth per ended isolate (boot, end)",
             ended_count.to_string(),
-            format!(
-                "{} KiB{}",
-                (per_ended / 1024.0).round(),
-                reclaimed.map_or(String::new(), |bytes| format!(
-                    "; {} the engine's runtime still held at its end, freed by vendor/v8x",
-                    mib(bytes)
-                ))
-            ),
+            format!("{} KiB", (per_ended / 1024.0).round()),
         );
 
         let live_count = n(1_000);

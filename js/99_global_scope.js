@@ -5,15 +5,9 @@
 // No fs, subprocess, ffi or raw-socket APIs are reachable: `Deno.core` (the op
 // table) and `__bootstrap` are removed from the global object by `finalize`.
 //
-// The scripts behind the Request/Response a handler is called with (deno_fetch's
-// request, response, body and headers, and what they load at the top: URL,
-// streams, events, abort signals, File and FormData) are loaded here, so that
-// when this runs while the startup snapshot is built their state is in the
-// snapshot. Everything else (console, timers, text encoding, base64,
-// performance, fetch and TLS, WebCrypto) is loaded on first access of its
-// global, in the isolate that touches it: on QuickJS, restoring the snapshot
-// replays its whole object graph, so each script left out of it is boot time
-// and memory that an isolate whose handler never uses it does not pay.
+// Every web extension script a global leads to is loaded here, so that when this runs while
+// the startup snapshot is built all of it is in the snapshot: an isolate restored from it
+// compiles and evaluates none of them again.
 
 import { core, internals, primordials } from "ext:core/mod.js";
 import { secrets } from "ext:fluxbase/00_secrets.js";
@@ -29,14 +23,13 @@ const {
   SymbolFor,
 } = primordials;
 
-// Loaded now, into the snapshot.
 const webidl = core.loadExtScript("ext:deno_webidl/00_webidl.js");
 const event = core.loadExtScript("ext:deno_web/02_event.js");
 const url = core.loadExtScript("ext:deno_web/00_url.js");
 const { structuredClone } = core.loadExtScript(
   "ext:deno_web/02_structured_clone.js",
 );
-const { DOMException } = core.loadExtScript(
+const { DOMException, QuotaExceededError } = core.loadExtScript(
   "ext:deno_web/01_dom_exception.js",
 );
 const abortSignal = core.loadExtScript("ext:deno_web/03_abort_signal.js");
@@ -47,16 +40,12 @@ const body = core.loadExtScript("ext:deno_fetch/22_body.js");
 const formData = core.loadExtScript("ext:deno_fetch/21_formdata.js");
 const request = core.loadExtScript("ext:deno_fetch/23_request.js");
 const response = core.loadExtScript("ext:deno_fetch/23_response.js");
-
-// Loaded on first use. `core.loadExtScript` evaluates a script once per
-// isolate and hands out the same exports afterwards.
-/** A function that loads `specifier` and returns its exports. */
-const loader = (specifier) => () => core.loadExtScript(specifier);
-const loadTimers = loader("ext:deno_web/02_timers.js");
-const loadBase64 = loader("ext:deno_web/05_base64.js");
-const loadEncoding = loader("ext:deno_web/08_text_encoding.js");
-const loadPerformance = loader("ext:deno_web/15_performance.js");
-const loadCrypto = loader("ext:deno_crypto/00_crypto.js");
+const timers = core.loadExtScript("ext:deno_web/02_timers.js");
+const base64 = core.loadExtScript("ext:deno_web/05_base64.js");
+const encoding = core.loadExtScript("ext:deno_web/08_text_encoding.js");
+const performance = core.loadExtScript("ext:deno_web/15_performance.js");
+const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
+const consoleScript = core.loadExtScript("ext:deno_web/01_console.js");
 
 // 26_fetch.js destructures OpenTelemetry hooks from `internals` and would
 // load them from the deno_telemetry extension, which we do not ship. Tracing
@@ -78,11 +67,39 @@ internals.__telemetryUtil ??= {
   updateSpanFromError: () => {},
   updateSpanFromRequest: () => {},
 };
-/** deno_fetch's `fetch`, loaded with the TLS helpers its http client needs. */
-function loadFetch() {
-  core.loadExtScript("ext:deno_net/02_tls.js");
-  return core.loadExtScript("ext:deno_fetch/26_fetch.js");
+// deno_fetch's `fetch`, with the TLS helpers its http client needs.
+core.loadExtScript("ext:deno_net/02_tls.js");
+const fetch = core.loadExtScript("ext:deno_fetch/26_fetch.js");
+
+// Ops throw DOMExceptions by class name: "DOMException" + the exception's name (deno_web's
+// base64 ops "DOMExceptionInvalidCharacterError", deno_crypto's "DOMExceptionDataError" and
+// "DOMExceptionQuotaExceededError", ...). deno_core builds such an error only from a builder
+// registered under that class name, and throws `undefined` without one. These are the names
+// the extensions we load use, registered as Deno's runtime/js/99_main.js does.
+for (
+  const name of new SafeArrayIterator([
+    "DataError",
+    "IndexSizeError",
+    "InvalidAccessError",
+    "InvalidCharacterError",
+    "InvalidStateError",
+    "NetworkError",
+    "AbortError",
+    "NotSupportedError",
+    "OperationError",
+    "SyntaxError",
+    "TypeMismatchError",
+  ])
+) {
+  core.registerErrorBuilder(
+    `DOMException${name}`,
+    (message) => new DOMException(message, name),
+  );
 }
+core.registerErrorBuilder(
+  "DOMExceptionQuotaExceededError",
+  (message) => new QuotaExceededError(message),
+);
 
 dispatch.init({
   fromInnerRequest: request.fromInnerRequest,
@@ -93,24 +110,10 @@ dispatch.init({
   ReadableStream: streams.ReadableStream,
 });
 
-let console;
-/**
- * The console, made on first use: output goes to the Rust-side sink (redacted
- * and bounded there) as plain text, without ANSI colors.
- */
-function loadConsole() {
-  if (console === undefined) {
-    const consoleMod = core.loadExtScript("ext:deno_web/01_console.js");
-    consoleMod.setNoColorFns(() => true, () => true);
-    console = createConsole(consoleMod.Console);
-  }
-  return console;
-}
-
-const lazyClass = (load, name) =>
-  core.propNonEnumerableLazyLoaded((exports) => exports[name], load);
-const lazyFunction = (load, name) =>
-  core.propWritableLazyLoaded((exports) => exports[name], load);
+// Console output goes to the Rust-side sink (redacted and bounded there) as plain text,
+// without ANSI colors.
+consoleScript.setNoColorFns(() => true, () => true);
+const console = createConsole(consoleScript.Console);
 
 const globalScope = {
   // fetch
@@ -118,28 +121,26 @@ const globalScope = {
   Request: core.propNonEnumerable(request.Request),
   Response: core.propNonEnumerable(response.Response),
   FormData: core.propNonEnumerable(formData.FormData),
-  fetch: core.propWritable(function fetch(...args) {
-    return loadFetch().fetch(...new SafeArrayIterator(args));
-  }),
+  fetch: core.propWritable(fetch.fetch),
   // url
   URL: core.propNonEnumerable(url.URL),
   URLSearchParams: core.propNonEnumerable(url.URLSearchParams),
   // encoding
-  TextEncoder: lazyClass(loadEncoding, "TextEncoder"),
-  TextDecoder: lazyClass(loadEncoding, "TextDecoder"),
-  TextEncoderStream: lazyClass(loadEncoding, "TextEncoderStream"),
-  TextDecoderStream: lazyClass(loadEncoding, "TextDecoderStream"),
-  atob: lazyFunction(loadBase64, "atob"),
-  btoa: lazyFunction(loadBase64, "btoa"),
+  TextEncoder: core.propNonEnumerable(encoding.TextEncoder),
+  TextDecoder: core.propNonEnumerable(encoding.TextDecoder),
+  TextEncoderStream: core.propNonEnumerable(encoding.TextEncoderStream),
+  TextDecoderStream: core.propNonEnumerable(encoding.TextDecoderStream),
+  atob: core.propWritable(base64.atob),
+  btoa: core.propWritable(base64.btoa),
   // console
-  console: core.propNonEnumerableLazyLoaded((c) => c, loadConsole),
+  console: core.propNonEnumerable(console),
   // timers & scheduling (queueMicrotask is installed by deno_core itself)
-  setTimeout: lazyFunction(loadTimers, "setTimeout"),
-  setInterval: lazyFunction(loadTimers, "setInterval"),
-  clearTimeout: lazyFunction(loadTimers, "clearTimeout"),
-  clearInterval: lazyFunction(loadTimers, "clearInterval"),
+  setTimeout: core.propWritable(timers.setTimeout),
+  setInterval: core.propWritable(timers.setInterval),
+  clearTimeout: core.propWritable(timers.clearTimeout),
+  clearInterval: core.propWritable(timers.clearInterval),
   structuredClone: core.propWritable(structuredClone),
-  performance: lazyFunction(loadPerformance, "performance"),
+  performance: core.propWritable(performance.performance),
   // events & abort
   Event: core.propNonEnumerable(event.Event),
   EventTarget: core.propNonEnumerable(event.EventTarget),
@@ -147,6 +148,7 @@ const globalScope = {
   CustomEvent: core.propNonEnumerable(event.CustomEvent),
   PromiseRejectionEvent: core.propNonEnumerable(event.PromiseRejectionEvent),
   DOMException: core.propNonEnumerable(DOMException),
+  QuotaExceededError: core.propNonEnumerable(QuotaExceededError),
   AbortController: core.propNonEnumerable(abortSignal.AbortController),
   AbortSignal: core.propNonEnumerable(abortSignal.AbortSignal),
   reportError: core.propWritable(errors.reportError),
@@ -163,11 +165,12 @@ const globalScope = {
     streams.ByteLengthQueuingStrategy,
   ),
   CountQueuingStrategy: core.propNonEnumerable(streams.CountQueuingStrategy),
-  // crypto: the Crypto instance is a cppgc object minted on first access.
-  crypto: core.propGetterOnly(() => loadCrypto().crypto),
-  Crypto: lazyClass(loadCrypto, "Crypto"),
-  CryptoKey: lazyClass(loadCrypto, "CryptoKey"),
-  SubtleCrypto: lazyClass(loadCrypto, "SubtleCrypto"),
+  // crypto: the Crypto instance is a cppgc object, which cannot be made while the snapshot is
+  // built; deno_crypto mints it on first access.
+  crypto: core.propGetterOnly(() => crypto.crypto),
+  Crypto: core.propNonEnumerable(crypto.Crypto),
+  CryptoKey: core.propNonEnumerable(crypto.CryptoKey),
+  SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
   // fluxbase
   secrets: core.propReadOnly(secrets),
   // Branding as a WebIDL object
@@ -194,9 +197,11 @@ core.setUnhandledPromiseRejectionHandler(errors.handleUnhandledRejection);
  * (from the snapshot or not). It cannot run while the snapshot is built:
  * deno_core needs `Deno.core.ops` on the global object when it restores a
  * snapshot. Afterwards `Deno` only carries `env`, and neither the op table
- * nor `__bootstrap` is reachable from user code.
+ * nor `__bootstrap` is reachable from user code. It also starts the clock of
+ * `performance` (its `timeOrigin` is the isolate's start, not the snapshot's).
  */
 function finalize() {
+  performance.setTimeOrigin();
   ObjectDefineProperty(
     globalThis,
     "Deno",

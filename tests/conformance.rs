@@ -97,6 +97,27 @@ const CASES: &[Case] = &[
         headers: &[],
         body: Some("0123456789"),
     },
+    // Number, date, plural and segment formatting in several locales.
+    Case {
+        target: "intl",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // The DOMExceptions thrown by native code: atob, getRandomValues, WebCrypto.
+    Case {
+        target: "dom_exceptions",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // WebAssembly memory sizes: a one-page memory is 65,536 bytes.
+    Case {
+        target: "wasm_memory",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
 ];
 
 fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {

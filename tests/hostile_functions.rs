@@ -114,12 +114,20 @@ fn a_runaway_loop_and_a_memory_bomb_at_once_leave_the_host_serving() {
 }
 
 #[test]
-fn deep_recursion_ends_in_a_range_error_however_it_recurses() {
+fn deep_recursion_ends_in_a_range_error_or_runs_without_the_native_stack() {
     let (host, _) = host_with_secrets();
     let server = Server::start(&host, &["--function-timeout", TIMEOUT]);
-    for via in ["plain", "json", "parse", "clone", "tostring", "proxy"] {
+    for via in ["plain", "clone", "tostring", "proxy"] {
         get(&server, &format!("hostile_recursion?via={via}"))
             .error(500, "RangeError: Maximum call stack size exceeded");
+        still_serves(&server);
+    }
+    // V8 serialises and parses JSON nested a million deep without recursing (as in Deno): the
+    // handler runs to its end, and the host's stack is untouched either way.
+    for via in ["json", "parse"] {
+        let answer = get(&server, &format!("hostile_recursion?via={via}"));
+        assert_eq!(answer.status, 200, "{answer:#?}");
+        assert_eq!(answer.body, "the recursion ended?!");
         still_serves(&server);
     }
 }
@@ -179,6 +187,47 @@ fn a_50_mib_console_log_is_cut_and_its_record_stays_bounded() {
         !stored.contains(&token[..8]),
         "part of the function's own secret shows in its log"
     );
+}
+
+#[test]
+fn a_50_mib_console_log_past_a_64_mib_heap_ends_the_isolate_not_the_host() {
+    // The string and what formatting it takes do not fit in 64 MiB: the near-heap-limit
+    // callback must terminate the script and leave V8 room to unwind (without room V8 aborts
+    // the whole process).
+    let (host, _) = host_with_secrets();
+    let server = Server::start(
+        &host,
+        &["--function-timeout", "60s", "--heap-limit-mb", "64"],
+    );
+    for _ in 0..3 {
+        get(&server, "hostile_console?mib=50").error(546, "ran out of memory (heap limit 64 MiB)");
+        still_serves(&server);
+    }
+}
+
+#[test]
+fn a_buffer_larger_than_the_heap_limit_is_a_catchable_range_error() {
+    let (host, _) = host_with_secrets();
+    let server = Server::start(
+        &host,
+        &["--function-timeout", TIMEOUT, "--heap-limit-mb", "64"],
+    );
+    let caught = get(&server, "hostile_big_allocation?mib=100&catch=1");
+    assert_eq!(caught.status, 200, "{caught:#?}");
+    assert_eq!(
+        caught.json()["caught"],
+        "RangeError: Array buffer allocation failed"
+    );
+    // Uncaught, it is the function's error (500), not the heap limit's 546.
+    get(&server, "hostile_big_allocation?mib=100")
+        .error(500, "RangeError: Array buffer allocation failed");
+    // The same isolate goes on serving, and buffers within the limit are allocated.
+    let fits = get(&server, "hostile_big_allocation?mib=32&catch=1");
+    assert_eq!(fits.status, 200, "{fits:#?}");
+    assert_eq!(fits.json()["allocated"], 32 * 1024 * 1024);
+    // After a refused buffer, filling the heap still ends in the heap limit, not an abort.
+    get(&server, "memory_bomb").error(546, "ran out of memory (heap limit 64 MiB)");
+    still_serves(&server);
 }
 
 #[test]

@@ -180,9 +180,8 @@ fn twenty_thousand_invocations_over_64_connections_without_errors_or_leaks() {
 
 /// Ended isolates give their memory back: 300 invocations under `--isolation per-invocation`
 /// (each boots an isolate and ends it) leave the server's RSS within `RSS_GROWTH_BOUND` of where
-/// it was after 20. Before the fixes in `vendor/v8x` every ended isolate left about 2 MiB
-/// behind (measured: 100 calls grew the server by 167 MiB); the growth now measured is in the
-/// test's output.
+/// it was after 20 (a leak of 1 MiB per ended isolate would exceed it fourfold); the growth
+/// measured is in the test's output.
 #[test]
 fn ended_isolates_give_their_memory_back() {
     let host = Host::new();

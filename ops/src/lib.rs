@@ -49,10 +49,7 @@ deno_core::extension!(
         invocation::op_invocation_job_done,
     ],
     esm_entry_point = "ext:fluxbase/99_global_scope.js",
-    // The entry point comes first on purpose: deno_core instantiates these one by one, and on
-    // QuickJS instantiating a module re-resolves the imports of modules already instantiated,
-    // which trips a debug assertion in deno_core ("no registered import edge"). Listed first,
-    // 99 pulls 00-02 in as one graph.
+    // The entry point comes first: instantiated first, 99 pulls 00-03 in as one module graph.
     esm = [
         dir "../js",
         "99_global_scope.js",

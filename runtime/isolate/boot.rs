@@ -1,8 +1,5 @@
 //! Isolate construction: the extension list, the startup snapshot, and a
 //! `JsRuntime` booted from it with heap limits.
-//!
-//! Engine-agnostic: only deno_core APIs (and `deno_core::v8`) are used, so
-//! the same code runs on QuickJS (v8x) and on V8.
 
 use std::rc::Rc;
 use std::sync::Arc;
@@ -136,9 +133,8 @@ pub struct SnapshotInfo {
 
 static SNAPSHOT: OnceLock<(&'static [u8], SnapshotInfo)> = OnceLock::new();
 
-/// The startup snapshot, created once per process on a dedicated thread
-/// (QuickJS keeps per-thread engine state, so the snapshotting isolate gets a
-/// thread of its own that ends with it).
+/// The startup snapshot, created once per process on a thread of its own (the snapshotting
+/// isolate and its tokio runtime end with it).
 pub fn startup_snapshot() -> &'static [u8] {
     snapshot_with_info().0
 }
@@ -202,14 +198,23 @@ impl Default for BootOptions {
 }
 
 /// Creates a `JsRuntime` with the fluxbase globals installed. Must run on the
-/// thread that will own the isolate, inside a tokio runtime context.
+/// thread that will own the isolate, inside a tokio runtime context. With a heap limit, its
+/// op state holds the [`BufferBudget`](super::array_buffers::BufferBudget) of its array buffers.
 pub fn new_runtime(
     opts: &BootOptions,
     module_loader: Option<Rc<dyn ModuleLoader>>,
 ) -> Result<JsRuntime, deno_core::error::CoreError> {
-    let create_params = opts
+    // The array buffers of an isolate get a budget as large as its heap: their bytes live
+    // outside the heap, where its limit does not reach (see `array_buffers`).
+    let limits = opts
         .max_heap_bytes
-        .map(|max| v8::CreateParams::default().heap_limits(0, max));
+        .map(|max| (max, super::array_buffers::limited(max)));
+    let budget = limits.as_ref().map(|(_, (_, budget))| budget.clone());
+    let create_params = limits.map(|(max, (allocator, _))| {
+        v8::CreateParams::default()
+            .heap_limits(0, max)
+            .array_buffer_allocator(allocator)
+    });
     let runtime = JsRuntime::try_new(RuntimeOptions {
         extensions: extensions(opts.network),
         startup_snapshot: opts.use_snapshot.then(startup_snapshot),
@@ -218,6 +223,9 @@ pub fn new_runtime(
         ..Default::default()
     })?;
     runtime.op_state().borrow_mut().put(permissions());
+    if let Some(budget) = budget {
+        runtime.op_state().borrow_mut().put(budget);
+    }
     Ok(runtime)
 }
 
@@ -226,9 +234,8 @@ pub fn new_runtime(
 /// invocation dispatcher that the bootstrap left on the global object,
 /// removing it from there so user code cannot reach it.
 ///
-/// Done through the engine API rather than by running a script: on QuickJS
-/// every script run ends with a walk over the whole heap (v8x's heap-limit
-/// check), a few hundred microseconds of each boot.
+/// Done through the engine API rather than by running a script, which would be
+/// compiled on every boot.
 pub fn take_dispatch_fn(runtime: &mut JsRuntime) -> Result<v8::Global<v8::Function>, String> {
     const MISSING: &str = "fluxbase internals missing from the global scope";
     deno_core::scope!(scope, runtime);

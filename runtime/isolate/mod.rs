@@ -2,16 +2,18 @@
 //! when one is at hand) with the web extensions and the `fluxbase` extension from `ops/`,
 //! running one function or job module.
 //!
+//! - [`array_buffers`]: the memory behind `ArrayBuffer`s, held to the heap limit;
 //! - [`boot`]: the extension list, permissions, the startup snapshot, runtime creation;
 //! - [`network`]: where `fetch` may connect (public addresses only, by default);
 //! - [`loader`]: the module loader (files under the handler directory, TypeScript transpiled);
 //! - [`sources`]: the extension JavaScript compiled into the binary;
 //! - [`worker`]: the isolate thread, invocations, wall-clock and heap limits.
 //!
-//! On QuickJS, isolates leak thread-local engine state: after about 30 isolates created on one
-//! thread, new ones stop booting or stop resolving promises. So every isolate gets a thread of
-//! its own that ends when the isolate is dropped.
+//! The engine is V8. Every isolate gets an OS thread of its own that ends when the isolate is
+//! dropped: a busy isolate never holds up another, and its thread-local state (its tokio
+//! runtime, V8's per-thread isolate entry) ends with it.
 
+pub mod array_buffers;
 pub mod boot;
 pub mod loader;
 pub mod network;

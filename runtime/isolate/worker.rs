@@ -3,16 +3,16 @@
 //! [`Isolate::spawn`] starts a thread that owns a current-thread tokio
 //! runtime and one `JsRuntime`, boots it (from the startup snapshot), loads
 //! the function's main module and then serves invocations sent over a
-//! channel. Dropping the [`Isolate`] ends the thread and the isolate with it;
-//! QuickJS keeps thread-local engine state, so isolates are never created on
-//! a long-lived shared thread.
+//! channel. Dropping the [`Isolate`] ends the thread and the isolate with it.
 //!
 //! Limits: the caller enforces the wall-clock timeout (a busy isolate cannot
 //! time itself out) by calling `terminate_execution` on the thread-safe
-//! isolate handle and cancelling the in-flight invocation; the heap limit is
-//! a `CreateParams` heap limit plus a near-heap-limit callback that
-//! terminates execution. A terminated isolate is discarded: its thread exits
-//! and later invocations fail with [`IsolateError::Gone`].
+//! isolate handle and cancelling the in-flight invocation. The heap limit is
+//! V8's (`CreateParams::heap_limits`) plus a near-heap-limit callback that
+//! terminates execution and gives V8 room to unwind ([`HEAP_UNWIND_ROOM`]);
+//! array buffers, outside the heap, have a budget of the same size
+//! ([`super::array_buffers`]). A terminated isolate is discarded: its thread
+//! exits and later invocations fail with [`IsolateError::Gone`].
 
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -43,6 +43,7 @@ use fluxbase_ops::state::MAX_ERROR_BYTES;
 use fluxbase_ops::state::ResolvedSecrets;
 use fluxbase_ops::{InvocationOutcome, PendingInvocation};
 
+use super::array_buffers::BufferBudget;
 use super::boot::BootOptions;
 use super::loader::FsModuleLoader;
 
@@ -470,22 +471,48 @@ fn create(
     if options.max_heap_bytes.is_some() {
         let handle = runtime.v8_isolate().thread_safe_handle();
         let flags = flags.clone();
+        let budget = runtime
+            .op_state()
+            .borrow()
+            .try_borrow::<BufferBudget>()
+            .cloned();
+        let mut raises = 0;
         runtime.add_near_heap_limit_callback(move |current, _initial| {
-            // The first time, allow half as much again so the engine can unwind the terminated
-            // script (V8 aborts the process when a heap is exhausted without room to unwind).
-            // After that the limit stays: QuickJS polls for termination only every few thousand
-            // operations, and an allocation loop must not raise it without bound.
-            let first = !flags.heap_exceeded.swap(true, Ordering::SeqCst);
-            handle.terminate_execution();
-            if first {
-                current.saturating_add(current / 2)
-            } else {
-                current
+            if budget.as_ref().is_some_and(BufferBudget::take_refusal) {
+                // Called on the way to a `RangeError` for a refused array buffer, which the
+                // script may catch: the heap is not what is full.
+                return current;
             }
+            flags.heap_exceeded.store(true, Ordering::SeqCst);
+            handle.terminate_execution();
+            raised_heap_limit(current, &mut raises)
         });
     }
     let dispatch = super::boot::take_dispatch_fn(&mut runtime).map_err(IsolateError::Boot)?;
     Ok((runtime, dispatch))
+}
+
+/// How much room the near-heap-limit callback gives beyond the current limit: as much as the
+/// largest single object V8 allocates (a string of `String::kMaxLength` two-byte characters,
+/// a `FixedArray` of its maximum length: 1 GiB each), so the allocation that reached the limit
+/// succeeds and the terminated script can unwind. Without room V8 aborts the whole process
+/// ("Fatal JavaScript out of memory"). The room is an allowance, not memory: a terminated
+/// script stops at its next function call or loop iteration, and the isolate is discarded.
+const HEAP_UNWIND_ROOM: usize = 1 << 30;
+
+/// How many times one isolate's limit is raised. Each raise follows a termination request;
+/// a script still allocating after this many is inside one native call that allocates more
+/// than V8's largest objects several times over, and is left to V8's out-of-memory abort.
+const MAX_HEAP_RAISES: u32 = 4;
+
+/// The heap limit the near-heap-limit callback answers with, the `raises`-th time it is called
+/// (counting from 0): `current` plus [`HEAP_UNWIND_ROOM`], up to [`MAX_HEAP_RAISES`] times.
+fn raised_heap_limit(current: usize, raises: &mut u32) -> usize {
+    if *raises >= MAX_HEAP_RAISES {
+        return current;
+    }
+    *raises += 1;
+    current.saturating_add(HEAP_UNWIND_ROOM)
 }
 
 async fn load_main(
@@ -737,5 +764,26 @@ fn redacted(state: &deno_core::OpState, error: IsolateError) -> IsolateError {
         IsolateError::Boot(message) => IsolateError::Boot(bound(message)),
         IsolateError::Handler(message) => IsolateError::Handler(bound(message)),
         other => other,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_heap_limit_is_raised_by_the_unwind_room_a_bounded_number_of_times() {
+        let mut raises = 0;
+        let mut limit = 64 << 20;
+        for _ in 0..MAX_HEAP_RAISES {
+            let raised = raised_heap_limit(limit, &mut raises);
+            assert_eq!(raised, limit + HEAP_UNWIND_ROOM);
+            limit = raised;
+        }
+        assert_eq!(
+            raised_heap_limit(limit, &mut raises),
+            limit,
+            "no raise left"
+        );
     }
 }

@@ -1,5 +1,5 @@
 //! The checks behind the fuzz targets of `tests/fuzz/` and their corpus replay in
-//! `tests/fuzz_corpus.rs`: each takes arbitrary bytes, runs them through the code that parses
+//! `tests/runtime/fuzz_corpus.rs`: each takes arbitrary bytes, runs them through the code that parses
 //! untrusted input, and panics when an invariant breaks (a panic inside the parser counts too).
 //!
 //! | target | code under test | invariants |

@@ -1,9 +1,11 @@
 //! Memory of warm invocations, alone in its test binary: it measures this process's RSS, which
 //! tests running beside it in the same process (booting and retiring isolates) would disturb.
 
+#[path = "support/runtime.rs"]
+mod in_process;
 mod support;
 
-use support::runtime::Runtime;
+use in_process::Runtime;
 
 /// Resident set size of this process, from /proc.
 fn rss_bytes() -> u64 {

@@ -1,5 +1,5 @@
 // Runs one fixture handler under the real Deno, the way fluxbase calls it, and prints the
-// response as JSON: {"status", "headers", "body"}. Used by tests/conformance.rs.
+// response as JSON: {"status", "headers", "body"}. Used by tests/cli/conformance.rs.
 //
 // deno run --no-config --no-lock --no-prompt --allow-read harness.ts REQUEST_JSON
 // REQUEST_JSON: {"file", "method", "url", "headers": [[k, v]], "body"}

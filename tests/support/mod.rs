@@ -8,7 +8,6 @@
 #![allow(dead_code)]
 
 pub mod raw_http;
-pub mod runtime;
 pub mod server;
 
 use std::io::Write;
@@ -16,6 +15,13 @@ use std::path::PathBuf;
 use std::process::{Command, Output, Stdio};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
+
+/// The fixture handlers of `kind` (`functions` or `jobs`).
+pub fn fixtures(kind: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("fixtures")
+        .join(kind)
+}
 
 /// Environment variable naming a PostgreSQL server for the tests that need one.
 pub const POSTGRES_URL_ENV: &str = "FLUXBASE_TEST_POSTGRES_URL";

@@ -1,7 +1,8 @@
 //! Runs fixtures through the real invoker, in process, over a real store on the test backend
-//! (see `FLUXBASE_TEST_BACKEND` in the module above).
+//! (see `FLUXBASE_TEST_BACKEND` in the support module).
 
-use std::path::PathBuf;
+#![allow(dead_code)]
+
 use std::sync::Arc;
 
 use fluxbase::config::Config;
@@ -14,14 +15,8 @@ use fluxbase::secrets::{
 use fluxbase::store::{ExecutionRecord, LogFilter, Store};
 use fluxbase::time::Timestamp;
 
-use super::{Backend, POSTGRES_TEST_KEY, TestDatabase, backend, postgres_url};
-
-/// The fixture handlers.
-pub fn fixtures(kind: &str) -> PathBuf {
-    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
-        .join("fixtures")
-        .join(kind)
-}
+pub use crate::support::fixtures;
+use crate::support::{Backend, POSTGRES_TEST_KEY, TestDatabase, backend, postgres_url};
 
 /// A store, its secrets service and an invoker over the fixtures.
 pub struct Runtime {

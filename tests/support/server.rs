@@ -62,8 +62,8 @@ impl Server {
     pub fn start(host: &Host, extra: &[&str]) -> Server {
         Self::start_in(
             host,
-            &super::runtime::fixtures("functions"),
-            &super::runtime::fixtures("jobs"),
+            &super::fixtures("functions"),
+            &super::fixtures("jobs"),
             extra,
         )
     }
@@ -73,8 +73,8 @@ impl Server {
     pub fn start_with_env(host: &Host, extra: &[&str], env: &[(&str, &str)]) -> Server {
         Self::spawn(
             host,
-            &super::runtime::fixtures("functions"),
-            &super::runtime::fixtures("jobs"),
+            &super::fixtures("functions"),
+            &super::fixtures("jobs"),
             extra,
             env,
         )
@@ -231,6 +231,32 @@ impl Server {
                 "{needle:?} not in the server log: {log}"
             );
             std::thread::sleep(Duration::from_millis(20));
+        }
+    }
+
+    /// `GET /api/v1/jobs/runs/:id` with `credential`.
+    pub fn job_run(&self, id: &str, credential: &str) -> Answer {
+        let path = format!("/api/v1/jobs/runs/{id}");
+        self.send("GET", &path, Some(credential), &[], None, false)
+    }
+
+    /// The job run `id` once it has ended (succeeded or failed), read with `credential`.
+    /// Panics after 60 s.
+    #[track_caller]
+    pub fn wait_for_run(&self, id: &str, credential: &str) -> serde_json::Value {
+        let deadline = std::time::Instant::now() + Duration::from_secs(60);
+        loop {
+            let answer = self.job_run(id, credential);
+            assert_eq!(answer.status, 200, "{answer:#?}");
+            let run = answer.json();
+            if run["status"] == "succeeded" || run["status"] == "failed" {
+                return run;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "run {id} did not finish: {run}"
+            );
+            std::thread::sleep(Duration::from_millis(100));
         }
     }
 

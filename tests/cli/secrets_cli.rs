@@ -1,6 +1,6 @@
 //! The `fluxbase secrets` life cycle through the real binary and a real store.
 
-mod support;
+use crate::support;
 
 use support::{Backend, Host};
 

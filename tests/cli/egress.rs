@@ -3,7 +3,7 @@
 //! it, in IPv4-mapped IPv6 form) without a byte reaching the service, reached with
 //! `--allow-private-network`, for the server and for a one-shot `functions invoke`.
 
-mod support;
+use crate::support;
 
 use std::io::{Read, Write};
 use std::net::TcpListener;
@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 
 use serde_json::Value;
 use support::Host;
-use support::runtime::fixtures;
+use support::fixtures;
 use support::server::Server;
 
 /// What the loopback service answers.

@@ -7,7 +7,7 @@
 //! Needs `FLUXBASE_TEST_POSTGRES_URL`; says `SKIPPED` without it (fails instead when
 //! `FLUXBASE_TEST_REQUIRE_POSTGRES=1`).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};

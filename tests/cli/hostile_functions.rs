@@ -6,14 +6,14 @@
 //! (`HOSTILE_TOKEN`). The victims' secrets live in `default` (`API_KEY`, read by `secrets.ts`)
 //! and `billing` (`DB_URL` and `VICTIM_TOKEN`, read by `billing.ts`).
 
-mod support;
+use crate::support;
 
 use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
 use support::Host;
-use support::runtime::fixtures;
+use support::fixtures;
 use support::server::{Answer, Server};
 
 /// The function timeout of the test servers: short, so the timeout cases end soon.

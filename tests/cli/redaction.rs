@@ -6,15 +6,13 @@
 //! messages are bounded, and failed or timed-out executions keep their console lines and the
 //! names of the secrets they read. Each through a real server and a real isolate.
 
-mod settings_support;
-mod support;
+use crate::settings_support;
+use crate::support;
 
-use std::time::{Duration, Instant};
-
-use settings_support::{server_env, token};
+use settings_support::{admin_put, server_env, token, user_put};
 use support::Host;
-use support::runtime::fixtures;
-use support::server::{Answer, Server};
+use support::fixtures;
+use support::server::{Answer, SERVICE_KEY, Server};
 
 fn start(host: &Host, extra: &[&str]) -> Server {
     Server::start_with_env(host, extra, &server_env())
@@ -23,26 +21,6 @@ fn start(host: &Host, extra: &[&str]) -> Server {
 fn put_secret(server: &Server, name: &str, value: &str) {
     let body = serde_json::json!({ "name": name, "value": value }).to_string();
     let answer = server.request("POST", "/api/v1/admin/secrets", true, Some(&body));
-    assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
-}
-
-fn put_system_setting(server: &Server, key: &str, value: &str) {
-    let body = serde_json::json!({ "value": value }).to_string();
-    let path = format!("/api/v1/admin/settings/secrets/{key}");
-    let answer = server.request("PUT", &path, true, Some(&body));
-    assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
-}
-
-fn put_user_setting(server: &Server, token: &str, key: &str, value: &str) {
-    let body = serde_json::json!({ "value": value }).to_string();
-    let answer = server.send(
-        "PUT",
-        &format!("/api/v1/settings/secrets/{key}"),
-        Some(token),
-        &[],
-        Some(body.as_bytes()),
-        true,
-    );
     assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
 }
 
@@ -99,7 +77,7 @@ fn a_settings_value_inside_a_function_secret_does_not_cut_it_open() {
     let url = "postgres://app:Hunter2Pass@db.internal:5432/prod";
     put_secret(&server, "DB_URL", url);
     let mallory = token("mallory");
-    put_user_setting(&server, &mallory, "ANY", ":");
+    user_put(&server, &mallory, "ANY", ":");
 
     let answer = call(&server, "do=throw&name=DB_URL", Some(&mallory));
     assert_eq!(answer.status, 500, "{answer:#?}");
@@ -124,17 +102,8 @@ fn a_settings_value_inside_a_function_secret_does_not_cut_it_open() {
     );
     assert_eq!(job.status, 202, "{job:#?}");
     let id = job.json()["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let run = loop {
-        let run = server
-            .request("GET", &format!("/api/v1/jobs/runs/{id}"), true, None)
-            .json();
-        if run["status"] == "failed" {
-            break run;
-        }
-        assert!(Instant::now() < deadline, "the run never failed: {run}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let run = server.wait_for_run(&id, SERVICE_KEY);
+    assert_eq!(run["status"], "failed", "{run}");
     assert!(
         run["error"]
             .as_str()
@@ -179,7 +148,7 @@ fn overlapping_values_leave_no_piece_behind() {
     let host = Host::new();
     let server = start(&host, &[]);
     put_secret(&server, "A", "Kx7Qm2Zp");
-    put_system_setting(&server, "B", "m2Zp9Vw4");
+    admin_put(&server, "B", None, "m2Zp9Vw4");
     put_secret(&server, "JOINED", "Kx7Qm2Zp9Vw4");
     let answer = call(&server, "do=throw&name=JOINED", None);
     assert_eq!(answer.status, 500, "{answer:#?}");
@@ -216,8 +185,8 @@ fn a_late_rejection_with_one_users_value_never_reaches_the_next_users_call() {
     let server = start(&host, &[]);
     let (alice, bob) = (token("alice"), token("bob"));
     let alice_value = "alice-private-value-0451";
-    put_user_setting(&server, &alice, "MINE", alice_value);
-    put_user_setting(&server, &bob, "MINE", "bob-value-9876");
+    user_put(&server, &alice, "MINE", alice_value);
+    user_put(&server, &bob, "MINE", "bob-value-9876");
 
     let answer = call(&server, "do=late-rejection&name=MINE", Some(&alice));
     assert_eq!(answer.status, 200, "{answer:#?}");
@@ -339,17 +308,8 @@ fn boot_errors_and_job_results_pass_the_same_redactor() {
     );
     assert_eq!(job.status, 202, "{job:#?}");
     let id = job.json()["id"].as_str().unwrap().to_owned();
-    let deadline = Instant::now() + Duration::from_secs(60);
-    let run = loop {
-        let run = server
-            .request("GET", &format!("/api/v1/jobs/runs/{id}"), true, None)
-            .json();
-        if run["status"] == "succeeded" {
-            break run;
-        }
-        assert!(Instant::now() < deadline, "the run never succeeded: {run}");
-        std::thread::sleep(Duration::from_millis(100));
-    };
+    let run = server.wait_for_run(&id, SERVICE_KEY);
+    assert_eq!(run["status"], "succeeded", "{run}");
     assert_eq!(run["result"]["echoed"], "the value is [REDACTED]", "{run}");
     assert_eq!(run["result"]["[REDACTED]"], 1, "{run}");
     assert_eq!(run["result"]["list"][0], "[REDACTED]", "{run}");

@@ -2,8 +2,8 @@
 //! expired, no `sub`, wrong algorithm are 401), users only ever see their own settings secrets,
 //! and the admin routes manage the system's and any user's.
 
-mod settings_support;
-mod support;
+use crate::settings_support;
+use crate::support;
 
 use jsonwebtoken::Algorithm;
 use settings_support::{JWT_SECRET, now, server_env, sign, token, unsigned};

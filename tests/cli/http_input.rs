@@ -2,7 +2,7 @@
 //! wrongly, each now answered as the OpenAPI document says, on SQLite and on PostgreSQL
 //! (`FLUXBASE_TEST_BACKEND`).
 
-mod support;
+use crate::support;
 
 use support::Host;
 use support::server::Server;

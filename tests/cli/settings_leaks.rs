@@ -3,8 +3,8 @@
 //! the most verbose level, not in an execution record of a function that logs it or throws with
 //! it, and not in any byte of the database or the data directory.
 
-mod settings_support;
-mod support;
+use crate::settings_support;
+use crate::support;
 
 use settings_support::{server_env, token};
 use support::server::{Answer, SERVICE_KEY, Server};

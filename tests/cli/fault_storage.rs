@@ -5,7 +5,7 @@
 //! Making a file read-only for root (CI runs as root) takes `chattr +i`; a full disk takes a
 //! small tmpfs, which only root can mount. Without them those tests say `SKIPPED` and pass.
 
-mod support;
+use crate::support;
 
 use std::io::Write;
 use std::path::{Path, PathBuf};
@@ -78,7 +78,7 @@ fn every_write_fails(host: &Host, needles: &[&str]) {
 
 /// Runs `fluxbase serve` and expects it to stop with an error within a minute.
 fn serve_refuses(host: &Host) -> Run {
-    let functions = support::runtime::fixtures("functions");
+    let functions = support::fixtures("functions");
     let mut child = host
         .command(&[
             "serve",

@@ -1,7 +1,7 @@
 //! The database itself enforces the model: one row per (scope, namespace, name), including for
 //! global secrets, and no namespace on a global secret or missing on a namespaced one.
 
-mod support;
+use crate::support;
 
 use support::{Host, open_database};
 

@@ -2,13 +2,13 @@
 //! under the real Deno (from the npm package `deno`, installed by `.ci/run` into
 //! `tests/conformance/node_modules`; `DENO_BIN` points at another one).
 
-mod support;
+use crate::support;
 
 use std::path::PathBuf;
 use std::process::Command;
 
 use support::Host;
-use support::runtime::fixtures;
+use support::fixtures;
 
 /// Set (by `.ci/run`) to fail instead of skipping when no Deno binary is found.
 const REQUIRE_DENO_ENV: &str = "FLUXBASE_TEST_REQUIRE_DENO";

@@ -1,6 +1,6 @@
 //! The durable job queue of a real `fluxbase serve`: runs, retries, restarts.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 
@@ -155,7 +155,7 @@ fn a_run_longer_than_its_lease_keeps_it_while_its_host_lives() {
 fn the_cli_enqueues_for_a_running_server_and_reads_the_status() {
     let host = Host::new();
     let server = Server::start(&host, &[]);
-    let jobs = support::runtime::fixtures("jobs").display().to_string();
+    let jobs = support::fixtures("jobs").display().to_string();
     let enqueued = host
         .run(&[
             "jobs",

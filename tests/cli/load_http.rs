@@ -6,7 +6,7 @@
 //!
 //! Measured on the 2-core CI machine, debug build (see the numbers in the test's output).
 
-mod support;
+use crate::support;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpStream;

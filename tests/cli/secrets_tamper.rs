@@ -1,7 +1,7 @@
 //! Encryption at rest holds against someone who can write the database: altered bytes,
 //! ciphertexts moved between rows, and the wrong master key are all refused.
 
-mod support;
+use crate::support;
 
 use support::{Backend, Host, open_database};
 

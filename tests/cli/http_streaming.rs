@@ -3,7 +3,7 @@
 //! connection, a client that leaves stops the handler's stream, and the body limit holds for
 //! bodies with and without a length.
 
-mod support;
+use crate::support;
 
 use std::time::{Duration, Instant};
 

@@ -1,7 +1,7 @@
 //! `fluxbase secrets` and `fluxbase logs` with `--url` talk to a real server and print exactly
 //! what the local mode prints.
 
-mod support;
+use crate::support;
 
 use support::server::{SERVICE_KEY, Server};
 use support::{Host, Run};

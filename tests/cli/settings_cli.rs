@@ -1,8 +1,8 @@
 //! `fluxbase settings secrets` against a real store, locally and with `--url` against a real
 //! server: the same output either way, and the API and the CLI see the same secrets.
 
-mod settings_support;
-mod support;
+use crate::settings_support;
+use crate::support;
 
 use settings_support::{server_env, token};
 use support::Host;

@@ -1,13 +1,14 @@
 //! Functions and jobs from `fixtures/` through the real invoker, isolates and SQLite store.
 
-mod support;
+use crate::support;
 
 use std::time::Duration;
 
+use crate::in_process::{Runtime, failure};
 use fluxbase::invoke::{Call, ExecutionFailure, InvokerConfig, Isolation};
 use fluxbase::secrets::Namespace;
 use fluxbase::time::Timestamp;
-use support::runtime::{Runtime, failure, fixtures};
+use support::fixtures;
 
 #[tokio::test]
 async fn deno_env_holds_exactly_the_injected_variables() {

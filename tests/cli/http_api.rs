@@ -1,6 +1,6 @@
 //! The admin API and the function endpoint of a real `fluxbase serve`, over real HTTP.
 
-mod support;
+use crate::support;
 
 use support::Host;
 use support::server::{SERVICE_KEY, Server};

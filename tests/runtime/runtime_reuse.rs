@@ -4,14 +4,14 @@
 //! runs again. Under per-invocation every call gets a fresh isolate. Pre-booted isolates behave
 //! like freshly booted ones.
 
-mod support;
+use crate::support;
 
 use std::collections::HashSet;
 use std::time::Duration;
 
+use crate::in_process::Runtime;
 use fluxbase::invoke::{Call, InvokerConfig, Isolation};
 use fluxbase::isolate::{HttpRequest, RequestBody};
-use support::runtime::Runtime;
 
 /// `(isolate id, count, secret)` from the counter fixture (or `counter_twin`).
 async fn count(runtime: &Runtime, name: &str) -> (String, u64, Option<String>) {
@@ -145,8 +145,7 @@ async fn a_changed_namespace_line_or_source_gets_a_new_isolate_with_that_namespa
     runtime.set("COUNTER_SECRET", "of b", Some("b")).await;
     let dir = tempfile::tempdir().unwrap();
     let source =
-        std::fs::read_to_string(support::runtime::fixtures("functions").join("counter.ts"))
-            .unwrap();
+        std::fs::read_to_string(support::fixtures("functions").join("counter.ts")).unwrap();
     let file = dir.path().join("counter.ts");
     let call = || async {
         let request = HttpRequest {

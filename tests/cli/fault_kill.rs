@@ -3,7 +3,7 @@
 //! consecutive with nothing half-written, the SQLite file passes `integrity_check`, and no job
 //! that was enqueued is lost. Both backends (`FLUXBASE_TEST_BACKEND`).
 
-mod support;
+use crate::support;
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::sync::Mutex;

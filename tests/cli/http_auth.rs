@@ -5,8 +5,8 @@
 //! byte more or less), and with the other kind of credential; each must be a 401
 //! `{"error": ...}`, and none may change anything.
 
-mod settings_support;
-mod support;
+use crate::settings_support;
+use crate::support;
 
 use jsonwebtoken::Algorithm;
 use settings_support::{JWT_SECRET, now, server_env, sign, token, unsigned};

@@ -4,14 +4,12 @@
 //! another never shows one user's secrets to the next; jobs enqueued with a user token get that
 //! user's secrets; ciphertexts moved between users never open.
 
-mod settings_support;
-mod support;
+use crate::settings_support;
+use crate::support;
 
-use std::time::{Duration, Instant};
-
-use settings_support::{server_env, token};
+use settings_support::{admin_put, server_env, token, user_put};
 use support::Host;
-use support::server::{Answer, SERVICE_KEY, Server};
+use support::server::{SERVICE_KEY, Server};
 
 fn start(host: &Host) -> Server {
     Server::start_with_env(host, &[], &server_env())
@@ -29,29 +27,6 @@ fn probe(server: &Server, name: &str, token: Option<&str>) -> serde_json::Value 
     );
     assert_eq!(answer.status, 200, "{answer:#?}");
     answer.json()
-}
-
-fn admin_put(server: &Server, key: &str, user: Option<&str>, value: &str) {
-    let path = match user {
-        Some(user) => format!("/api/v1/admin/settings/secrets/{key}?user={user}"),
-        None => format!("/api/v1/admin/settings/secrets/{key}"),
-    };
-    let body = serde_json::json!({ "value": value }).to_string();
-    let answer = server.request("PUT", &path, true, Some(&body));
-    assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
-}
-
-fn user_put(server: &Server, token: &str, key: &str, value: &str) {
-    let body = serde_json::json!({ "value": value }).to_string();
-    let answer = server.send(
-        "PUT",
-        &format!("/api/v1/settings/secrets/{key}"),
-        Some(token),
-        &[],
-        Some(body.as_bytes()),
-        true,
-    );
-    assert!(matches!(answer.status, 200 | 201), "{answer:#?}");
 }
 
 #[test]
@@ -168,31 +143,6 @@ fn a_warm_isolate_never_shows_one_users_secrets_to_the_next() {
     }
 }
 
-fn wait_for_run(server: &Server, id: &str, credential: &str) -> serde_json::Value {
-    let deadline = Instant::now() + Duration::from_secs(60);
-    loop {
-        let answer = status(server, id, credential);
-        assert_eq!(answer.status, 200, "{answer:#?}");
-        let run = answer.json();
-        if run["status"] == "succeeded" || run["status"] == "failed" {
-            return run;
-        }
-        assert!(Instant::now() < deadline, "run {id} did not finish: {run}");
-        std::thread::sleep(Duration::from_millis(100));
-    }
-}
-
-fn status(server: &Server, id: &str, credential: &str) -> Answer {
-    server.send(
-        "GET",
-        &format!("/api/v1/jobs/runs/{id}"),
-        Some(credential),
-        &[],
-        None,
-        false,
-    )
-}
-
 fn enqueue(server: &Server, credential: &str) -> String {
     let answer = server.send(
         "POST",
@@ -206,6 +156,15 @@ fn enqueue(server: &Server, credential: &str) -> String {
     answer.json()["id"].as_str().unwrap().to_owned()
 }
 
+/// The SHA-256 of `value` in hex, as the `settings` job reports the values it sees.
+fn sha256(value: &str) -> String {
+    use sha2::Digest;
+    sha2::Sha256::digest(value.as_bytes())
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
+}
+
 #[test]
 fn a_job_enqueued_with_a_user_token_gets_that_users_secrets() {
     let host = Host::new();
@@ -215,26 +174,26 @@ fn a_job_enqueued_with_a_user_token_gets_that_users_secrets() {
     user_put(&server, &alice, "JOB_KEY", "alice-job");
 
     let as_alice = enqueue(&server, &alice);
-    let run = wait_for_run(&server, &as_alice, &alice);
+    let run = server.wait_for_run(&as_alice, &alice);
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(run["result"]["get"], "alice-job");
-    assert_eq!(run["result"]["user"], "alice-job");
+    assert_eq!(run["result"]["get"], sha256("alice-job"));
+    assert_eq!(run["result"]["user"], sha256("alice-job"));
 
     let as_service = enqueue(&server, SERVICE_KEY);
-    let run = wait_for_run(&server, &as_service, SERVICE_KEY);
-    assert_eq!(run["result"]["get"], "system-job", "{run}");
+    let run = server.wait_for_run(&as_service, SERVICE_KEY);
+    assert_eq!(run["result"]["get"], sha256("system-job"), "{run}");
     assert_eq!(run["result"]["user"], serde_json::Value::Null);
 
     // Bob's run sees the system value, and Bob cannot read Alice's run (nor the service's).
     let as_bob = enqueue(&server, &bob);
     assert_eq!(
-        wait_for_run(&server, &as_bob, &bob)["result"]["get"],
-        "system-job"
+        server.wait_for_run(&as_bob, &bob)["result"]["get"],
+        sha256("system-job")
     );
-    status(&server, &as_alice, &bob).error(404, "no job run");
-    status(&server, &as_service, &bob).error(404, "no job run");
+    server.job_run(&as_alice, &bob).error(404, "no job run");
+    server.job_run(&as_service, &bob).error(404, "no job run");
     // The service key reads every run.
-    assert_eq!(status(&server, &as_alice, SERVICE_KEY).status, 200);
+    assert_eq!(server.job_run(&as_alice, SERVICE_KEY).status, 200);
 }
 
 #[test]

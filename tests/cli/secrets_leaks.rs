@@ -1,7 +1,7 @@
 //! A secret value never leaves the store in clear: not in any command's output, not in a log
 //! line at the most verbose level, not in any byte of the database files or rows.
 
-mod support;
+use crate::support;
 
 use support::{Backend, Host, contains_bytes, hex, sentinel};
 

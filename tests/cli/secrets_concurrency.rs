@@ -1,7 +1,7 @@
 //! Concurrent writers to one secret: every write becomes exactly one version, none lost, none
 //! duplicated.
 
-mod support;
+use crate::support;
 
 use support::Host;
 

@@ -1,9 +1,9 @@
 //! `fluxbase functions invoke`, `jobs run` and `logs list` through the built binary.
 
-mod support;
+use crate::support;
 
 use support::Host;
-use support::runtime::fixtures;
+use support::fixtures;
 
 fn functions() -> String {
     fixtures("functions").display().to_string()

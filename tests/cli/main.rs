@@ -1,0 +1,32 @@
+//! Every test that drives the built `fluxbase` binary (the CLI, and `fluxbase serve` over real
+//! HTTP), one module per area, in one test binary: one link instead of one per file, and this
+//! binary does not link the JavaScript engine (it only starts the built program).
+
+#[path = "../settings_support/mod.rs"]
+mod settings_support;
+#[path = "../support/mod.rs"]
+mod support;
+
+mod conformance;
+mod egress;
+mod fault_kill;
+mod fault_storage;
+mod hostile_functions;
+mod http_api;
+mod http_auth;
+mod http_input;
+mod http_jobs;
+mod http_streaming;
+mod load_http;
+mod multi_host;
+mod redaction;
+mod remote_cli;
+mod runtime_cli;
+mod secrets_cli;
+mod secrets_concurrency;
+mod secrets_leaks;
+mod secrets_tamper;
+mod settings_api;
+mod settings_cli;
+mod settings_leaks;
+mod settings_runtime;

@@ -29,7 +29,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use comfy_table::Table;
-use fluxbase::config::Config;
+use fluxbase::config::{Config, KeyPolicy};
 use fluxbase::invoke::{Call, Invoker, InvokerConfig, Isolation};
 use fluxbase::isolate::{
     BlankIsolate, BootOptions, HttpRequest, Isolate, IsolateConfig, RequestBody,
@@ -37,6 +37,7 @@ use fluxbase::isolate::{
 use fluxbase::secrets::{
     Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
 };
+use fluxbase::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
 /// Secrets injected into the benchmarked function.
@@ -157,18 +158,25 @@ impl Report {
 }
 
 /// A data directory whose store holds `SECRETS` global secrets, and its secrets service.
-async fn store_with_secrets() -> (tempfile::TempDir, SecretsService) {
+async fn store_with_secrets() -> (tempfile::TempDir, SecretsService, Store) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         data_dir: dir.path().join("data"),
         database_url: None,
         remote_url: None,
     };
-    let (secrets, _) = config.open_secrets("bench").await.unwrap();
+    let store = config.open_store().await.unwrap();
+    let (keyring, _) = config
+        .load_keyring(&store, KeyPolicy::CreateIfMissing)
+        .await
+        .unwrap();
+    let secrets = SecretsService::new(store.clone(), keyring, "bench")
+        .await
+        .unwrap();
     for i in 0..SECRETS {
         set(&secrets, SecretRef::global(name(&format!("SECRET_{i}")))).await;
     }
-    (dir, secrets)
+    (dir, secrets, store)
 }
 
 fn name(name: &str) -> SecretName {
@@ -444,12 +452,13 @@ async fn main() {
     }
 
     // Invocations in process.
-    let (dir, secrets) = store_with_secrets().await;
+    let (dir, secrets, store) = store_with_secrets().await;
     let secrets = Arc::new(secrets);
     let mut cold_p50 = None;
     if section("cold") || section("deno") {
         let cold = Invoker::new(
             secrets.clone(),
+            store.clone(),
             InvokerConfig {
                 isolation: Isolation::PerInvocation,
                 preboot: PREBOOT,
@@ -469,6 +478,7 @@ async fn main() {
     if section("cold") {
         let unpooled = Invoker::new(
             secrets.clone(),
+            store.clone(),
             InvokerConfig {
                 isolation: Isolation::PerInvocation,
                 ..InvokerConfig::default()
@@ -481,7 +491,7 @@ async fn main() {
         );
     }
     if section("warm") {
-        let warm = Invoker::new(secrets.clone(), InvokerConfig::default());
+        let warm = Invoker::new(secrets.clone(), store.clone(), InvokerConfig::default());
         invocations(&warm, 100, false).await;
         report.latency(
             "warm invocation (20 secrets)",
@@ -528,7 +538,7 @@ async fn main() {
 
     // HTTP, for each isolation policy, against the real server binary.
     let data_dir = dir.path().join("data");
-    secrets.store().close().await;
+    secrets.close().await;
     drop(secrets);
     let seconds = if quick() { 2 } else { 5 };
     for isolation in [Isolation::PerFunction, Isolation::PerInvocation] {

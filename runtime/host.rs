@@ -14,9 +14,10 @@ use crate::config::{Config, KeyPolicy};
 use crate::http::{self, AppState, ServeOptions, ServiceKey, UserTokens};
 use crate::invoke::{Invoker, InvokerConfig};
 use crate::jobs::{JobQueue, QueueConfig};
+use crate::logs::LogBook;
 use crate::secrets::SecretsService;
 use crate::settings::SettingsService;
-use crate::store::{Backend, redact_url};
+use crate::store::{Backend, Store, redact_url};
 use crate::{Error, Result};
 
 /// How often idle warm isolates are looked for.
@@ -33,6 +34,7 @@ pub enum Purpose {
 
 /// The opened parts of a host. See the module documentation.
 pub struct Host {
+    store: Store,
     secrets: Arc<SecretsService>,
     settings: Arc<SettingsService>,
     invoker: Arc<Invoker>,
@@ -48,24 +50,18 @@ impl Host {
         actor: &str,
         invoker: InvokerConfig,
     ) -> Result<Host> {
-        let (secrets, policy) = match purpose {
-            Purpose::Serve => (
-                config.open_secrets(actor).await?.0,
-                KeyPolicy::CreateIfMissing,
-            ),
-            Purpose::OneShot => (
-                config.open_secrets_for_reading(actor).await?,
-                KeyPolicy::EphemeralIfEmpty,
-            ),
+        let policy = match purpose {
+            Purpose::Serve => KeyPolicy::CreateIfMissing,
+            Purpose::OneShot => KeyPolicy::EphemeralIfEmpty,
         };
-        let settings = Arc::new(
-            config
-                .open_settings(secrets.store().clone(), policy)
-                .await?,
-        );
-        let secrets = Arc::new(secrets);
-        let invoker = Invoker::new(secrets.clone(), invoker).with_settings(settings.clone());
+        let store = config.open_store().await?;
+        let (keyring, _) = config.load_keyring(&store, policy).await?;
+        let secrets = Arc::new(SecretsService::new(store.clone(), keyring, actor).await?);
+        let settings = Arc::new(config.open_settings(store.clone(), policy).await?);
+        let invoker =
+            Invoker::new(secrets.clone(), store.clone(), invoker).with_settings(settings.clone());
         Ok(Host {
+            store,
             secrets,
             settings,
             invoker: Arc::new(invoker),
@@ -87,7 +83,7 @@ impl Host {
         key: ServiceKey,
         tokens: Option<UserTokens>,
     ) -> Result<()> {
-        let store = self.secrets.store().clone();
+        let store = self.store.clone();
         if store.backend() == Backend::Sqlite {
             // An embedded store has this one host: a run left 'running' was cut short by a stop.
             // A shared database leaves such runs to their lease: another host may be running them.
@@ -99,7 +95,7 @@ impl Host {
                 );
             }
         }
-        let jobs = JobQueue::new(store, queue);
+        let jobs = JobQueue::new(store.clone(), queue);
         let listener = tokio::net::TcpListener::bind(options.listen)
             .await
             .map_err(|e| Error::io(format!("cannot listen on {}", options.listen), e))?;
@@ -118,8 +114,14 @@ impl Host {
         self.invoker.prepare();
         tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx));
         let grace = options.shutdown_grace;
-        let state = AppState::new(self.secrets, self.invoker.clone(), jobs, options)
-            .with_settings(self.settings, tokens);
+        let state = AppState::new(
+            self.secrets,
+            self.invoker.clone(),
+            jobs,
+            LogBook::new(store),
+            options,
+        )
+        .with_settings(self.settings, tokens);
         let served = http::serve(listener, state, key, stop_tx).await;
         // Workers finish the run they are on (a run cut short is claimed again after a restart).
         let _ = tokio::time::timeout(grace, async {

@@ -47,8 +47,40 @@ impl LogEntry {
     }
 }
 
+/// The execution and audit records of a store, for the CLI and the API: the one way into them.
+#[derive(Debug, Clone)]
+pub struct LogBook {
+    store: Store,
+}
+
+impl LogBook {
+    /// The records of `store`.
+    pub fn new(store: Store) -> Self {
+        LogBook { store }
+    }
+
+    /// Records of `category` (both when `None`) matching `filter`, newest first.
+    pub async fn list(
+        &self,
+        category: Option<Category>,
+        filter: &LogFilter,
+    ) -> Result<Vec<LogEntry>> {
+        list(&self.store, category, filter).await
+    }
+
+    /// The execution record `id`, or [`Error::NoExecution`].
+    pub async fn execution(&self, id: &str) -> Result<ExecutionRecord> {
+        execution(&self.store, id).await
+    }
+
+    /// Closes the store's connections (at the end of a command).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+}
+
 /// Records of `category` (both when `None`) matching `filter`, newest first.
-pub async fn list(
+async fn list(
     store: &Store,
     category: Option<Category>,
     filter: &LogFilter,
@@ -79,7 +111,7 @@ pub async fn list(
 }
 
 /// The execution record `id`, or a not-found error naming it.
-pub async fn execution(store: &Store, id: &str) -> Result<ExecutionRecord> {
+async fn execution(store: &Store, id: &str) -> Result<ExecutionRecord> {
     if id.is_empty() || id.len() > 64 || id.contains('\0') {
         return Err(Error::NoExecution(id.escape_debug().to_string()));
     }

@@ -6,7 +6,7 @@ use super::output::{self, OutputFormat, print_json};
 use super::remote::Remote;
 use crate::Result;
 use crate::config::Config;
-use crate::logs::{self, Category};
+use crate::logs::{Category, LogBook};
 use crate::store::LogFilter;
 
 /// `fluxbase logs` subcommands.
@@ -55,9 +55,9 @@ impl LogsCommand {
         let entries = match &config.remote_url {
             Some(url) => Remote::new(url)?.logs(category, &filter)?,
             None => {
-                let store = config.open_store().await?;
-                let entries = logs::list(&store, category, &filter).await;
-                store.close().await;
+                let book = LogBook::new(config.open_store().await?);
+                let entries = book.list(category, &filter).await;
+                book.close().await;
                 entries?
             }
         };
@@ -77,9 +77,9 @@ async fn show(config: &Config, format: OutputFormat, id: &str) -> Result<()> {
     let record = match &config.remote_url {
         Some(url) => Remote::new(url)?.execution(id)?,
         None => {
-            let store = config.open_store().await?;
-            let record = logs::execution(&store, id).await;
-            store.close().await;
+            let book = LogBook::new(config.open_store().await?);
+            let record = book.execution(id).await;
+            book.close().await;
             record?
         }
     };

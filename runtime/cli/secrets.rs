@@ -406,7 +406,7 @@ impl Access {
 
     async fn close(&self) {
         if let Access::Local(service, _) = self {
-            service.store().close().await;
+            service.close().await;
         }
     }
 }

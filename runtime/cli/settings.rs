@@ -181,7 +181,7 @@ impl Access {
 
     async fn close(&self) {
         if let Access::Local(service) = self {
-            service.store().close().await;
+            service.close().await;
         }
     }
 }

@@ -7,7 +7,7 @@ use serde::Deserialize;
 use super::AppState;
 use super::api_error::ApiError;
 use super::extract::ApiQuery;
-use crate::logs::{self, Category, LogEntry};
+use crate::logs::{Category, LogEntry};
 use crate::store::{ExecutionRecord, LogFilter};
 
 /// Query of the logs route.
@@ -38,9 +38,7 @@ pub async fn list(
     };
     // Executions that ended before this request are listed: their records are stored first.
     state.invoker.flush_records().await;
-    Ok(Json(
-        logs::list(state.secrets.store(), category, &filter).await?,
-    ))
+    Ok(Json(state.logs.list(category, &filter).await?))
 }
 
 /// `GET /api/v1/admin/logs/executions/:id`: one execution's whole record.
@@ -49,5 +47,5 @@ pub async fn show(
     Path(id): Path<String>,
 ) -> Result<Json<ExecutionRecord>, ApiError> {
     state.invoker.flush_records().await;
-    Ok(Json(logs::execution(state.secrets.store(), &id).await?))
+    Ok(Json(state.logs.execution(&id).await?))
 }

@@ -42,7 +42,7 @@ pub async fn status(
     Path(id): Path<String>,
 ) -> Result<Json<RunStatus>, ApiError> {
     if let Caller::User(user) = &caller {
-        let owner = state.secrets.store().job_run_user(&id).await?;
+        let owner = state.jobs.run_user(&id).await?;
         if owner.as_ref() != Some(user) {
             return Err(crate::Error::NoJobRun(id).into());
         }
@@ -50,13 +50,11 @@ pub async fn status(
     let run = state.jobs.status(&id).await?;
     state.invoker.flush_records().await;
     let logs = match &run.last_execution_id {
-        Some(execution) => state
-            .secrets
-            .store()
-            .execution(execution)
-            .await?
-            .map(|record| record.logs)
-            .unwrap_or_default(),
+        Some(execution) => match state.logs.execution(execution).await {
+            Ok(record) => record.logs,
+            Err(crate::Error::NoExecution(_)) => Vec::new(),
+            Err(other) => return Err(other.into()),
+        },
         None => Vec::new(),
     };
     Ok(Json(RunStatus { run, logs }))

@@ -37,6 +37,7 @@ pub use openapi::spec as openapi_spec;
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Invoker;
 use crate::jobs::JobQueue;
+use crate::logs::LogBook;
 use crate::secrets::SecretsService;
 use crate::settings::SettingsService;
 use crate::{Error, Result};
@@ -65,23 +66,26 @@ pub struct AppState {
     secrets: Arc<SecretsService>,
     invoker: Arc<Invoker>,
     jobs: JobQueue,
+    logs: LogBook,
     options: Arc<ServeOptions>,
     settings: Option<Arc<SettingsService>>,
     tokens: Option<UserTokens>,
 }
 
 impl AppState {
-    /// State over a secrets service, an invoker and a job queue.
+    /// State over a secrets service, an invoker, a job queue and the records.
     pub fn new(
         secrets: Arc<SecretsService>,
         invoker: Arc<Invoker>,
         jobs: JobQueue,
+        logs: LogBook,
         options: ServeOptions,
     ) -> Self {
         AppState {
             secrets,
             invoker,
             jobs,
+            logs,
             options: Arc::new(options),
             settings: None,
             tokens: None,
@@ -173,7 +177,7 @@ pub fn router(state: AppState, key: ServiceKey) -> Router {
 
 /// `GET /health`: 200 when the store answers.
 async fn health(State(state): State<AppState>) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    match state.secrets.store().ping().await {
+    match state.secrets.ping().await {
         Ok(()) => Ok(axum::Json(serde_json::json!({ "status": "ok" }))),
         Err(error) => {
             tracing::error!("health check failed: {error}");

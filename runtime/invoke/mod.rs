@@ -34,7 +34,7 @@ use crate::isolate::{
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
-use crate::store::{ExecutionRecord, LogLine};
+use crate::store::{ExecutionRecord, LogLine, Store};
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -152,12 +152,12 @@ pub struct Invoker {
 }
 
 impl Invoker {
-    /// An invoker over a secrets service. The pre-booted pool fills once a tokio runtime runs
-    /// (see [`Invoker::prepare`]).
-    pub fn new(secrets: Arc<SecretsService>, config: InvokerConfig) -> Self {
+    /// An invoker over a secrets service, keeping its execution records in `records`. The
+    /// pre-booted pool fills once a tokio runtime runs (see [`Invoker::prepare`]).
+    pub fn new(secrets: Arc<SecretsService>, records: Store, config: InvokerConfig) -> Self {
         let preboot = PrebootPool::new(config.preboot, boot_options(&config));
         Invoker {
-            records: RecordWriter::new(secrets.store().clone()),
+            records: RecordWriter::new(records),
             secrets,
             admission: Admission::new(config.max_concurrent, config.max_queued),
             warm: WarmIsolates::default(),
@@ -245,7 +245,7 @@ impl Invoker {
             self.namespaces
                 .namespace(handler, stamp, &self.config.default_namespace)?;
         // One read of the store generation serves both caches.
-        let generation = self.secrets.store().secrets_generation().await?;
+        let generation = self.secrets.generation().await?;
         let resolved = self
             .secrets
             .resolve_at(namespace.as_str(), generation)

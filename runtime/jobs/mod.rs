@@ -61,6 +61,11 @@ impl JobQueue {
         }
     }
 
+    /// The user run `id` was enqueued for, if any.
+    pub async fn run_user(&self, id: &str) -> Result<Option<UserId>> {
+        self.store.job_run_user(id).await
+    }
+
     /// Enqueues a run of job `name` (which must exist) and returns its id. A run made for
     /// `user` gets that user's settings secrets.
     pub async fn enqueue(

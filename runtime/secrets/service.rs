@@ -77,9 +77,20 @@ impl SecretsService {
         })
     }
 
-    /// The store below this service.
-    pub fn store(&self) -> &Store {
-        &self.store
+    /// The store generation: a counter every secret and settings write bumps, so a resolved set
+    /// read at the same generation is still current.
+    pub async fn generation(&self) -> Result<i64> {
+        self.store.secrets_generation().await
+    }
+
+    /// Whether the store answers (for health checks).
+    pub async fn ping(&self) -> Result<()> {
+        self.store.ping().await
+    }
+
+    /// Closes the store's connections (at the end of a command).
+    pub async fn close(&self) {
+        self.store.close().await;
     }
 
     /// Writes a new value: version 1 of a new secret, or the next version of an existing one.

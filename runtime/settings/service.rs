@@ -45,6 +45,11 @@ pub struct SettingsService {
 type CachedSettings = (i64, Arc<ResolvedSettings>);
 
 impl SettingsService {
+    /// Closes the store's connections (at the end of a command).
+    pub async fn close(&self) {
+        self.store.close().await;
+    }
+
     /// A service over `store`. Refuses a keyring that cannot open what the store holds.
     pub async fn new(store: Store, keyring: Keyring) -> Result<Self> {
         keyring.check_opens(store.settings_key_ids().await?)?;

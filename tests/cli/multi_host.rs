@@ -13,8 +13,8 @@ use std::collections::{BTreeMap, BTreeSet};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use serde_json::{Value, json};
-use support::Host;
 use support::server::Server;
+use support::{Host, sha256_hex};
 
 /// The job fixture that reports which host ran it (from `FLUXBASE_SECRET_HOST_TAG`).
 const TAG_JOB: &str = "host_tag";
@@ -293,7 +293,10 @@ fn two_hundred_jobs_enqueued_on_both_hosts_run_exactly_once_each() {
             .as_str()
             .unwrap_or_default()
             .to_owned();
-        assert!(host == "host-a" || host == "host-b", "{run}");
+        assert!(
+            host == sha256_hex("host-a") || host == sha256_hex("host-b"),
+            "{run}"
+        );
         *by_host.entry(host).or_default() += 1;
     }
     assert_eq!(by_host.len(), 2, "both hosts ran jobs: {by_host:?}");
@@ -363,7 +366,7 @@ fn the_jobs_of_a_killed_host_are_run_by_the_other_after_their_lease() {
                 // Cut short on host A, run again by host B once A's lease had passed (A last
                 // renewed it at most a third of the lease before the kill).
                 rerun += 1;
-                assert_eq!(result["host"], "host-b", "run {id}: {run}");
+                assert_eq!(result["host"], sha256_hex("host-b"), "run {id}: {run}");
                 let started = result["started"].as_i64().unwrap();
                 assert!(
                     started >= killed_at + LEASE_MS * 2 / 3,

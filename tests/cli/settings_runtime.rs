@@ -8,8 +8,8 @@ use crate::settings_support;
 use crate::support;
 
 use settings_support::{admin_put, server_env, token, user_put};
-use support::Host;
 use support::server::{SERVICE_KEY, Server};
+use support::{Host, sha256_hex};
 
 fn start(host: &Host) -> Server {
     Server::start_with_env(host, &[], &server_env())
@@ -156,15 +156,6 @@ fn enqueue(server: &Server, credential: &str) -> String {
     answer.json()["id"].as_str().unwrap().to_owned()
 }
 
-/// The SHA-256 of `value` in hex, as the `settings` job reports the values it sees.
-fn sha256(value: &str) -> String {
-    use sha2::Digest;
-    sha2::Sha256::digest(value.as_bytes())
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
-}
-
 #[test]
 fn a_job_enqueued_with_a_user_token_gets_that_users_secrets() {
     let host = Host::new();
@@ -176,19 +167,19 @@ fn a_job_enqueued_with_a_user_token_gets_that_users_secrets() {
     let as_alice = enqueue(&server, &alice);
     let run = server.wait_for_run(&as_alice, &alice);
     assert_eq!(run["status"], "succeeded", "{run}");
-    assert_eq!(run["result"]["get"], sha256("alice-job"));
-    assert_eq!(run["result"]["user"], sha256("alice-job"));
+    assert_eq!(run["result"]["get"], sha256_hex("alice-job"));
+    assert_eq!(run["result"]["user"], sha256_hex("alice-job"));
 
     let as_service = enqueue(&server, SERVICE_KEY);
     let run = server.wait_for_run(&as_service, SERVICE_KEY);
-    assert_eq!(run["result"]["get"], sha256("system-job"), "{run}");
+    assert_eq!(run["result"]["get"], sha256_hex("system-job"), "{run}");
     assert_eq!(run["result"]["user"], serde_json::Value::Null);
 
     // Bob's run sees the system value, and Bob cannot read Alice's run (nor the service's).
     let as_bob = enqueue(&server, &bob);
     assert_eq!(
         server.wait_for_run(&as_bob, &bob)["result"]["get"],
-        sha256("system-job")
+        sha256_hex("system-job")
     );
     server.job_run(&as_alice, &bob).error(404, "no job run");
     server.job_run(&as_service, &bob).error(404, "no job run");

@@ -23,6 +23,13 @@ pub fn fixtures(kind: &str) -> PathBuf {
         .join(kind)
 }
 
+/// The SHA-256 of `value` in hex, as fixture jobs report a secret value they saw
+/// (`fixtures/jobs/_shared/digest.ts`).
+pub fn sha256_hex(value: &str) -> String {
+    use sha2::Digest;
+    hex(&sha2::Sha256::digest(value.as_bytes()))
+}
+
 /// Environment variable naming a PostgreSQL server for the tests that need one.
 pub const POSTGRES_URL_ENV: &str = "FLUXBASE_TEST_POSTGRES_URL";
 /// Environment variable choosing the backend of the generic test hosts: `sqlite` or `postgres`.

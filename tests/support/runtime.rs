@@ -5,7 +5,7 @@
 
 use std::sync::Arc;
 
-use fluxbase::config::Config;
+use fluxbase::config::{Config, KeyPolicy};
 use fluxbase::crypto::{Keyring, MasterKey};
 use fluxbase::invoke::{Call, ExecutionFailure, Invoker, InvokerConfig};
 use fluxbase::isolate::{HttpRequest, HttpResponse, RequestBody};
@@ -21,6 +21,8 @@ use crate::support::{Backend, POSTGRES_TEST_KEY, TestDatabase, backend, postgres
 /// A store, its secrets service and an invoker over the fixtures.
 pub struct Runtime {
     _dir: tempfile::TempDir,
+    /// The store below everything, for reading records back.
+    pub store: Store,
     /// The secrets service the invoker reads.
     pub secrets: Arc<SecretsService>,
     /// The invoker under test.
@@ -38,31 +40,36 @@ impl Runtime {
     /// A runtime with these invoker settings.
     pub async fn with(config: InvokerConfig) -> Self {
         let dir = tempfile::tempdir().unwrap();
-        let (service, database) = match backend() {
+        let (store, keyring, database) = match backend() {
             Backend::Sqlite => {
                 let config_files = Config {
                     data_dir: dir.path().join("data"),
                     database_url: None,
                     remote_url: None,
                 };
-                let (service, _) = config_files.open_secrets("test").await.unwrap();
-                (service, None)
+                let store = config_files.open_store().await.unwrap();
+                let (keyring, _) = config_files
+                    .load_keyring(&store, KeyPolicy::CreateIfMissing)
+                    .await
+                    .unwrap();
+                (store, keyring, None)
             }
             Backend::Postgres => {
                 let admin_url = postgres_url("the PostgreSQL backend").expect("URL checked");
                 let database = TestDatabase::create(&admin_url);
                 let store = Store::open(&database.url).await.unwrap();
                 let key = MasterKey::parse(POSTGRES_TEST_KEY.as_bytes(), "the test key").unwrap();
-                let service = SecretsService::new(store, Keyring::new(key), "test")
-                    .await
-                    .unwrap();
-                (service, Some(database))
+                (store, Keyring::new(key), Some(database))
             }
         };
+        let service = SecretsService::new(store.clone(), keyring, "test")
+            .await
+            .unwrap();
         let secrets = Arc::new(service);
-        let invoker = Invoker::new(secrets.clone(), config);
+        let invoker = Invoker::new(secrets.clone(), store.clone(), config);
         Runtime {
             _dir: dir,
+            store,
             secrets,
             invoker,
             _database: database,
@@ -132,7 +139,7 @@ impl Runtime {
     /// The execution record with this id.
     pub async fn record(&self, id: &str) -> ExecutionRecord {
         self.invoker.flush_records().await;
-        self.secrets.store().execution(id).await.unwrap().unwrap()
+        self.store.execution(id).await.unwrap().unwrap()
     }
 
     /// The newest execution records.
@@ -143,7 +150,7 @@ impl Runtime {
             search: None,
             limit: 10_000,
         };
-        self.secrets.store().executions(&filter).await.unwrap()
+        self.store.executions(&filter).await.unwrap()
     }
 }
 

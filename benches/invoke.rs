@@ -4,9 +4,12 @@
 //! `cargo bench --bench invoke` (release build). With `DENO_BIN` pointing at a `deno` binary
 //! (`tests/conformance/node_modules/.bin/deno` after `npm ci` there), it also runs the same
 //! handler under `deno run` per invocation, the model fluxbase replaces, and prints the ratio.
+//! With `WORKERD_BIN` pointing at Cloudflare's `workerd` (`benches/workerd/node_modules/.bin/workerd`
+//! after `npm ci` there), the same handler is served by workerd under the same HTTP load, with
+//! its CPU time per request beside fluxbase's.
 //! `FLUXBASE_BENCH_QUICK=1` shortens every phase (for a smoke run);
 //! `FLUXBASE_BENCH_ONLY=warm,http` runs only the named sections (`boot`, `cold`, `warm`,
-//! `resolve`, `http`, `memory`, `deno`), for profiling one of them.
+//! `resolve`, `http`, `workerd`, `memory`, `deno`), for profiling one of them.
 //!
 //! Rows:
 //! - isolate boot from the snapshot and without it, and loading a function into a pre-booted
@@ -17,7 +20,8 @@
 //! - secret resolution for a namespace of 50 secrets, uncached (read + decrypt) and cached (the
 //!   change mark read and found unchanged, then a map lookup; see `store::change_signal`);
 //! - HTTP: the real `fluxbase serve` binary on loopback, 32 keep-alive connections on
-//!   `/functions/v1/hello`, for each isolation policy: req/s, latency, peak server RSS;
+//!   `/functions/v1/hello`, for each isolation policy: req/s, latency, server CPU per request,
+//!   peak server RSS; and workerd serving the same handler under the same load;
 //! - RSS growth per isolate booted and ended (300 of them, after 20 that size the allocator);
 //! - RSS per live idle isolate, with 1,000 of them alive.
 
@@ -293,6 +297,68 @@ fn serve(data_dir: &Path, isolation: Isolation) -> Server {
     Server { child, address }
 }
 
+/// `workerd serve` on a free loopback port, with one worker whose module is `hello.ts`
+/// transpiled to JavaScript (as fluxbase's loader does) and whose `fetch` calls its default
+/// export, as fluxbase calls it.
+fn serve_workerd(workerd: &Path, dir: &Path) -> Server {
+    let source = std::fs::read_to_string(fixtures().join("hello.ts")).unwrap();
+    let specifier =
+        deno_core::ModuleSpecifier::from_file_path(fixtures().join("hello.ts")).unwrap();
+    let hello = fluxbase::isolate::transpile_cache::transpile(
+        &specifier,
+        source,
+        deno_ast::MediaType::TypeScript,
+    )
+    .unwrap();
+    std::fs::write(dir.join("hello.js"), &hello.code).unwrap();
+    std::fs::write(
+        dir.join("worker.js"),
+        "import handler from \"./hello.js\";\nexport default { fetch: (req) => handler(req) };\n",
+    )
+    .unwrap();
+    let port = std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port();
+    let address = format!("127.0.0.1:{port}");
+    std::fs::write(
+        dir.join("config.capnp"),
+        format!(
+            r#"using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .worker)],
+  sockets = [(name = "http", address = "{address}", http = (), service = "main")],
+);
+const worker :Workerd.Worker = (
+  modules = [
+    (name = "worker.js", esModule = embed "worker.js"),
+    (name = "hello.js", esModule = embed "hello.js"),
+  ],
+  compatibilityDate = "2024-09-23",
+);
+"#
+        ),
+    )
+    .unwrap();
+    let child = Command::new(workerd)
+        .arg("serve")
+        .arg(dir.join("config.capnp"))
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("start workerd");
+    let started = Instant::now();
+    while std::net::TcpStream::connect(&address).is_err() {
+        assert!(
+            started.elapsed() < Duration::from_secs(30),
+            "workerd did not start"
+        );
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    Server { child, address }
+}
+
 /// One keep-alive connection sending GETs until `stop`, returning each request's latency.
 async fn connection(address: String, path: &str, stop: Arc<AtomicBool>) -> (Vec<Duration>, usize) {
     let stream = tokio::net::TcpStream::connect(&address).await.unwrap();
@@ -558,6 +624,33 @@ async fn main() {
                 mib(load.peak_rss)
             ),
         );
+    }
+
+    // Cloudflare's workerd, serving the same handler under the same load.
+    match (section("workerd"), std::env::var_os("WORKERD_BIN")) {
+        (true, Some(workerd)) => {
+            let workerd_dir = dir.path().join("workerd");
+            std::fs::create_dir_all(&workerd_dir).unwrap();
+            let server = serve_workerd(Path::new(&workerd), &workerd_dir);
+            let mut load = http_load(&server, seconds).await;
+            report.latency(
+                &format!("HTTP hello, {CONNECTIONS} connections, workerd (same handler)"),
+                &mut load.samples,
+                format!(
+                    "{:.0} req/s, server CPU {}/req, {} errors, peak server RSS {}",
+                    load.rate,
+                    time(load.cpu_per_request),
+                    load.errors,
+                    mib(load.peak_rss)
+                ),
+            );
+        }
+        (true, None) => report.value(
+            "HTTP hello, workerd",
+            "-".into(),
+            "skipped: set WORKERD_BIN to a workerd binary".into(),
+        ),
+        _ => {}
     }
 
     if section("memory") {

@@ -412,6 +412,17 @@ struct HttpLoad {
 }
 
 /// Load on `/functions/v1/hello` with `CONNECTIONS` connections.
+/// The note of an HTTP row: throughput, the server's CPU per request, errors and peak RSS.
+fn load_note(load: &HttpLoad) -> String {
+    format!(
+        "{:.0} req/s, server CPU {}/req, {} errors, peak server RSS {}",
+        load.rate,
+        time(load.cpu_per_request),
+        load.errors,
+        mib(load.peak_rss)
+    )
+}
+
 async fn http_load(server: &Server, seconds: u64) -> HttpLoad {
     let pid = server.child.id().to_string();
     let path = "/functions/v1/hello?name=bench";
@@ -613,16 +624,11 @@ async fn main() {
         }
         let server = serve(&data_dir, isolation);
         let mut load = http_load(&server, seconds).await;
+        let note = load_note(&load);
         report.latency(
             &format!("HTTP hello, {CONNECTIONS} connections, {isolation}"),
             &mut load.samples,
-            format!(
-                "{:.0} req/s, server CPU {}/req, {} errors, peak server RSS {}",
-                load.rate,
-                time(load.cpu_per_request),
-                load.errors,
-                mib(load.peak_rss)
-            ),
+            note,
         );
     }
 
@@ -633,16 +639,11 @@ async fn main() {
             std::fs::create_dir_all(&workerd_dir).unwrap();
             let server = serve_workerd(Path::new(&workerd), &workerd_dir);
             let mut load = http_load(&server, seconds).await;
+            let note = load_note(&load);
             report.latency(
                 &format!("HTTP hello, {CONNECTIONS} connections, workerd (same handler)"),
                 &mut load.samples,
-                format!(
-                    "{:.0} req/s, server CPU {}/req, {} errors, peak server RSS {}",
-                    load.rate,
-                    time(load.cpu_per_request),
-                    load.errors,
-                    mib(load.peak_rss)
-                ),
+                note,
             );
         }
         (true, None) => report.value(

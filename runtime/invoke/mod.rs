@@ -29,8 +29,8 @@ use warm::{Fingerprint, Retirement, Warm, WarmIsolates, WarmKey};
 
 use crate::handlers::{self, Handler, HandlerKind, NamespaceCache};
 use crate::isolate::{
-    BlankIsolate, BootOptions, Invocation, Isolate, IsolateConfig, IsolateEnv, IsolateError,
-    LogLevel, NetworkAccess,
+    BlankIsolate, BootFailure, BootOptions, Invocation, Isolate, IsolateConfig, IsolateEnv,
+    IsolateError, LogLevel, NetworkAccess,
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
@@ -298,9 +298,16 @@ impl Invoker {
                         last_used: Instant::now(),
                     }
                 }
-                Err(error) => {
+                Err(BootFailure {
+                    error,
+                    logs: lines,
+                    secrets_accessed,
+                }) => {
+                    // What the module's top level logged and read is kept for a failed boot too.
+                    logs.extend(lines.iter().map(store_line));
+                    let accessed = secrets_accessed.found.into_iter().collect();
                     let failure = self.failure(error, timeout, true);
-                    return Err(self.failed(record(logs, Vec::new()), failure));
+                    return Err(self.failed(record(logs, accessed), failure));
                 }
             },
         };
@@ -367,7 +374,7 @@ impl Invoker {
         injection: &Injection,
         env: &IsolateEnv,
         timeout: Duration,
-    ) -> std::result::Result<Isolate, IsolateError> {
+    ) -> std::result::Result<Isolate, BootFailure> {
         let config = IsolateConfig {
             root_dir: dir.to_path_buf(),
             main_module: std::path::absolute(&handler.path)
@@ -379,7 +386,9 @@ impl Invoker {
         };
         let blank = match self.preboot.take() {
             Some(blank) => blank,
-            None => BlankIsolate::boot(config.boot.clone()).await?,
+            None => BlankIsolate::boot(config.boot.clone())
+                .await
+                .map_err(BootFailure::from)?,
         };
         blank.load(config).await
     }

@@ -30,5 +30,6 @@ pub use fluxbase_ops::state::{
 };
 pub use network::NetworkAccess;
 pub use worker::{
-    BlankIsolate, Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError, Output,
+    BlankIsolate, BootFailure, Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError,
+    Output,
 };

@@ -68,6 +68,28 @@ pub enum IsolateError {
     Gone,
 }
 
+/// A boot that failed: why, and what the module's top level logged and read before it failed
+/// (kept in the execution record like any call's).
+#[derive(Debug)]
+pub struct BootFailure {
+    /// Why the boot failed (its message redacted).
+    pub error: IsolateError,
+    /// Console lines the module's top level wrote (redacted).
+    pub logs: Vec<LogLine>,
+    /// Secret names the module's top level looked up.
+    pub secrets_accessed: AccessLog,
+}
+
+impl From<IsolateError> for BootFailure {
+    fn from(error: IsolateError) -> Self {
+        BootFailure {
+            error,
+            logs: Vec::new(),
+            secrets_accessed: AccessLog::default(),
+        }
+    }
+}
+
 /// What to run in a new isolate.
 #[derive(Clone, Debug)]
 pub struct IsolateConfig {
@@ -212,7 +234,7 @@ pub struct BlankIsolate {
 /// What a blank isolate's thread is given to become a function's isolate.
 struct Assignment {
     config: IsolateConfig,
-    boot: oneshot::Sender<Result<BootReport, IsolateError>>,
+    boot: oneshot::Sender<Result<BootReport, BootFailure>>,
     commands: mpsc::UnboundedReceiver<Command>,
 }
 
@@ -259,7 +281,7 @@ impl BlankIsolate {
     /// Gives the isolate its function: secrets, environment and main module, which is loaded
     /// and evaluated within `config.boot_timeout`. `config.boot` is not used: the options
     /// were fixed when the runtime was created.
-    pub async fn load(mut self, config: IsolateConfig) -> Result<Isolate, IsolateError> {
+    pub async fn load(mut self, config: IsolateConfig) -> Result<Isolate, BootFailure> {
         let (tx, commands) = mpsc::unbounded_channel();
         let (boot_tx, mut boot_rx) = oneshot::channel();
         let boot_timeout = config.boot_timeout;
@@ -274,9 +296,7 @@ impl BlankIsolate {
             .is_err()
         {
             let _ = thread.join();
-            return Err(IsolateError::Boot(
-                "isolate thread ended before loading".into(),
-            ));
+            return Err(IsolateError::Boot("isolate thread ended before loading".into()).into());
         }
         let boot = match tokio::time::timeout(boot_timeout, &mut boot_rx).await {
             Ok(Ok(Ok(report))) => report,
@@ -286,16 +306,20 @@ impl BlankIsolate {
             }
             Ok(Err(_)) => {
                 let _ = thread.join();
-                return Err(IsolateError::Boot(
-                    "isolate thread ended during boot".into(),
-                ));
+                return Err(IsolateError::Boot("isolate thread ended during boot".into()).into());
             }
             Err(_) => {
                 self.flags.timed_out.store(true, Ordering::SeqCst);
                 self.handle.terminate_execution();
                 drop(tx);
                 let _ = thread.join();
-                return Err(IsolateError::Timeout(boot_timeout));
+                // The stopped thread says what the top level logged and read before it ended.
+                let mut failure = match boot_rx.try_recv() {
+                    Ok(Err(failure)) => failure,
+                    _ => BootFailure::from(IsolateError::Gone),
+                };
+                failure.error = IsolateError::Timeout(boot_timeout);
+                return Err(failure);
             }
         };
         Ok(Isolate {
@@ -325,6 +349,7 @@ impl Isolate {
             .await?
             .load(config)
             .await
+            .map_err(|failure| failure.error)
     }
 
     /// Boot timings and top-level console output.
@@ -443,7 +468,17 @@ fn isolate_thread(
             Ok(handler) => handler,
             Err(e) => {
                 let error = classify(&flags, e, IsolateError::Boot);
-                let _ = boot.send(Err(redacted(&runtime.op_state().borrow(), error)));
+                let state = runtime.op_state();
+                let mut state = state.borrow_mut();
+                let failure = BootFailure {
+                    error: redacted(&state, error),
+                    logs: state
+                        .try_borrow_mut::<ConsoleSink>()
+                        .map(ConsoleSink::take)
+                        .unwrap_or_default(),
+                    secrets_accessed: state.try_take::<AccessLog>().unwrap_or_default(),
+                };
+                let _ = boot.send(Err(failure));
                 return;
             }
         };

@@ -299,6 +299,24 @@ fn boot_errors_and_job_results_pass_the_same_redactor() {
         "{answer:#?}"
     );
     assert_hidden("the boot error", &answer.body, &[value]);
+    let records = server.request(
+        "GET",
+        "/api/v1/admin/logs?category=execution&name=leaky_boot&limit=1",
+        true,
+        None,
+    );
+    let record = &records.json()[0];
+    assert_eq!(record["status"], "failed", "{record}");
+    assert!(
+        console_of(record).contains("booting with [REDACTED]"),
+        "{record}"
+    );
+    assert_eq!(
+        record["secrets_accessed"],
+        serde_json::json!(["FLUXBASE_SECRET_LEAK"]),
+        "{record}"
+    );
+    assert_hidden("the boot record", &record.to_string(), &[value]);
 
     let job = server.request(
         "POST",

@@ -23,9 +23,16 @@ import {
   op_invocation_write_chunk,
 } from "ext:core/ops";
 const {
+  ArrayBufferIsView,
+  ArrayPrototypeIncludes,
   JSONParse,
   JSONStringify,
+  ObjectDefineProperty,
+  ObjectFreeze,
+  ObjectKeys,
   ObjectPrototypeIsPrototypeOf,
+  Promise,
+  SymbolFor,
   TypeError,
   TypedArrayPrototypeGetSymbolToStringTag,
   Uint8Array,
@@ -38,6 +45,7 @@ let ResponsePrototype;
 let ReadableStream;
 let ReadableStreamPrototype;
 let toInnerResponse;
+let Response;
 
 const EMPTY = new Uint8Array(0);
 
@@ -50,6 +58,90 @@ function init(internals) {
   ReadableStream = internals.ReadableStream;
   ReadableStreamPrototype = internals.ReadableStream.prototype;
   toInnerResponse = internals.toInnerResponse;
+  Response = internals.Response;
+}
+
+/** The keys of a `{ status, headers, body }` answer (Fluxbase style). */
+const ANSWER_KEYS = ["status", "statusText", "headers", "body"];
+
+/** Whether `value` is a `{ status, headers, body }` answer rather than a JSON value. */
+function isAnswerObject(value) {
+  if (value === null || typeof value !== "object") {
+    return false;
+  }
+  const keys = ObjectKeys(value);
+  if (keys.length === 0 || !("status" in value || "body" in value)) {
+    return false;
+  }
+  for (let i = 0; i < keys.length; i++) {
+    if (!ArrayPrototypeIncludes(ANSWER_KEYS, keys[i])) {
+      return false;
+    }
+  }
+  return true;
+}
+
+/**
+ * What a handler returned as a Response: a Response as is; a `{ status, headers, body }` object
+ * (a body that is not a string, bytes, a Blob or a stream is sent as JSON); nothing as 204;
+ * any other value as JSON with status 200.
+ */
+function asResponse(value) {
+  if (ObjectPrototypeIsPrototypeOf(ResponsePrototype, value)) {
+    return value;
+  }
+  if (value === undefined) {
+    return new Response(null, { status: 204 });
+  }
+  if (isAnswerObject(value)) {
+    const { body, status, statusText, headers } = value;
+    const sendsAsIs = body === undefined || body === null || typeof body === "string" ||
+      ArrayBufferIsView(body) || ObjectPrototypeIsPrototypeOf(ReadableStreamPrototype, body) ||
+      (typeof body === "object" && typeof body.arrayBuffer === "function");
+    if (sendsAsIs) {
+      return new Response(body ?? null, { status, statusText, headers });
+    }
+    return Response.json(body, { status, statusText, headers });
+  }
+  const json = JSONStringify(value);
+  if (json === undefined) {
+    throw new TypeError(
+      "the handler returned a value that is neither a Response nor JSON",
+    );
+  }
+  return Response.json(value);
+}
+
+/**
+ * `Deno.serve(handler)`, `Deno.serve(options, handler)` or `Deno.serve({ handler })`: the host
+ * opens no socket; the handler is kept for the dispatcher (Rust takes it once the module's top
+ * level has run, see `served_handler`). Returns a stand-in for Deno's `HttpServer`.
+ */
+function serve(optionsOrHandler, maybeHandler) {
+  const handler = typeof optionsOrHandler === "function"
+    ? optionsOrHandler
+    : typeof maybeHandler === "function"
+    ? maybeHandler
+    : optionsOrHandler?.handler;
+  if (typeof handler !== "function") {
+    throw new TypeError("Deno.serve needs a handler function");
+  }
+  ObjectDefineProperty(globalThis, SymbolFor("fluxbase.served"), {
+    __proto__: null,
+    value: handler,
+    configurable: true,
+    enumerable: false,
+    writable: false,
+  });
+  return ObjectFreeze({
+    __proto__: null,
+    // Like Deno's: settles when the server has shut down, which a host-run function never does.
+    finished: new Promise(() => {}),
+    addr: ObjectFreeze({ transport: "tcp", hostname: "0.0.0.0", port: 0 }),
+    shutdown: () => Promise.resolve(),
+    ref: () => {},
+    unref: () => {},
+  });
 }
 
 /** Calls the handler: a function, or an object whose `fetch` method is called on it. */
@@ -141,10 +233,7 @@ async function respond(res) {
 async function dispatch(handler) {
   const inv = op_invocation_take();
   if (inv.kind === "http") {
-    const res = await call(handler, newRequest(inv));
-    if (!ObjectPrototypeIsPrototypeOf(ResponsePrototype, res)) {
-      throw new TypeError("the handler did not return a Response");
-    }
+    const res = asResponse(await call(handler, newRequest(inv)));
     await respond(res);
   } else {
     const payload = JSONParse(inv.payloadJson);
@@ -154,4 +243,4 @@ async function dispatch(handler) {
   }
 }
 
-export { dispatch, init };
+export { dispatch, init, serve };

@@ -205,7 +205,9 @@ function finalize() {
   ObjectDefineProperty(
     globalThis,
     "Deno",
-    core.propReadOnly(ObjectFreeze({ __proto__: null, env })),
+    core.propReadOnly(
+      ObjectFreeze({ __proto__: null, env, serve: dispatch.serve }),
+    ),
   );
   delete globalThis.__bootstrap;
 }

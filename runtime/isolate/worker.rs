@@ -590,16 +590,17 @@ async fn load_main(
     let namespace = v8::Local::new(scope, namespace);
     let handler = pick_handler(scope, namespace).ok_or_else(|| {
         format!(
-            "{specifier} exports no handler: use `export default async function handler(...)`, \
-       `export default {{ fetch(req) {{ ... }} }}` or `export async function handler(...)`"
+            "{specifier} has no handler: use `Deno.serve(handler)`, `export default async \
+             function handler(...)`, `export default {{ fetch(req) {{ ... }} }}`, or `export \
+             async function handler(...)` (or `main`)"
         )
     })?;
     Ok(v8::Global::new(scope, handler))
 }
 
-/// The handler a module exports, in order of preference: a default-exported function, a
-/// default-exported object with a `fetch` method (the dispatcher calls `fetch` on it), or a
-/// function exported as `handler`.
+/// The handler of a module, in order of preference: a default-exported function, a
+/// default-exported object with a `fetch` method (the dispatcher calls `fetch` on it), a
+/// function exported as `handler` or `main`, or the handler the module gave `Deno.serve`.
 fn pick_handler<'s>(
     scope: &mut v8::PinScope<'s, '_>,
     namespace: v8::Local<'s, v8::Object>,
@@ -624,7 +625,21 @@ fn pick_handler<'s>(
             }
         }
     }
-    named.filter(|v| v.is_function())
+    let named = named
+        .filter(|v| v.is_function())
+        .or_else(|| export("main").filter(|v| v.is_function()));
+    named.or_else(|| served_handler(scope))
+}
+
+/// The handler the module's top level gave `Deno.serve`, taken from where `02_dispatch.js`
+/// left it (the host opens no socket: calls come through the dispatcher).
+fn served_handler<'s>(scope: &mut v8::PinScope<'s, '_>) -> Option<v8::Local<'s, v8::Value>> {
+    let global = scope.get_current_context().global(scope);
+    let name = v8::String::new(scope, "fluxbase.served")?;
+    let key: v8::Local<v8::Value> = v8::Symbol::for_key(scope, name).into();
+    let served = global.get(scope, key).filter(|v| !v.is_undefined())?;
+    global.delete(scope, key);
+    Some(served)
 }
 
 async fn serve(

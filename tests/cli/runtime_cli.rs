@@ -351,3 +351,49 @@ fn the_loader_answers_alike_for_present_and_missing_files_outside_the_directory(
         probe(&inside)
     );
 }
+
+#[test]
+fn handlers_may_call_deno_serve_or_return_answers_and_json_values() {
+    let host = Host::new();
+    let invoke = |target: &str, extra: &[&str]| {
+        let mut args = vec!["functions", "invoke", target, "--dir"];
+        let dir = functions();
+        args.push(&dir);
+        args.extend(extra);
+        host.run(&args)
+    };
+    let served = invoke("shape_serve", &["-d", r#"{"name":"Functions"}"#, "-i"]);
+    let served = served.ok();
+    assert!(served.starts_with("HTTP/1.1 200"), "{served}");
+    assert!(
+        served.contains("content-type: application/json"),
+        "{served}"
+    );
+    assert!(
+        served.ends_with(r#"{"message":"Hello Functions!"}"#),
+        "{served}"
+    );
+    assert_eq!(
+        invoke("shape_serve_options", &[]).ok(),
+        "served with options"
+    );
+
+    let answer = invoke("shape_answer?as=answer", &["-i"]);
+    let answer = answer.ok();
+    assert!(answer.starts_with("HTTP/1.1 201"), "{answer}");
+    assert!(answer.contains("x-shape: answer"), "{answer}");
+    assert!(answer.ends_with(r#"{"created":true}"#), "{answer}");
+    let text = invoke("shape_answer?as=text", &["-i"]);
+    assert!(text.ok().starts_with("HTTP/1.1 202"), "{text:#?}");
+    assert!(text.ok().ends_with("accepted as text"), "{text:#?}");
+    let json = invoke("shape_answer", &["-i"]);
+    assert!(json.ok().starts_with("HTTP/1.1 200"), "{json:#?}");
+    assert!(
+        json.ok()
+            .ends_with(r#"{"items":[1,2,3],"status_text":"a plain JSON value"}"#),
+        "{json:#?}"
+    );
+    let nothing = invoke("shape_answer?as=nothing", &["-i"]);
+    assert!(nothing.ok().starts_with("HTTP/1.1 204"), "{nothing:#?}");
+    invoke("shape_answer?as=function", &[]).fails_with("neither a Response nor JSON");
+}

@@ -196,7 +196,7 @@ core.setUnhandledPromiseRejectionHandler(errors.handleUnhandledRejection);
  * Per-isolate finishing step, run by Rust right after the isolate is created
  * (from the snapshot or not). It cannot run while the snapshot is built:
  * deno_core needs `Deno.core.ops` on the global object when it restores a
- * snapshot. Afterwards `Deno` only carries `env`, and neither the op table
+ * snapshot. Afterwards `Deno` only carries `env` and `serve`, and neither the op table
  * nor `__bootstrap` is reachable from user code. It also starts the clock of
  * `performance` (its `timeOrigin` is the isolate's start, not the snapshot's).
  */

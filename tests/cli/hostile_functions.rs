@@ -291,7 +291,8 @@ fn file_subprocess_ffi_and_module_escapes_all_fail() {
     let answer = get(&server, "hostile_escape");
     assert_eq!(answer.status, 200, "{answer:#?}");
     let report = answer.json();
-    assert_eq!(report["denoKeys"], serde_json::json!(["env"]));
+    // `Deno` holds `env` and `serve` (which only records a handler), nothing that reaches out.
+    assert_eq!(report["denoKeys"], serde_json::json!(["env", "serve"]));
     let outcomes = report["outcomes"].as_object().unwrap();
     assert!(outcomes.len() >= 20, "{report}");
     for (attempt, outcome) in outcomes {

@@ -277,9 +277,9 @@ mod tests {
             redactor.redact(&format!("cannot connect to {url}")),
             "cannot connect to [REDACTED]"
         );
-        let redactor = Redactor::new(["eu", "sk_live_eu123XYZ"]);
+        let redactor = Redactor::new(["eu", "fake_eu123XYZ"]);
         assert_eq!(
-            redactor.redact("key sk_live_eu123XYZ in eu"),
+            redactor.redact("key fake_eu123XYZ in eu"),
             "key [REDACTED] in [REDACTED]"
         );
     }
@@ -313,11 +313,14 @@ mod tests {
 
     #[test]
     fn a_long_multi_line_value_is_redacted_when_written_one_line_at_a_time() {
-        let pem = "-----BEGIN KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASC\nBKcwggSjAgEAAoIBAQC7\n-----END KEY-----";
+        let pem = "-----BEGIN TEST BLOCK-----\nfirstLineOfAFakeBlock0123456789ab\nsecondFakeLine4567\n-----END TEST BLOCK-----";
         let redactor = Redactor::new([pem]);
-        let written = "{\n  v: '-----BEGIN KEY-----\\n' +\n    'MIIEvQIBADANBgkqhkiG9w0BAQEFAASC\\n' +\n    'BKcwggSjAgEAAoIBAQC7\\n' +\n    '-----END KEY-----'\n}";
+        let written = "{\n  v: '-----BEGIN TEST BLOCK-----\\n' +\n    'firstLineOfAFakeBlock0123456789ab\\n' +\n    'secondFakeLine4567\\n' +\n    '-----END TEST BLOCK-----'\n}";
         let out = redactor.redact(written);
-        assert!(!out.contains("MIIE") && !out.contains("BKcw"), "{out}");
+        assert!(
+            !out.contains("firstLine") && !out.contains("secondFake"),
+            "{out}"
+        );
     }
 
     #[test]

@@ -122,7 +122,7 @@ fn a_system_setting_inside_a_function_secret_is_not_cut_open_in_cli_output() {
     let host = Host::new();
     host.run(&["settings", "secrets", "set", "REGION", "eu"])
         .ok();
-    host.run(&["secrets", "set", "STRIPE_KEY", "sk_live_eu123XYZ"])
+    host.run(&["secrets", "set", "STRIPE_KEY", "fake_eu123XYZ"])
         .ok();
     let dir = fixtures("functions").display().to_string();
     let run = host.run(&[
@@ -138,9 +138,9 @@ fn a_system_setting_inside_a_function_secret_is_not_cut_open_in_cli_output() {
         "{run:#?}"
     );
     let all = format!("{}{}", run.stdout, run.stderr);
-    assert_hidden("the CLI", &all, &["sk_live", "123XYZ"]);
+    assert_hidden("the CLI", &all, &["fake_", "123XYZ"]);
     let logs = host.run(&["logs", "list", "-o", "json"]);
-    assert_hidden("logs list", logs.ok(), &["sk_live", "123XYZ"]);
+    assert_hidden("logs list", logs.ok(), &["fake_", "123XYZ"]);
 }
 
 #[test]
@@ -163,11 +163,14 @@ fn overlapping_values_leave_no_piece_behind() {
 fn values_logged_inside_objects_arrays_maps_and_tables_are_redacted() {
     let host = Host::new();
     let server = start(&host, &[]);
-    let pem = "-----BEGIN PRIVATE KEY-----\nMIIEvQIBADANBgkqhkiG9w0BAQEFAASCBKcwggSjAgEAAoIBAQC7\nVJTUt9Us8cKjMzEfYyjiWA4R4/M2bS1GB4t7NXp98C3SC6dVMvDuictGeurT\n-----END PRIVATE KEY-----";
+    let pem = "-----BEGIN TEST BLOCK-----\nFirstFakeLineOfAMultiLineValue0123456789abcdef\nSecondFakeLine/with+slashes=andSigns9876543210\n-----END TEST BLOCK-----";
     put_secret(&server, "PEM", pem);
     put_secret(&server, "QUOTED", r#"pa"ss\wo'rd`x"#);
     for (name, pieces) in [
-        ("PEM", &["MIIEvQ", "VJTUt9", "Gb4t7", "SC6dVM"][..]),
+        (
+            "PEM",
+            &["FirstFake", "SecondFake", "slashes", "MultiLine"][..],
+        ),
         ("QUOTED", &["ss\\", "wo\\'", "ss\\\\", "rd`x"][..]),
     ] {
         let answer = call(&server, &format!("do=log-shapes&name={name}"), None);

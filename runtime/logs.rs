@@ -65,58 +65,44 @@ impl LogBook {
         category: Option<Category>,
         filter: &LogFilter,
     ) -> Result<Vec<LogEntry>> {
-        list(&self.store, category, filter).await
+        if !(1..=10_000).contains(&filter.limit) {
+            return Err(Error::invalid("limit must be between 1 and 10000"));
+        }
+        // PostgreSQL cannot compare text holding NUL; nothing stored holds one either.
+        for text in [&filter.search, &filter.name].into_iter().flatten() {
+            if text.contains('\0') {
+                return Err(Error::invalid(
+                    "a log search cannot contain the NUL character",
+                ));
+            }
+        }
+        let mut entries = Vec::new();
+        if category != Some(Category::Audit) {
+            let records = self.store.executions(filter).await?;
+            entries.extend(records.into_iter().map(LogEntry::Execution));
+        }
+        if category != Some(Category::Execution) {
+            let records = self.store.audit_records(filter).await?;
+            entries.extend(records.into_iter().map(LogEntry::Audit));
+        }
+        entries.sort_by_key(|entry| std::cmp::Reverse(entry.millis()));
+        entries.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
+        Ok(entries)
     }
 
     /// The execution record `id`, or [`Error::NoExecution`].
     pub async fn execution(&self, id: &str) -> Result<ExecutionRecord> {
-        execution(&self.store, id).await
+        if id.is_empty() || id.len() > 64 || id.contains('\0') {
+            return Err(Error::NoExecution(id.escape_debug().to_string()));
+        }
+        self.store
+            .execution(id)
+            .await?
+            .ok_or_else(|| Error::NoExecution(id.to_owned()))
     }
 
     /// Closes the store's connections (at the end of a command).
     pub async fn close(&self) {
         self.store.close().await;
     }
-}
-
-/// Records of `category` (both when `None`) matching `filter`, newest first.
-async fn list(
-    store: &Store,
-    category: Option<Category>,
-    filter: &LogFilter,
-) -> Result<Vec<LogEntry>> {
-    if !(1..=10_000).contains(&filter.limit) {
-        return Err(Error::invalid("limit must be between 1 and 10000"));
-    }
-    // PostgreSQL cannot compare text holding NUL; nothing stored holds one either.
-    for text in [&filter.search, &filter.name].into_iter().flatten() {
-        if text.contains('\0') {
-            return Err(Error::invalid(
-                "a log search cannot contain the NUL character",
-            ));
-        }
-    }
-    let mut entries = Vec::new();
-    if category != Some(Category::Audit) {
-        let records = store.executions(filter).await?;
-        entries.extend(records.into_iter().map(LogEntry::Execution));
-    }
-    if category != Some(Category::Execution) {
-        let records = store.audit_records(filter).await?;
-        entries.extend(records.into_iter().map(LogEntry::Audit));
-    }
-    entries.sort_by_key(|entry| std::cmp::Reverse(entry.millis()));
-    entries.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
-    Ok(entries)
-}
-
-/// The execution record `id`, or a not-found error naming it.
-async fn execution(store: &Store, id: &str) -> Result<ExecutionRecord> {
-    if id.is_empty() || id.len() > 64 || id.contains('\0') {
-        return Err(Error::NoExecution(id.escape_debug().to_string()));
-    }
-    store
-        .execution(id)
-        .await?
-        .ok_or_else(|| Error::NoExecution(id.to_owned()))
 }

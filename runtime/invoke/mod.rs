@@ -215,6 +215,7 @@ impl Invoker {
     /// the caller's settings secrets, runs the handler in a warm or new isolate under its
     /// limits, and records the execution however it ends.
     pub async fn execute(&self, call: Call) -> Result<Outcome> {
+        let kind = call.kind();
         let Call {
             dir,
             name,
@@ -222,10 +223,6 @@ impl Invoker {
             user,
             id: execution_id,
         } = call;
-        let kind = match input {
-            CallInput::Http { .. } => HandlerKind::Function,
-            CallInput::Job { .. } => HandlerKind::Job,
-        };
         let handler = &handlers::find(&dir, kind, &name)?;
         let (invocation, run_id) = match input {
             CallInput::Http { request, sink } => (Invocation::Http { request, sink }, None),

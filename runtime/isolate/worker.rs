@@ -470,13 +470,11 @@ fn isolate_thread(
                 let error = classify(&flags, e, IsolateError::Boot);
                 let state = runtime.op_state();
                 let mut state = state.borrow_mut();
+                let (logs, secrets_accessed) = take_trace(&mut state);
                 let failure = BootFailure {
                     error: redacted(&state, error),
-                    logs: state
-                        .try_borrow_mut::<ConsoleSink>()
-                        .map(ConsoleSink::take)
-                        .unwrap_or_default(),
-                    secrets_accessed: state.try_take::<AccessLog>().unwrap_or_default(),
+                    logs,
+                    secrets_accessed,
                 };
                 let _ = boot.send(Err(failure));
                 return;
@@ -755,6 +753,20 @@ fn take_output(runtime: &JsRuntime) -> Result<Output, IsolateError> {
     }
 }
 
+/// What the code that just ran left in the op state: its console lines and the secret names it
+/// looked up, taken so the next run starts empty.
+fn take_trace(state: &mut deno_core::OpState) -> (Vec<LogLine>, AccessLog) {
+    let logs = state
+        .try_borrow_mut::<ConsoleSink>()
+        .map(ConsoleSink::take)
+        .unwrap_or_default();
+    let accessed = state
+        .try_borrow_mut::<AccessLog>()
+        .map(std::mem::take)
+        .unwrap_or_default();
+    (logs, accessed)
+}
+
 /// An invocation's result with what it logged and read, its error message redacted and bounded.
 fn finish(
     runtime: &JsRuntime,
@@ -763,8 +775,7 @@ fn finish(
 ) -> InvocationResult {
     let state = runtime.op_state();
     let mut state = state.borrow_mut();
-    let secrets_accessed = std::mem::take(state.borrow_mut::<AccessLog>());
-    let logs = state.borrow_mut::<ConsoleSink>().take();
+    let (logs, secrets_accessed) = take_trace(&mut state);
     let outcome = match outcome {
         Ok(Output::Job(result)) => Ok(Output::Job(redacted_json(&state, result))),
         Ok(output) => Ok(output),

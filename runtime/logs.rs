@@ -29,7 +29,7 @@ impl std::str::FromStr for Category {
 }
 
 /// One record of either kind.
-#[derive(Debug, Serialize, Deserialize)]
+#[derive(Debug, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(tag = "category", rename_all = "lowercase")]
 pub enum LogEntry {
     /// An execution record.

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use super::api_error::ApiError;
 use super::extract::rejection_error;
-use super::{admin_secrets, settings};
+use super::routes::{admin_secret, admin_secret_rollback, admin_secrets, settings_access};
 use crate::secrets::{MetadataUpdate, SecretRef, SetRequest};
 use crate::settings::{SetSetting, SettingRef};
 use crate::time::Timestamp;
@@ -78,19 +78,19 @@ pub fn check_admin_body(
             .into_request(now)
             .map(CheckedBody::Set),
         AdminBody::UpdateSecret => Ok(
-            match parse::<admin_secrets::UpdateBody>(bytes)?.into_change(secret.clone(), now)? {
-                admin_secrets::Change::NewVersion(request) => CheckedBody::Set(request),
-                admin_secrets::Change::Metadata(update) => CheckedBody::Metadata(update),
+            match parse::<admin_secret::UpdateBody>(bytes)?.into_change(secret.clone(), now)? {
+                admin_secret::Change::NewVersion(request) => CheckedBody::Set(request),
+                admin_secret::Change::Metadata(update) => CheckedBody::Metadata(update),
             },
         ),
         AdminBody::Rollback => {
-            let (version, if_version) = parse::<admin_secrets::RollbackBody>(bytes)?.versions();
+            let (version, if_version) = parse::<admin_secret_rollback::RollbackBody>(bytes)?.versions();
             Ok(CheckedBody::Rollback {
                 version,
                 if_version,
             })
         }
-        AdminBody::PutSetting => parse::<settings::PutBody>(bytes)?
+        AdminBody::PutSetting => parse::<settings_access::PutBody>(bytes)?
             .into_request(setting.clone())
             .map(CheckedBody::Setting),
         AdminBody::JobPayload => parse::<serde_json::Value>(bytes).map(CheckedBody::Payload),

@@ -3,17 +3,14 @@
 //! health, and the OpenAPI document. Handlers here are thin adapters over the secrets and
 //! settings services and the invoker; none of them runs SQL.
 
-mod admin_logs;
-mod admin_secrets;
 mod api_error;
 mod auth;
 mod body_check;
 mod extract;
-mod functions;
-mod jobs;
 mod jwt;
 mod openapi;
-mod settings;
+mod routes;
+mod schemas;
 mod user_auth;
 
 use std::net::SocketAddr;
@@ -21,18 +18,18 @@ use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
 
-use axum::Router;
-use axum::extract::{DefaultBodyLimit, State};
+use axum::extract::DefaultBodyLimit;
 use axum::http::StatusCode;
-use axum::middleware;
-use axum::routing::{any, get, post};
+use axum::routing::get;
+use axum::{Json, Router, middleware};
 use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use api_error::{ApiError, OUT_OF_MEMORY};
 pub use auth::{SERVICE_KEY_ENV, ServiceKey};
 pub use body_check::{AdminBody, CheckedBody, check_admin_body};
 pub use jwt::{JWT_SECRET_ENV, TokenError, UserTokens};
-pub use openapi::spec as openapi_spec;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Invoker;
@@ -105,88 +102,41 @@ impl AppState {
     }
 }
 
-/// Every route.
+/// Every route: the tables of [`routes`], each behind its credential check, and the OpenAPI
+/// document generated from the same tables.
 pub fn router(state: AppState, key: ServiceKey) -> Router {
-    let admin = Router::new()
-        .route(
-            "/api/v1/admin/secrets",
-            get(admin_secrets::list).post(admin_secrets::create),
-        )
-        .route(
-            "/api/v1/admin/secrets/{name}",
-            get(admin_secrets::get)
-                .put(admin_secrets::update)
-                .delete(admin_secrets::delete),
-        )
-        .route(
-            "/api/v1/admin/secrets/{name}/history",
-            get(admin_secrets::history),
-        )
-        .route(
-            "/api/v1/admin/secrets/{name}/rollback",
-            post(admin_secrets::rollback),
-        )
-        .route("/api/v1/admin/logs", get(admin_logs::list))
-        .route("/api/v1/admin/logs/executions/{id}", get(admin_logs::show))
-        .route("/api/v1/admin/settings/secrets", get(settings::admin_list))
-        .route(
-            "/api/v1/admin/settings/secrets/{key}",
-            get(settings::admin_get)
-                .put(settings::admin_put)
-                .delete(settings::admin_delete),
-        )
-        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
-        .route_layer(middleware::from_fn_with_state(
-            key.clone(),
-            auth::require_service_key,
-        ));
     let either = user_auth::EitherCredential {
-        key,
+        key: key.clone(),
         tokens: state.tokens.clone(),
     };
-    let jobs = Router::new()
-        .route("/api/v1/jobs/{name}", post(jobs::enqueue))
-        .route("/api/v1/jobs/runs/{id}", get(jobs::status))
+    let admin = routes::admin()
+        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
+        .route_layer(middleware::from_fn_with_state(
+            key,
+            auth::require_service_key,
+        ));
+    let jobs = routes::jobs()
         .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT))
         .route_layer(middleware::from_fn_with_state(
             either,
             user_auth::require_service_key_or_user,
         ));
-    let user = Router::new()
-        .route("/api/v1/settings/secrets", get(settings::user_list))
-        .route(
-            "/api/v1/settings/secrets/{key}",
-            get(settings::user_get)
-                .put(settings::user_put)
-                .delete(settings::user_delete),
-        )
-        .layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT));
-    let public = Router::new()
-        .route("/health", get(health))
-        .route("/api/v1/openapi.json", get(openapi::document))
-        .route("/functions/v1/{name}", any(functions::invoke_root))
-        .route("/functions/v1/{name}/{*rest}", any(functions::invoke_path));
-    admin
+    let user = routes::user().layer(DefaultBodyLimit::max(ADMIN_BODY_LIMIT));
+    let (router, api) = OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(admin)
         .merge(jobs)
         .merge(user)
-        .merge(public)
+        .merge(routes::public())
+        .split_for_parts();
+    let document = Arc::new(openapi::document(api));
+    router
+        .route(
+            "/api/v1/openapi.json",
+            get(move || async move { Json(document.as_ref().clone()) }),
+        )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(TraceLayer::new_for_http())
         .with_state(state)
-}
-
-/// `GET /health`: 200 when the store answers.
-async fn health(State(state): State<AppState>) -> Result<axum::Json<serde_json::Value>, ApiError> {
-    match state.secrets.ping().await {
-        Ok(()) => Ok(axum::Json(serde_json::json!({ "status": "ok" }))),
-        Err(error) => {
-            tracing::error!("health check failed: {error}");
-            Err(ApiError::new(
-                StatusCode::SERVICE_UNAVAILABLE,
-                "the store is not reachable",
-            ))
-        }
-    }
 }
 
 /// Writes the one line that says the server is up (tests and operators wait for it): where it

@@ -19,7 +19,7 @@ pub fn check_description(description: Option<&str>) -> Result<()> {
 }
 
 /// A secret's metadata as shown by the CLI and the API. It has no field for the value.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SecretMetadata {
     /// Upper-case name.
     pub name: SecretName,

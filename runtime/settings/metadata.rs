@@ -8,7 +8,7 @@ use crate::store::SettingRecord;
 use crate::time::Timestamp;
 
 /// The kind of scope, as shown: `system` or `user`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 #[serde(rename_all = "lowercase")]
 pub enum SettingKind {
     /// A system settings secret.
@@ -27,7 +27,7 @@ impl std::fmt::Display for SettingKind {
 }
 
 /// A settings secret's metadata as shown by the CLI and the API. It has no field for the value.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct SettingMetadata {
     /// Upper-case key.
     pub key: SecretName,

@@ -9,7 +9,7 @@ use crate::Result;
 use crate::time::Timestamp;
 
 /// One line a handler logged, with secret values already redacted.
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct LogLine {
     /// `log`, `info`, `warn`, `error` or `debug`; `system` for lines the host adds.
     pub level: String,
@@ -18,7 +18,7 @@ pub struct LogLine {
 }
 
 /// What the store keeps of one execution.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct ExecutionRecord {
     /// Unique id (also given to the handler as `FLUXBASE_EXECUTION_ID` / `FLUXBASE_JOB_ID`).
     pub id: String,

@@ -9,7 +9,7 @@ use crate::Result;
 use crate::time::Timestamp;
 
 /// One job run as stored.
-#[derive(Debug, Clone, Serialize)]
+#[derive(Debug, Clone, Serialize, utoipa::ToSchema)]
 pub struct JobRun {
     /// Run id (also `FLUXBASE_JOB_ID` inside the job).
     pub id: String,

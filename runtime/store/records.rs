@@ -26,7 +26,7 @@ pub struct SecretRecord {
 }
 
 /// One row of `secret_versions`, without its ciphertext.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct VersionRecord {
     /// Version number, from 1.
     pub version: i64,
@@ -89,7 +89,7 @@ pub struct ListFilter {
 }
 
 /// One row of `audit_log`.
-#[derive(Debug, Clone, Serialize, Deserialize)]
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
 pub struct AuditRecord {
     /// Row id, increasing with time.
     pub id: i64,

@@ -394,10 +394,15 @@ fn the_openapi_document_describes_the_settings_routes() {
         serde_json::json!([])
     );
     assert!(own["put"]["responses"]["401"].is_object());
-    assert!(
-        own["parameters"].as_array().unwrap().len() == 1,
-        "no ?user= for users"
-    );
+    for method in ["get", "put", "delete"] {
+        let names: Vec<&str> = own[method]["parameters"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|p| p["name"].as_str().unwrap())
+            .collect();
+        assert_eq!(names, ["key"], "{method}: no ?user= for users");
+    }
     assert_eq!(
         spec["components"]["securitySchemes"]["userToken"]["bearerFormat"],
         "JWT"

@@ -25,9 +25,10 @@ use futures::StreamExt;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use super::AppState;
-use super::api_error::ApiError;
-use super::user_auth;
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::http::schemas::{ErrorBody, HandlerNameInput};
+use crate::http::user_auth;
 use crate::invoke::{Call, Outcome};
 use crate::isolate::{HttpRequest, RequestBody, RequestChunk, ResponseHead, ResponseSink};
 
@@ -51,7 +52,26 @@ const DRAIN_MAX: u64 = 64 * 1024 * 1024;
 /// Chunks buffered between the host and the isolate, each way.
 const CHUNKS_BUFFERED: usize = 8;
 
-/// `ANY /functions/v1/:name`
+/// Invoke a function: any method; sub-paths `/functions/v1/{name}/...` reach the same function,
+/// which sees the full URL. With `Authorization: Bearer <user token>` (a JWT) the call is made
+/// for that user, whose settings secrets the function then sees; an invalid one is 401.
+#[utoipa::path(
+    get,
+    post,
+    path = "/functions/v1/{name}",
+    security(()),
+    params(("name" = HandlerNameInput, Path)),
+    responses(
+        (status = "default", description = "The function's own response"),
+        (status = 400, description = "Invalid function name or Host header", body = ErrorBody),
+        (status = 401, description = "A user token that does not verify", body = ErrorBody),
+        (status = 404, description = "No such function", body = ErrorBody),
+        (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 500, description = "The function failed", body = ErrorBody),
+        (status = 504, description = "The function timed out", body = ErrorBody),
+        (status = 546, description = "The function ran out of memory", body = ErrorBody)
+    )
+)]
 pub async fn invoke_root(
     State(state): State<AppState>,
     Path(name): Path<String>,
@@ -60,7 +80,7 @@ pub async fn invoke_root(
     invoke(state, name, request).await
 }
 
-/// `ANY /functions/v1/:name/*rest`
+/// `ANY /functions/v1/{name}/{*rest}`: the same function, which sees the full URL.
 pub async fn invoke_path(
     State(state): State<AppState>,
     Path((name, _rest)): Path<(String, String)>,

@@ -1,41 +1,41 @@
-//! `/api/v1/jobs...`: enqueue a job run and read its status. With the service key any run; with
-//! a user token, runs made for that user (which get the user's settings secrets) and only those.
+//! `/api/v1/jobs/runs/{id}`: a job run's status. The service key sees any run; a user token
+//! only the runs made for that user (any other is 404, as if it did not exist).
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};
-use axum::http::StatusCode;
 use serde::Serialize;
+use utoipa::ToSchema;
 
-use super::AppState;
-use super::api_error::ApiError;
-use super::extract::ApiJson;
-use super::user_auth::Caller;
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::http::schemas::{AdminErrors, ErrorBody};
+use crate::http::user_auth::Caller;
 use crate::store::{JobRun, LogLine};
 
 /// A run as the API shows it: the stored run and the logs of its last attempt.
-#[derive(Debug, Serialize)]
+#[derive(Debug, Serialize, ToSchema)]
+#[schema(as = JobRunStatus)]
 pub struct RunStatus {
     #[serde(flatten)]
     run: JobRun,
+    /// The console lines of its last attempt (redacted).
     logs: Vec<LogLine>,
 }
 
-/// `POST /api/v1/jobs/:name` with the payload as JSON body: 202 `{"id": ...}`.
-pub async fn enqueue(
-    State(state): State<AppState>,
-    Extension(caller): Extension<Caller>,
-    Path(name): Path<String>,
-    ApiJson(payload): ApiJson<serde_json::Value>,
-) -> Result<(StatusCode, Json<serde_json::Value>), ApiError> {
-    let user = match caller {
-        Caller::Service => None,
-        Caller::User(user) => Some(user),
-    };
-    let id = state.jobs.enqueue(&name, &payload, user.as_ref()).await?;
-    Ok((StatusCode::ACCEPTED, Json(serde_json::json!({ "id": id }))))
-}
-
-/// `GET /api/v1/jobs/runs/:id`
+/// A job run: status, attempts, result, error and the logs of its last attempt (a user token
+/// sees only its own runs).
+#[utoipa::path(
+    get,
+    path = "/api/v1/jobs/runs/{id}",
+    operation_id = "getJobRun",
+    security(("serviceKey" = []), ("userToken" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The run", body = RunStatus),
+        (status = 404, description = "No such run", body = ErrorBody),
+        AdminErrors
+    )
+)]
 pub async fn status(
     State(state): State<AppState>,
     Extension(caller): Extension<Caller>,

@@ -1,0 +1,122 @@
+//! `/api/v1/admin/secrets`: list secrets (metadata only) and create one.
+
+use axum::Json;
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use serde::Deserialize;
+use utoipa::{IntoParams, ToSchema};
+
+use super::secret_address::{expiry, location};
+use crate::http::AppState;
+use crate::http::api_error::ApiError;
+use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::schemas::{
+    AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, SecretValueInput,
+};
+use crate::secrets::{
+    Namespace, Scope, SecretMetadata, SecretName, SecretRef, SecretValue, SetRequest,
+};
+use crate::store::ListFilter;
+use crate::time::Timestamp;
+
+/// Query of the list route.
+#[derive(Debug, Deserialize, IntoParams)]
+#[into_params(parameter_in = Query)]
+#[serde(deny_unknown_fields)]
+pub struct ListQuery {
+    /// Only secrets of this scope.
+    #[param(value_type = Option<Scope>)]
+    scope: Option<String>,
+    /// Only secrets of this namespace.
+    #[param(value_type = Option<Namespace>)]
+    namespace: Option<String>,
+}
+
+/// Body of `POST /api/v1/admin/secrets`.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = CreateSecret)]
+#[serde(deny_unknown_fields)]
+pub struct CreateBody {
+    #[schema(value_type = SecretName)]
+    name: String,
+    #[schema(value_type = SecretValueInput)]
+    value: String,
+    /// Absent or null: namespace scope when a namespace is given, else global.
+    #[schema(value_type = Option<Scope>)]
+    scope: Option<String>,
+    #[schema(value_type = Option<Namespace>)]
+    namespace: Option<String>,
+    #[schema(value_type = DescriptionInput)]
+    description: Option<String>,
+    #[schema(value_type = Option<ExpiryInput>)]
+    expires_at: Option<String>,
+}
+
+impl CreateBody {
+    /// The write this body asks for, checked as the route checks it: name, scope and namespace,
+    /// value, expiry (relative to `now`).
+    pub fn into_request(self, now: Timestamp) -> Result<SetRequest, ApiError> {
+        let secret = SecretRef {
+            name: SecretName::parse(&self.name)?,
+            location: location(self.scope.as_deref(), self.namespace.as_deref())?,
+        };
+        Ok(SetRequest {
+            value: SecretValue::new(self.value)?,
+            description: self.description,
+            expires_at: expiry(self.expires_at.as_deref(), now)?,
+            if_version: Some(0),
+            must_exist: false,
+            secret,
+        })
+    }
+}
+
+/// List secrets (metadata only).
+#[utoipa::path(
+    get,
+    path = "/api/v1/admin/secrets",
+    params(ListQuery),
+    responses((status = 200, description = "Secrets", body = Vec<SecretMetadata>), AdminErrors)
+)]
+pub async fn list(
+    State(state): State<AppState>,
+    ApiQuery(query): ApiQuery<ListQuery>,
+) -> Result<Json<Vec<SecretMetadata>>, ApiError> {
+    let filter = ListFilter {
+        scope: query.scope.as_deref().map(Scope::parse).transpose()?,
+        namespace: query
+            .namespace
+            .as_deref()
+            .map(Namespace::parse)
+            .transpose()?,
+    };
+    Ok(Json(state.secrets.list(&filter).await?))
+}
+
+/// Create a secret: 201, or 409 when it exists.
+#[utoipa::path(
+    post,
+    path = "/api/v1/admin/secrets",
+    request_body = CreateBody,
+    responses(
+        (status = 201, description = "Created", body = SecretMetadata),
+        (status = 409, description = "The secret exists", body = ErrorBody),
+        AdminErrors,
+        BodyErrors
+    )
+)]
+pub async fn create(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<CreateBody>,
+) -> Result<impl IntoResponse, ApiError> {
+    let request = body.into_request(Timestamp::now())?;
+    match state.secrets.set(&request).await {
+        Ok(meta) => Ok((StatusCode::CREATED, Json(meta))),
+        Err(crate::Error::VersionConflict { secret, actual, .. }) => Err(ApiError::new(
+            StatusCode::CONFLICT,
+            format!("secret {secret} already exists (version {actual}); use PUT to change it"),
+        )),
+        Err(error) => Err(error.into()),
+    }
+}

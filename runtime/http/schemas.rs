@@ -65,7 +65,9 @@ component!(
 component!(
     UserId,
     "UserId",
-    string().pattern(Some("^[A-Za-z0-9._@:|+-]{1,255}$")).build()
+    string()
+        .pattern(Some("^[A-Za-z0-9._@:|+-]{1,255}$"))
+        .build()
 );
 component!(
     Timestamp,

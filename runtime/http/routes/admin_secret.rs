@@ -14,7 +14,9 @@ use crate::http::schemas::{
     AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, SecretValueInput,
     VersionNumberInput,
 };
-use crate::secrets::{MetadataUpdate, SecretMetadata, SecretName, SecretRef, SecretValue, SetRequest};
+use crate::secrets::{
+    MetadataUpdate, SecretMetadata, SecretName, SecretRef, SecretValue, SetRequest,
+};
 use crate::time::Timestamp;
 
 /// Body of `PUT /api/v1/admin/secrets/{name}`: a value writes a new version; without one, only

@@ -34,6 +34,7 @@ use std::time::{Duration, Instant};
 
 use comfy_table::Table;
 use fluxbase::config::{Config, KeyPolicy};
+use fluxbase::crypto::Keyring;
 use fluxbase::invoke::{Call, Invoker, InvokerConfig, Isolation};
 use fluxbase::isolate::{
     BlankIsolate, BootOptions, HttpRequest, Isolate, IsolateConfig, RequestBody,
@@ -41,6 +42,7 @@ use fluxbase::isolate::{
 use fluxbase::secrets::{
     Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
 };
+use fluxbase::settings::SettingsService;
 use fluxbase::store::Store;
 use tokio::io::{AsyncBufReadExt, AsyncReadExt, AsyncWriteExt};
 
@@ -162,7 +164,12 @@ impl Report {
 }
 
 /// A data directory whose store holds `SECRETS` global secrets, and its secrets service.
-async fn store_with_secrets() -> (tempfile::TempDir, SecretsService, Store) {
+async fn store_with_secrets() -> (
+    tempfile::TempDir,
+    SecretsService,
+    Arc<SettingsService>,
+    Store,
+) {
     let dir = tempfile::tempdir().unwrap();
     let config = Config {
         data_dir: dir.path().join("data"),
@@ -174,13 +181,16 @@ async fn store_with_secrets() -> (tempfile::TempDir, SecretsService, Store) {
         .load_keyring(&store, KeyPolicy::CreateIfMissing)
         .await
         .unwrap();
+    let settings = SettingsService::new(store.clone(), Keyring::new(keyring.active().clone()))
+        .await
+        .unwrap();
     let secrets = SecretsService::new(store.clone(), keyring, "bench")
         .await
         .unwrap();
     for i in 0..SECRETS {
         set(&secrets, SecretRef::global(name(&format!("SECRET_{i}")))).await;
     }
-    (dir, secrets, store)
+    (dir, secrets, Arc::new(settings), store)
 }
 
 fn name(name: &str) -> SecretName {
@@ -529,12 +539,13 @@ async fn main() {
     }
 
     // Invocations in process.
-    let (dir, secrets, store) = store_with_secrets().await;
+    let (dir, secrets, settings, store) = store_with_secrets().await;
     let secrets = Arc::new(secrets);
     let mut cold_p50 = None;
     if section("cold") || section("deno") {
         let cold = Invoker::new(
             secrets.clone(),
+            settings.clone(),
             store.clone(),
             InvokerConfig {
                 isolation: Isolation::PerInvocation,
@@ -555,6 +566,7 @@ async fn main() {
     if section("cold") {
         let unpooled = Invoker::new(
             secrets.clone(),
+            settings.clone(),
             store.clone(),
             InvokerConfig {
                 isolation: Isolation::PerInvocation,
@@ -568,7 +580,12 @@ async fn main() {
         );
     }
     if section("warm") {
-        let warm = Invoker::new(secrets.clone(), store.clone(), InvokerConfig::default());
+        let warm = Invoker::new(
+            secrets.clone(),
+            settings.clone(),
+            store.clone(),
+            InvokerConfig::default(),
+        );
         invocations(&warm, 100, false).await;
         report.latency(
             "warm invocation (20 secrets)",

@@ -58,8 +58,7 @@ impl Host {
         let (keyring, _) = config.load_keyring(&store, policy).await?;
         let secrets = Arc::new(SecretsService::new(store.clone(), keyring, actor).await?);
         let settings = Arc::new(config.open_settings(store.clone(), policy).await?);
-        let invoker =
-            Invoker::new(secrets.clone(), store.clone(), invoker).with_settings(settings.clone());
+        let invoker = Invoker::new(secrets.clone(), settings.clone(), store.clone(), invoker);
         Ok(Host {
             store,
             secrets,
@@ -114,14 +113,15 @@ impl Host {
         self.invoker.prepare();
         tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx));
         let grace = options.shutdown_grace;
-        let state = AppState::new(
-            self.secrets,
-            self.invoker.clone(),
+        let state = AppState {
+            secrets: self.secrets,
+            settings: self.settings,
+            invoker: self.invoker.clone(),
             jobs,
-            LogBook::new(store),
-            options,
-        )
-        .with_settings(self.settings, tokens);
+            logs: LogBook::new(store),
+            options: Arc::new(options),
+            tokens,
+        };
         let served = http::serve(listener, state, key, stop_tx).await;
         // Workers finish the run they are on (a run cut short is claimed again after a restart).
         let _ = tokio::time::timeout(grace, async {

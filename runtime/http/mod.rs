@@ -57,49 +57,23 @@ pub struct ServeOptions {
     pub shutdown_grace: Duration,
 }
 
-/// What every handler can reach.
+/// What every handler can reach: the services, the invoker and the server's options.
 #[derive(Clone)]
 pub struct AppState {
-    secrets: Arc<SecretsService>,
-    invoker: Arc<Invoker>,
-    jobs: JobQueue,
-    logs: LogBook,
-    options: Arc<ServeOptions>,
-    settings: Option<Arc<SettingsService>>,
-    tokens: Option<UserTokens>,
-}
-
-impl AppState {
-    /// State over a secrets service, an invoker, a job queue and the records.
-    pub fn new(
-        secrets: Arc<SecretsService>,
-        invoker: Arc<Invoker>,
-        jobs: JobQueue,
-        logs: LogBook,
-        options: ServeOptions,
-    ) -> Self {
-        AppState {
-            secrets,
-            invoker,
-            jobs,
-            logs,
-            options: Arc::new(options),
-            settings: None,
-            tokens: None,
-        }
-    }
-
-    /// Serves the settings secrets routes over `settings`, and accepts user tokens when
-    /// `tokens` is given (user routes, function calls and jobs made for a user).
-    pub fn with_settings(
-        mut self,
-        settings: Arc<SettingsService>,
-        tokens: Option<UserTokens>,
-    ) -> Self {
-        self.settings = Some(settings);
-        self.tokens = tokens;
-        self
-    }
+    /// Function secrets (admin routes).
+    pub secrets: Arc<SecretsService>,
+    /// Settings secrets (admin and user routes).
+    pub settings: Arc<SettingsService>,
+    /// Runs functions (the invocation endpoint).
+    pub invoker: Arc<Invoker>,
+    /// The durable job queue (job routes).
+    pub jobs: JobQueue,
+    /// Execution and audit records (logs routes).
+    pub logs: LogBook,
+    /// How the server runs.
+    pub options: Arc<ServeOptions>,
+    /// Verifies user tokens; `None` when `FLUXBASE_JWT_SECRET` is unset (user tokens refused).
+    pub tokens: Option<UserTokens>,
 }
 
 /// Every route: the tables of [`routes`], each behind its credential check, and the OpenAPI

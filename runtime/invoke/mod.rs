@@ -143,7 +143,7 @@ pub struct Invoker {
     preboot: Arc<PrebootPool>,
     admission: Admission,
     records: RecordWriter,
-    settings: Option<Arc<SettingsService>>,
+    settings: Arc<SettingsService>,
     /// The host's `FLUXBASE_SECRET_*` overrides, read once: the environment of a running
     /// process does not change.
     host_secrets: Vec<(crate::secrets::SecretName, secrecy::SecretString)>,
@@ -152,9 +152,16 @@ pub struct Invoker {
 }
 
 impl Invoker {
-    /// An invoker over a secrets service, keeping its execution records in `records`. The
-    /// pre-booted pool fills once a tokio runtime runs (see [`Invoker::prepare`]).
-    pub fn new(secrets: Arc<SecretsService>, records: Store, config: InvokerConfig) -> Self {
+    /// An invoker over the secrets and settings services (every execution gets the system's
+    /// settings secrets, and those of the user it is made for, [`Call::for_user`]), keeping its
+    /// execution records in `records`. The pre-booted pool fills once a tokio runtime runs (see
+    /// [`Invoker::prepare`]).
+    pub fn new(
+        secrets: Arc<SecretsService>,
+        settings: Arc<SettingsService>,
+        records: Store,
+        config: InvokerConfig,
+    ) -> Self {
         let preboot = PrebootPool::new(config.preboot, boot_options(&config));
         Invoker {
             records: RecordWriter::new(records),
@@ -163,18 +170,11 @@ impl Invoker {
             warm: WarmIsolates::default(),
             preboot,
             config,
-            settings: None,
+            settings,
             host_secrets: host_env_secrets(),
             injections: InjectionCache::default(),
             namespaces: NamespaceCache::default(),
         }
-    }
-
-    /// Gives every execution the settings secrets: the system's, and those of the user it is
-    /// made for ([`Call::for_user`]).
-    pub fn with_settings(mut self, settings: Arc<SettingsService>) -> Self {
-        self.settings = Some(settings);
-        self
     }
 
     /// Waits until the records of every execution that has ended are stored. Readers of the
@@ -355,12 +355,8 @@ impl Invoker {
         user: Option<&UserId>,
         generation: i64,
     ) -> Result<SettingsInjection> {
-        match &self.settings {
-            Some(settings) => Ok(SettingsInjection::new(
-                settings.resolve_at(user, generation).await?.as_ref(),
-            )),
-            None => Ok(SettingsInjection::default()),
-        }
+        let resolved = self.settings.resolve_at(user, generation).await?;
+        Ok(SettingsInjection::new(resolved.as_ref()))
     }
 
     /// A new isolate for `handler`: a pre-booted one given the handler, or one booted now.

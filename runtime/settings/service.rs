@@ -60,11 +60,6 @@ impl SettingsService {
         })
     }
 
-    /// The store below this service.
-    pub fn store(&self) -> &Store {
-        &self.store
-    }
-
     /// Creates a settings secret or replaces its value, recording `actor` in the audit log.
     pub async fn set(&self, request: &SetSetting, actor: &str) -> Result<SetOutcome> {
         crate::secrets::check_description(request.description.as_deref())?;

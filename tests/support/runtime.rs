@@ -12,6 +12,7 @@ use fluxbase::isolate::{HttpRequest, HttpResponse, RequestBody};
 use fluxbase::secrets::{
     Namespace, SecretName, SecretRef, SecretValue, SecretsService, SetRequest,
 };
+use fluxbase::settings::SettingsService;
 use fluxbase::store::{ExecutionRecord, LogFilter, Store};
 use fluxbase::time::Timestamp;
 
@@ -62,11 +63,17 @@ impl Runtime {
                 (store, Keyring::new(key), Some(database))
             }
         };
+        let settings_keyring = Keyring::new(keyring.active().clone());
         let service = SecretsService::new(store.clone(), keyring, "test")
             .await
             .unwrap();
         let secrets = Arc::new(service);
-        let invoker = Invoker::new(secrets.clone(), store.clone(), config);
+        let settings = Arc::new(
+            SettingsService::new(store.clone(), settings_keyring)
+                .await
+                .unwrap(),
+        );
+        let invoker = Invoker::new(secrets.clone(), settings, store.clone(), config);
         Runtime {
             _dir: dir,
             store,

@@ -5,7 +5,7 @@ use axum::Json;
 use axum::extract::{Path, State};
 
 use super::settings_access::{
-    ADMIN_ACTOR, Deleted, PutBody, UserQuery, Written, addressed, admin_scope, service,
+    ADMIN_ACTOR, Deleted, PutBody, UserQuery, Written, addressed, admin_scope,
 };
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
@@ -31,7 +31,7 @@ pub async fn get(
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<SettingMetadata>, ApiError> {
     let setting = addressed(&key, admin_scope(&query)?)?;
-    Ok(Json(service(&state)?.get(&setting).await?))
+    Ok(Json(state.settings.get(&setting).await?))
 }
 
 /// Create a settings secret or replace its value.

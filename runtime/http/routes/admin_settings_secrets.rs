@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::settings_access::{UserQuery, admin_scope, service};
+use super::settings_access::{UserQuery, admin_scope};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::extract::ApiQuery;
@@ -23,5 +23,5 @@ pub async fn list(
     ApiQuery(query): ApiQuery<UserQuery>,
 ) -> Result<Json<Vec<SettingMetadata>>, ApiError> {
     let scope = admin_scope(&query)?;
-    Ok(Json(service(&state)?.list(&scope).await?))
+    Ok(Json(state.settings.list(&scope).await?))
 }

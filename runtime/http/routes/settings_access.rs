@@ -11,9 +11,7 @@ use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::schemas::{DescriptionInput, SecretValueInput};
 use crate::secrets::{SecretName, SecretValue};
-use crate::settings::{
-    SetSetting, SettingMetadata, SettingRef, SettingScope, SettingsService, UserId,
-};
+use crate::settings::{SetSetting, SettingMetadata, SettingRef, SettingScope, UserId};
 
 /// Actor recorded in the audit log for admin changes.
 pub const ADMIN_ACTOR: &str = "api:service-key";
@@ -82,16 +80,6 @@ pub fn addressed(key: &str, scope: SettingScope) -> Result<SettingRef, ApiError>
     })
 }
 
-/// The settings service, or 503 when this server runs without one.
-pub fn service(state: &AppState) -> Result<&SettingsService, ApiError> {
-    state.settings.as_deref().ok_or_else(|| {
-        ApiError::new(
-            StatusCode::SERVICE_UNAVAILABLE,
-            "settings secrets are not enabled on this server",
-        )
-    })
-}
-
 /// Writes `body` to `setting` for `actor`.
 pub async fn put(
     state: &AppState,
@@ -100,7 +88,7 @@ pub async fn put(
     actor: &str,
 ) -> Result<Written, ApiError> {
     let request = body.into_request(setting)?;
-    let outcome = service(state)?.set(&request, actor).await?;
+    let outcome = state.settings.set(&request, actor).await?;
     let status = if outcome.created {
         StatusCode::CREATED
     } else {
@@ -115,6 +103,6 @@ pub async fn delete(
     setting: SettingRef,
     actor: &str,
 ) -> Result<Json<Deleted>, ApiError> {
-    service(state)?.delete(&setting, actor).await?;
+    state.settings.delete(&setting, actor).await?;
     Ok(Json(Deleted { deleted: true }))
 }

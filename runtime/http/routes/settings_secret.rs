@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::{Path, State};
 
-use super::settings_access::{Deleted, NoQuery, PutBody, Written, addressed, service};
+use super::settings_access::{Deleted, NoQuery, PutBody, Written, addressed};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery};
@@ -32,7 +32,7 @@ pub async fn get(
     ApiQuery(_): ApiQuery<NoQuery>,
 ) -> Result<Json<SettingMetadata>, ApiError> {
     let setting = addressed(&key, SettingScope::User(user))?;
-    Ok(Json(service(&state)?.get(&setting).await?))
+    Ok(Json(state.settings.get(&setting).await?))
 }
 
 /// Create a settings secret or replace its value.

@@ -4,7 +4,7 @@
 use axum::Json;
 use axum::extract::State;
 
-use super::settings_access::{NoQuery, service};
+use super::settings_access::NoQuery;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::extract::ApiQuery;
@@ -24,7 +24,5 @@ pub async fn list(
     AuthenticatedUser(user): AuthenticatedUser,
     ApiQuery(_): ApiQuery<NoQuery>,
 ) -> Result<Json<Vec<SettingMetadata>>, ApiError> {
-    Ok(Json(
-        service(&state)?.list(&SettingScope::User(user)).await?,
-    ))
+    Ok(Json(state.settings.list(&SettingScope::User(user)).await?))
 }

@@ -6,6 +6,7 @@
 use std::path::{Path, PathBuf};
 
 use crate::crypto::{KeyFile, Keyring, MasterKey};
+use crate::key_rotation::KeyRotation;
 use crate::secrets::SecretsService;
 use crate::settings::SettingsService;
 use crate::store::{Backend, Store, default_sqlite_url};
@@ -77,6 +78,19 @@ impl Config {
             .load_keyring(&store, KeyPolicy::CreateIfMissing)
             .await?;
         Ok((SecretsService::new(store, keyring, actor).await?, source))
+    }
+
+    /// Opens the store and its current master key for `secrets rotate-key`, acting as `actor`.
+    /// A fresh embedded store without a key gets a new key file first, as for every command
+    /// that writes.
+    pub async fn open_key_rotation(&self, actor: &str) -> Result<(KeyRotation, KeySource)> {
+        let store = self.open_store().await?;
+        let (keyring, source) = self
+            .load_keyring(&store, KeyPolicy::CreateIfMissing)
+            .await?;
+        keyring.check_opens(store.all_key_ids().await?)?;
+        let current = keyring.active().clone();
+        Ok((KeyRotation::new(store, current, actor), source))
     }
 
     /// Opens the secrets service for running handlers, which only read secrets: a store

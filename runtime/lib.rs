@@ -23,6 +23,7 @@ pub mod http;
 pub mod invoke;
 pub mod isolate;
 pub mod jobs;
+pub mod key_rotation;
 pub mod logs;
 pub mod secrets;
 pub mod settings;

@@ -10,6 +10,7 @@ use super::remote::Remote;
 use super::{ScopeArg, actor};
 use crate::config::{Config, KeySource, NEW_ENCRYPTION_KEY_ENV};
 use crate::crypto::MasterKey;
+use crate::key_rotation::{KeyRotation, RotationReport};
 use crate::secrets::{
     Location, Namespace, Scope, SecretName, SecretRef, SecretValue, SetRequest, parse_expiry,
 };
@@ -154,8 +155,11 @@ fn scope_of(arg: ScopeArg) -> Scope {
 impl SecretsCommand {
     /// Runs the subcommand.
     pub async fn run(self, config: &Config, format: OutputFormat) -> Result<()> {
-        let access = Access::open(config).await?;
         let json = format == OutputFormat::Json;
+        if let SecretsCommand::RotateKey = self {
+            return rotate_key(config, json).await;
+        }
+        let access = Access::open(config).await?;
         match self {
             SecretsCommand::List { scope, namespace } => {
                 let filter = ListFilter {
@@ -243,8 +247,7 @@ impl SecretsCommand {
                 }
             }
             SecretsCommand::RotateKey => {
-                let (service, key_source) = access.local("rotate-key")?;
-                rotate_key(service, key_source.clone(), json).await?;
+                unreachable!("rotate-key is run before the store is opened")
             }
             SecretsCommand::Verify { name, namespace } => {
                 let secret = name
@@ -269,15 +272,35 @@ impl SecretsCommand {
 /// transaction and moved into place after it commits, so a crash at any point leaves a key that
 /// opens the store. With a key from the environment, the new key comes from
 /// `FLUXBASE_NEW_ENCRYPTION_KEY` and the operator swaps the variables afterwards.
-async fn rotate_key(
-    service: &crate::secrets::SecretsService,
-    source: KeySource,
-    json: bool,
-) -> Result<()> {
+async fn rotate_key(config: &Config, json: bool) -> Result<()> {
+    if config.remote_url.is_some() {
+        return Err(local_only("rotate-key"));
+    }
+    let (rotation, source) = config.open_key_rotation(&actor()).await?;
+    let rotated = rotate(&rotation, source).await;
+    rotation.close().await;
+    let report = rotated?;
+    if json {
+        print_json(&serde_json::json!({
+            "rewrapped_versions": report.versions,
+            "rewrapped_settings": report.settings,
+            "key_id": report.key_id,
+        }));
+    } else {
+        println!(
+            "Re-wrapped {} data key(s) under master key {}.",
+            report.versions, report.key_id
+        );
+    }
+    Ok(())
+}
+
+/// Runs `rotation` with the new key `source` calls for (see [`rotate_key`]).
+async fn rotate(rotation: &KeyRotation, source: KeySource) -> Result<RotationReport> {
     let given = std::env::var_os(NEW_ENCRYPTION_KEY_ENV)
         .map(|raw| MasterKey::parse(raw.as_encoded_bytes(), NEW_ENCRYPTION_KEY_ENV))
         .transpose()?;
-    let report = match source {
+    Ok(match source {
         KeySource::Environment => {
             let new_key = given.ok_or_else(|| {
                 Error::MasterKey(format!(
@@ -286,7 +309,7 @@ async fn rotate_key(
                      to the new key"
                 ))
             })?;
-            service.rotate_key(new_key).await?
+            rotation.rotate(&new_key).await?
         }
         KeySource::Ephemeral => {
             return Err(Error::MasterKey("there is no master key to rotate".into()));
@@ -295,7 +318,7 @@ async fn rotate_key(
             let new_key = given.unwrap_or_else(MasterKey::generate);
             let next = file.next();
             next.create(&new_key)?;
-            match service.rotate_key(next.load()?).await {
+            match rotation.rotate(&next.load()?).await {
                 Ok(report) => {
                     file.replace_with(&next)?;
                     report
@@ -306,19 +329,15 @@ async fn rotate_key(
                 }
             }
         }
-    };
-    if json {
-        print_json(&serde_json::json!({
-            "rewrapped_versions": report.versions,
-            "key_id": report.key_id,
-        }));
-    } else {
-        println!(
-            "Re-wrapped {} data key(s) under master key {}.",
-            report.versions, report.key_id
-        );
-    }
-    Ok(())
+    })
+}
+
+/// The error of a command that works on the store itself, asked of a server.
+fn local_only(command: &str) -> Error {
+    Error::invalid(format!(
+        "secrets {command} works on the store itself: run it without --url on a host that has \
+         the database and the master key"
+    ))
 }
 
 /// Where the secrets commands act: this host's store, or a server's admin API (`--url`).
@@ -344,10 +363,7 @@ impl Access {
     fn local(&self, command: &str) -> Result<(&crate::secrets::SecretsService, &KeySource)> {
         match self {
             Access::Local(service, source) => Ok((service, source)),
-            Access::Remote(_) => Err(Error::invalid(format!(
-                "secrets {command} works on the store itself: run it without --url on a host \
-                 that has the database and the master key"
-            ))),
+            Access::Remote(_) => Err(local_only(command)),
         }
     }
 

@@ -1,7 +1,7 @@
 //! The secrets service: the one module that owns the life cycle of a secret.
 //!
-//! Setting, versioning, check-and-set, rollback, deletion, expiry, key rotation and the audit
-//! trail are decided here, in one place. The CLI (and later the HTTP API) are thin adapters
+//! Setting, versioning, check-and-set, rollback, deletion, expiry, the re-wrap of their data keys
+//! at key rotation and the audit trail are decided here, in one place. The CLI (and later the HTTP API) are thin adapters
 //! over [`SecretsService`]; the store below it only runs queries, and the crypto module only
 //! seals and opens envelopes.
 
@@ -10,6 +10,7 @@ mod expiry;
 mod metadata;
 mod names;
 mod resolve;
+mod rotation;
 mod service;
 mod value;
 
@@ -17,5 +18,6 @@ pub use expiry::parse_expiry;
 pub use metadata::{SecretMetadata, check_description};
 pub use names::{Location, MAX_NAME_LEN, Namespace, Scope, SecretName, SecretRef};
 pub use resolve::{ResolvedSecret, ResolvedSecrets};
-pub use service::{MetadataUpdate, RotationReport, SecretsService, SetRequest};
+pub use rotation::rewrap_secrets;
+pub use service::{MetadataUpdate, SecretsService, SetRequest};
 pub use value::{MAX_VALUE_BYTES, SecretValue};

@@ -1,4 +1,4 @@
-//! [`SecretsService`]: set, read, list, version, roll back, delete, verify and re-key secrets.
+//! [`SecretsService`]: set, read, list, version, roll back, delete and verify secrets.
 
 use std::future::Future;
 use std::sync::Arc;
@@ -44,15 +44,6 @@ pub struct MetadataUpdate {
     pub description: Option<Option<String>>,
     /// A new expiry, or `Some(None)` to remove it; `None` keeps it.
     pub expires_at: Option<Option<Timestamp>>,
-}
-
-/// The outcome of re-wrapping every data key under a new master key.
-#[derive(Debug, Clone)]
-pub struct RotationReport {
-    /// Versions whose data key was re-wrapped.
-    pub versions: usize,
-    /// Id of the key that now wraps them.
-    pub key_id: String,
 }
 
 /// The life cycle of secrets, over a store and a keyring.
@@ -283,50 +274,6 @@ impl SecretsService {
         Ok(checked)
     }
 
-    /// Re-wraps every data key under `new_key` in one transaction, after checking that every
-    /// version opens. Values and their ciphertexts are unchanged.
-    pub async fn rotate_key(&self, new_key: MasterKey) -> Result<RotationReport> {
-        let key_id = new_key.id().to_string();
-        let old_id = self.keyring.active().id().to_string();
-        let now = Timestamp::now();
-        let mut tx = self.store.begin_write().await?;
-        let versions = tx.lock_all_versions().await?;
-        // Settings secrets depend on the master key too: they move in the same transaction.
-        crate::settings::rewrap_settings(&mut tx, self.keyring.active(), &new_key, &self.actor)
-            .await?;
-        let rotating = Keyring::new(new_key).with_extra(self.keyring.active().clone());
-        for stored in &versions {
-            let aad = identity(&stored.secret, stored.version);
-            let envelope = decode(stored)?;
-            let moved = rotating
-                .rewrap(&envelope, &aad)
-                .map_err(|e| self.open_error(stored, e))?;
-            tx.replace_envelope(
-                stored.secret_id,
-                stored.version,
-                &moved.key_id,
-                &moved.encode(),
-            )
-            .await?;
-        }
-        let entry = AuditEntry {
-            actor: &self.actor,
-            action: "rotate-key",
-            secret: None,
-            version: None,
-            detail: Some(format!(
-                "re-wrapped {} data keys from key {old_id} to key {key_id}",
-                versions.len()
-            )),
-        };
-        tx.record(entry, now).await?;
-        tx.commit().await?;
-        Ok(RotationReport {
-            versions: versions.len(),
-            key_id,
-        })
-    }
-
     /// The current, unexpired secrets visible in `namespace`: a namespace secret wins over a
     /// global one of the same name, and an expired namespace secret gives way to the global one.
     ///
@@ -429,16 +376,7 @@ impl SecretsService {
     }
 
     fn open_error(&self, stored: &StoredVersion, error: CryptoError) -> Error {
-        match error {
-            CryptoError::UnknownKey(id) => Error::WrongMasterKey {
-                stored: id.to_string(),
-                configured: self.keyring.active().id().to_string(),
-            },
-            CryptoError::Malformed(_) | CryptoError::Authentication => Error::Tampered {
-                secret: stored.secret.clone(),
-                version: stored.version,
-            },
-        }
+        open_error(stored, error, self.keyring.active())
     }
 
     fn new_version<'a>(
@@ -480,7 +418,9 @@ struct EncodedEnvelope {
 }
 
 /// The associated data that binds a ciphertext to one version of one secret.
-fn identity(secret: &SecretRef, version: i64) -> Aad {
+/// The associated data a secret's version is sealed with: its scope, namespace, name and
+/// version, so a ciphertext moved to another row does not open.
+pub(super) fn identity(secret: &SecretRef, version: i64) -> Aad {
     Aad::new("fluxbase secret v1")
         .part(secret.location.scope().as_str().as_bytes())
         .part(secret.location.stored_namespace().as_bytes())
@@ -488,7 +428,26 @@ fn identity(secret: &SecretRef, version: i64) -> Aad {
         .part(&version.to_be_bytes())
 }
 
-fn decode(stored: &StoredVersion) -> Result<Envelope> {
+/// Why `stored` did not open under `configured`: another master key, or tampering.
+pub(super) fn open_error(
+    stored: &StoredVersion,
+    error: CryptoError,
+    configured: &MasterKey,
+) -> Error {
+    match error {
+        CryptoError::UnknownKey(id) => Error::WrongMasterKey {
+            stored: id.to_string(),
+            configured: configured.id().to_string(),
+        },
+        CryptoError::Malformed(_) | CryptoError::Authentication => Error::Tampered {
+            secret: stored.secret.clone(),
+            version: stored.version,
+        },
+    }
+}
+
+/// The envelope of a stored version; one that does not decode has been tampered with.
+pub(super) fn decode(stored: &StoredVersion) -> Result<Envelope> {
     Envelope::decode(&stored.envelope).map_err(|_| Error::Tampered {
         secret: stored.secret.clone(),
         version: stored.version,

@@ -1,4 +1,5 @@
-//! Moving settings secrets to a new master key, inside the transaction of `secrets rotate-key`.
+//! Moving settings secrets to a new master key, inside the one transaction of
+//! [`crate::key_rotation`]. It re-wraps data keys only and never commits.
 
 use crate::crypto::{CryptoError, Envelope, MasterKey};
 use crate::settings::crypto::identity;

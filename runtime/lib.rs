@@ -16,6 +16,7 @@ pub mod cli;
 pub mod config;
 pub mod crypto;
 pub mod error;
+#[cfg(feature = "fuzzing")]
 pub mod fuzzing;
 pub mod handlers;
 pub mod host;

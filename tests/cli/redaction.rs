@@ -337,3 +337,123 @@ fn boot_errors_and_job_results_pass_the_same_redactor() {
     assert_eq!(run["result"]["count"], 2, "{run}");
     assert_hidden("the job run", &run.to_string(), &[value]);
 }
+
+/// Every way a string leaves an isolate, driven with one function secret that has a user's
+/// settings value inside it: answers (thrown errors, boot errors, timeouts), console lines in
+/// every shape, stray errors (a timer's throw, a late rejection, `reportError`), a job's error
+/// and its result (values and keys). Afterwards nothing that left holds a piece of the secret:
+/// not the answers, not the execution records and job runs the API shows, not the server's log,
+/// and not the bytes the store keeps (the data directory's files, PostgreSQL's rows).
+#[test]
+fn every_exit_of_an_isolate_passes_the_one_redactor() {
+    let host = Host::new();
+    let server = start(&host, &["--function-timeout", "2s"]);
+    let secret = "sk-every-exit:Kx7QpW2vTz:9f8e7d6c5b";
+    put_secret(&server, "LEAK", secret);
+    let user = token("erin");
+    // Her settings value sits inside the function secret: a redactor that replaced it first
+    // would cut the secret into findable pieces.
+    user_put(&server, &user, "PART", "Kx7QpW2vTz");
+    let pieces = [secret, "sk-every-exit", "9f8e7d6c5b", "Kx7QpW2vTz"];
+
+    let mut answers = Vec::new();
+    for exit in [
+        "throw",
+        "log-shapes",
+        "log-then-throw",
+        "log-then-spin",
+        "late-rejection",
+        "timer-throws",
+        "report-error",
+        "wait",
+    ] {
+        let answer = call(&server, &format!("do={exit}&name=LEAK"), Some(&user));
+        answers.push((exit, answer.status, answer.body));
+    }
+    let boot = server.send("GET", "/functions/v1/leaky_boot", None, &[], None, false);
+    assert_eq!(boot.status, 500, "{boot:#?}");
+    answers.push(("boot", boot.status, boot.body));
+    let statuses: Vec<(&str, u16)> = answers.iter().map(|(e, s, _)| (*e, *s)).collect();
+    assert_eq!(
+        statuses,
+        [
+            ("throw", 500),
+            ("log-shapes", 200),
+            ("log-then-throw", 500),
+            ("log-then-spin", 504),
+            ("late-rejection", 200),
+            ("timer-throws", 200),
+            ("report-error", 200),
+            ("wait", 200),
+            ("boot", 500),
+        ]
+    );
+
+    let mut runs = Vec::new();
+    for job in ["leaky", "leaky_result"] {
+        let enqueued = server.send(
+            "POST",
+            &format!("/api/v1/jobs/{job}"),
+            Some(&user),
+            &[],
+            Some(br#"{"name": "LEAK"}"#),
+            true,
+        );
+        assert_eq!(enqueued.status, 202, "{enqueued:#?}");
+        let id = enqueued.json()["id"].as_str().unwrap().to_owned();
+        runs.push(server.wait_for_run(&id, SERVICE_KEY));
+    }
+    assert_eq!(runs[0]["status"], "failed", "{}", runs[0]);
+    assert_eq!(runs[1]["status"], "succeeded", "{}", runs[1]);
+    assert_eq!(runs[1]["result"]["list"][0], "[REDACTED]", "{}", runs[1]);
+
+    let records = server.request(
+        "GET",
+        "/api/v1/admin/logs?category=execution&limit=100",
+        true,
+        None,
+    );
+    assert_eq!(records.status, 200, "{records:#?}");
+    let records = records.json().as_array().cloned().unwrap_or_default();
+    let console: String = records.iter().map(console_of).collect();
+    // Each exit reached the record, redacted: the proof that the lines above were really
+    // written and then cleaned, not dropped.
+    for line in [
+        "cannot connect to [REDACTED]",
+        "about to fail, value is [REDACTED]",
+        "about to spin, value is [REDACTED]",
+        "late failure with [REDACTED]",
+        "thrown in a timer",
+        "reported on purpose",
+        "booting with [REDACTED]",
+    ] {
+        let everything = format!("{console}{}", serde_json::Value::from(records.clone()));
+        assert!(
+            everything.contains(line),
+            "{line:?} is in no record: {everything}"
+        );
+    }
+
+    for (exit, _, body) in &answers {
+        assert_hidden(&format!("the {exit} answer"), body, &pieces);
+    }
+    assert_hidden(
+        "the records",
+        &serde_json::Value::from(records).to_string(),
+        &pieces,
+    );
+    for run in &runs {
+        assert_hidden("the job run", &run.to_string(), &pieces);
+    }
+    let log = server.log_with("cannot connect to");
+    assert_hidden("the server log", &log, &pieces);
+    drop(server);
+    for (place, bytes) in host.stored_bytes() {
+        for piece in pieces {
+            assert!(
+                !support::contains_bytes(&bytes, piece.as_bytes()),
+                "{piece:?} is stored in {place}"
+            );
+        }
+    }
+}

@@ -1,4 +1,5 @@
-//! The storage schema as Rust types: what a row of each table holds.
+//! The storage schema as Rust types: what a row of each table holds, and the filters the list
+//! queries take. Plain data: no query, no decryption (envelopes stay bytes), no formatting.
 
 use serde::{Deserialize, Serialize};
 

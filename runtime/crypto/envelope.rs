@@ -1,9 +1,6 @@
-//! The stored form of one encrypted value and its binary encoding.
-//!
-//! ```text
-//! format (1) | key id length (1) | key id | key nonce (12) | wrapped data key (48)
-//!            | value nonce (12)  | value ciphertext with tag (>= 16)
-//! ```
+//! The stored form of one encrypted value and its binary encoding. Encoding only: no key, no
+//! store. `format (1) | key id length (1) | key id | key nonce (12) | wrapped data key (48)
+//! | value nonce (12) | value ciphertext with tag (>= 16)`.
 
 use super::CryptoError;
 use super::master_key::KeyId;

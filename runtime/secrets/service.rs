@@ -1,4 +1,8 @@
-//! [`SecretsService`]: set, read, list, version, roll back, delete, verify and re-key secrets.
+//! [`SecretsService`]: set, read, list, version, roll back, delete, verify and re-key secrets,
+//! and resolve a namespace's secrets for the invoker. Each change is one store transaction with
+//! its audit row; key rotation re-wraps the settings secrets in the same transaction
+//! ([`crate::settings::rewrap_settings`]). It returns metadata, never a value, except to the
+//! invoker through `resolve`; it writes no SQL and formats no output.
 
 use std::future::Future;
 use std::sync::Arc;

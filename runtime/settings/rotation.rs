@@ -1,4 +1,6 @@
-//! Moving settings secrets to a new master key, inside the transaction of `secrets rotate-key`.
+//! Moving settings secrets to a new master key, inside the transaction of `secrets rotate-key`
+//! (the secrets service opens and commits it). Data keys are re-wrapped, values never opened;
+//! it runs no SQL of its own, only the store's queries on the transaction it is given.
 
 use crate::crypto::{CryptoError, Envelope, MasterKey};
 use crate::settings::crypto::identity;

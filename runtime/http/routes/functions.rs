@@ -1,8 +1,9 @@
 //! `ANY /functions/v1/:name[/*rest]`: invokes a function through the invoker with the request as
-//! it came (method, full URL, headers, body, both streamed) and answers with its response. A
-//! timeout is 504, out of memory 546, any other failure 500; error bodies never hold a secret or
-//! a host stack trace. A verified user token makes the call for that user (their settings
-//! secrets); an invalid JWT is 401. It never resolves secrets or touches an isolate itself.
+//! it came (method, full URL, headers, body; both bodies stream) and answers with its response.
+//! A timeout is 504, out of memory 546, any other failure 500, a body over the limit 413 (if the
+//! handler has not answered); error bodies never hold a secret or a host stack trace. A verified
+//! user token makes the call for that user; a JWT that does not verify is 401, any other bearer
+//! token is left to the function. It never resolves secrets or touches an isolate itself.
 
 use std::io;
 use std::sync::Arc;

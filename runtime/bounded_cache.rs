@@ -1,7 +1,8 @@
 //! The one cache type of the host: a map behind a mutex with a bound on its entries. Past the
 //! bound it starts over rather than tracking use: what is cached (namespaces, users, handler
-//! files, transpiled modules) is small and cheap to read again, and the bound is only a guard
-//! against a caller that makes up keys without end.
+//! files, transpiled modules) is small and cheap to read again; the bound only guards against a
+//! caller that makes up keys without end. It knows nothing of what it holds: freshness
+//! (generation, expiry, file stamp) is checked by each caller.
 
 use std::borrow::Borrow;
 use std::collections::HashMap;

@@ -1,7 +1,8 @@
-//! Where the data lives, how to reach the store, and which master key to use.
-//!
-//! The master key comes from `FLUXBASE_ENCRYPTION_KEY` when set, else from `<data dir>/master.key`.
-//! A fresh embedded store with neither gets a new key file, announced once on stderr.
+//! Where the data lives, how to reach the store, and which master key to use: from
+//! `FLUXBASE_ENCRYPTION_KEY` when set, else `<data dir>/master.key` (a fresh embedded store with
+//! neither gets a new key file, announced once on stderr); and opening the store and the
+//! services over it with that key. Of the store it reads only the stored key ids (to finish an
+//! interrupted rotation or refuse a missing key): it decrypts nothing and decides no secret.
 
 use std::path::{Path, PathBuf};
 

@@ -1,5 +1,6 @@
 //! The error type every layer returns. Messages are written for the person at the terminal and
 //! never contain a secret value: variants carry names, versions and key ids only.
+//! It maps nothing to HTTP statuses or exit codes: `http::api_error` and `main` do that.
 
 use crate::secrets::SecretRef;
 

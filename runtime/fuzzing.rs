@@ -1,6 +1,7 @@
 //! The checks behind the fuzz targets of `tests/fuzz/` and their corpus replay in
-//! `tests/runtime/fuzz_corpus.rs`: each takes arbitrary bytes, runs them through the code that parses
-//! untrusted input, and panics when an invariant breaks (a panic inside the parser counts too).
+//! `tests/runtime/fuzz_corpus.rs`: each takes arbitrary bytes, runs them through the code that
+//! parses untrusted input, and panics when an invariant breaks (a panic inside the parser counts
+//! too). It calls the real parsers and touches no store, file or network.
 //!
 //! | target | code under test | invariants |
 //! |---|---|---|

@@ -1,11 +1,9 @@
 //! The host's life cycle, in one place. [`Host::open`] opens what every command that runs
 //! handlers needs: the store, the secrets and settings services over it, and the invoker.
-//! [`Host::run`] is `fluxbase serve`: it recovers the job queue, starts the job workers, the
-//! pre-boot pool and the idle reaper, serves HTTP until a stop signal, and then lets the
-//! workers finish and flushes the execution records.
-//!
-//! It owns the wiring only: what each part does lives in its own module (`http`, `invoke`,
-//! `jobs`, `secrets`, `settings`), and none of them reaches back here.
+//! [`Host::run`] is `fluxbase serve`: job queue recovery and workers, the pre-boot pool and idle
+//! reaper, HTTP until a stop signal, then the workers' finish and a flush of the records.
+//! It owns the wiring and the embedded store's job recovery; what each part does lives in its
+//! own module, none of which reaches back here. It reads no secret and serves no route itself.
 
 use std::sync::Arc;
 use std::time::Duration;

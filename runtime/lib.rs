@@ -1,15 +1,9 @@
-//! fluxbase-runtime: a host for Deno-style edge functions and background jobs, with an encrypted,
-//! versioned secrets store whose values are injected into each function's isolate before it starts.
-//!
-//! Data flows one way:
-//!
-//! ```text
-//! cli ──> secrets (service: life cycle of a secret) ──┬── store  (sqlx: SQLite | PostgreSQL)
-//!                                                     └── crypto (AES-256-GCM envelopes, key ids)
-//! ```
-//!
-//! The CLI never runs SQL and the store never formats output; the secrets service is the one
-//! place that owns versioning, check-and-set, expiry and the audit trail.
+//! fluxbase-runtime: a host for Deno-style edge functions and background jobs in V8 isolates,
+//! with an encrypted, versioned secrets store whose values are injected before an isolate starts.
+//! Data flows one way: `cli`/`http` -> services (`secrets`, `settings`, `invoke`, `jobs`, `logs`)
+//! -> `store` (sqlx). Adapters never run SQL, the store never decrypts or formats output, `crypto`
+//! knows nothing of the store, and an `isolate` never reads the database: it gets resolved
+//! secrets before boot, and what the host keeps from it passes the one redactor (`ops`).
 
 pub mod bounded_cache;
 pub mod cli;

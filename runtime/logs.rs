@@ -1,4 +1,6 @@
-//! Execution records and audit records, listed together newest first (CLI and API).
+//! Execution records and audit records, listed together newest first (CLI and API) through the
+//! store's queries, and one execution by id ([`LogBook`]). It checks the filter and merges;
+//! it runs no SQL of its own, redacts nothing (records are stored redacted) and formats nothing.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,6 @@
-//! The `fluxbase` binary.
+//! The `fluxbase` binary: logging to stderr (`FLUXBASE_LOG`), the async runtime, and
+//! [`fluxbase::cli::Cli`]; an error prints as one `error: ...` line and exits 1. Nothing else
+//! lives here: every command is in the library.
 
 use std::process::ExitCode;
 

@@ -1,4 +1,5 @@
-//! Timestamps as the store keeps them: milliseconds since the Unix epoch, UTC.
+//! Timestamps as the store keeps them: milliseconds since the Unix epoch, UTC, shown and parsed
+//! as RFC 3339. A plain value type: it decides no expiry and reads no store.
 
 use chrono::{DateTime, SecondsFormat, Utc};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};

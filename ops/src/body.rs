@@ -1,9 +1,7 @@
-//! Request and response bodies that stream between the host and a handler.
-//!
-//! A request body is either absent, fully read, or a channel of chunks that the handler's
-//! `Request.body` pulls from as it reads. A response goes to a [`ResponseSink`] when the caller
-//! wants it streamed: the head (status and headers) as soon as the handler returns its
-//! `Response`, then the body chunk by chunk, with backpressure through a bounded channel.
+//! Request and response bodies that stream between the host and a handler: a request body
+//! absent, read whole, or pulled chunk by chunk; a response streamed to a [`ResponseSink`] as
+//! its head and then its chunks, with backpressure through a bounded channel. Channels only:
+//! it neither reads nor changes what it carries, and redacts nothing (a response is the answer).
 
 use std::fmt;
 

@@ -1,5 +1,6 @@
 //! The console sink: every `console.*` line is captured for the execution record, passed
 //! through the isolate's [`Redactor`] before it is kept, and cut to the sink's bounds.
+//! It has no redaction of its own (the one redactor is `redact.rs`) and prints nothing.
 
 use deno_core::{OpState, op2};
 

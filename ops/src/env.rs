@@ -1,7 +1,7 @@
-//! `Deno.env`: the isolate's own environment. It starts with what the host injected
-//! (`FLUXBASE_SECRET_*`, the invocation's settings secrets as `FLUXBASE_USER_*` and
-//! `FLUXBASE_SETTING_*`, and the `FLUXBASE_*` identity variables) and `set`/`delete` change only
-//! this isolate, never the host process.
+//! `Deno.env`: the isolate's own environment, starting with what the host injected
+//! (`FLUXBASE_SECRET_*`, the invocation's `FLUXBASE_USER_*` and `FLUXBASE_SETTING_*`, and the
+//! `FLUXBASE_*` identity variables). `set`/`delete` change only this isolate: it never reads or
+//! writes the host process's environment.
 
 use std::collections::BTreeMap;
 

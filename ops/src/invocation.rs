@@ -1,12 +1,8 @@
 //! Invocation glue: Rust puts a [`PendingInvocation`] in `OpState` and calls the JS dispatcher,
-//! which takes it through these ops, calls the handler, and hands back the response or the job
-//! result as an [`InvocationOutcome`].
-//!
-//! Bodies stream both ways: a streamed request body is pulled chunk by chunk by
-//! `op_invocation_read_chunk`; a response goes out as its head (`op_invocation_respond_head`)
-//! and then chunks (`op_invocation_write_chunk`), or in one call for a body that is already in
-//! memory (`op_invocation_respond`). Without a [`ResponseSink`] the chunks are collected into
-//! the outcome.
+//! which takes it through these ops, calls the handler, and hands back the response (head, then
+//! chunks, or whole) or the job result as an [`InvocationOutcome`]; without a [`ResponseSink`]
+//! the chunks are collected. It moves requests and outcomes only: error messages and job
+//! results are redacted by the host's worker, not here.
 
 use std::cell::RefCell;
 use std::rc::Rc;

@@ -1,20 +1,9 @@
-//! The `fluxbase` deno_core extension: the ops that let function code read its secrets, its
-//! `Deno.env` and write to the console, plus the bootstrap JavaScript in `js/` that installs
-//! the global scope. The `extension!` call below is the table of contents.
-//!
-//! The isolate never reads the database: the host resolves a function's secrets first and
-//! puts them in the isolate's `OpState` ([`state::ResolvedSecrets`]) before any user code runs.
-//! Settings secrets (the invoking user's and the system's) belong to one invocation instead
-//! ([`settings::InvocationSettings`]): they are put in right before it and taken out after it.
-//!
-//! JavaScript files, in load order (`99_global_scope.js` is the entry point and the one file
-//! that installs globals):
-//! - `00_secrets.js`: the frozen `secrets` global (`get`, `getRequired`);
-//! - `01_env.js`: `Deno.env` over the isolate's own environment map;
-//! - `02_dispatch.js`: invocation glue called from Rust, out of reach of user code;
-//! - `03_console.js`: the console, each call's arguments bounded before they are formatted;
-//! - `04_errors.js`: errors no call awaits (timers, late rejections, `reportError`), logged;
-//! - `99_global_scope.js`: loads the web extension scripts and installs every global.
+//! The `fluxbase` deno_core extension: the ops through which function code reads its secrets
+//! and `Deno.env`, writes to the console and takes its invocation, plus the bootstrap JavaScript
+//! of `js/` (`99_global_scope.js`, the entry point, installs every global); the `extension!`
+//! call below is the table of contents. This crate has no database, no key and no host I/O: the
+//! host puts resolved secrets in `OpState` before user code runs ([`state::ResolvedSecrets`]),
+//! and the invoking user's settings secrets per invocation ([`settings::InvocationSettings`]).
 
 pub mod body;
 mod console;

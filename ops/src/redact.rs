@@ -1,13 +1,8 @@
-//! The one redactor: every string that leaves an isolate (console lines, error messages) passes
-//! [`Redactor::redact`] before it is kept anywhere.
-//!
-//! It knows every value the isolate has been given since it booted: its function secrets, and
-//! the settings secrets of every invocation it has served (a late timer or rejection of one
-//! user's call may surface during the next user's call, so forgetting a value after its call
-//! would let it out). A string is matched against all of them at once, in every form the
-//! console formatter writes a string in, and every overlapping match is merged into one
-//! `[REDACTED]`: a value that contains or overlaps another is never cut into pieces that a
-//! second pass would miss.
+//! The one redactor: every string the host keeps from an isolate (console lines, error messages,
+//! job results) passes [`Redactor::redact`]. It knows every value the isolate was given since
+//! boot (function secrets and the settings secrets of every invocation it served: a late error
+//! can surface in a later call) and matches them all at once, in every form the console writes a
+//! string in, merging overlaps into one `[REDACTED]`. Nothing else in host or ops redacts text.
 
 use std::collections::BTreeSet;
 use std::fmt;

@@ -1,5 +1,6 @@
 //! `secrets.get(name)`: a case-insensitive lookup in the secrets resolved for this isolate, then
-//! in the settings secrets of the running invocation (the user's, then the system's).
+//! in the settings secrets of the running invocation (the user's, then the system's), noting
+//! each name read. It reads only `OpState`: never a store, a file or the host's environment.
 
 use deno_core::{OpState, op2};
 

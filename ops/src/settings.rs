@@ -1,9 +1,7 @@
-//! Settings secrets of the running invocation: the invoking user's and the system's.
-//!
-//! Unlike function secrets, which are given to an isolate when it boots, these belong to one
-//! invocation (a warm isolate serves many users): the host puts an [`InvocationSettings`] in
-//! `OpState` right before the dispatch and [`crate::end_invocation`] takes it out again.
-//! `secrets.get(name)` falls back to them after the function secrets, the user's first.
+//! Settings secrets of the running invocation: the invoking user's and the system's. Unlike
+//! function secrets, given at boot, they belong to one invocation (a warm isolate serves many
+//! users): the host puts an [`InvocationSettings`] in `OpState` right before the dispatch and
+//! [`crate::end_invocation`] takes it out. It holds values only; it resolves nothing.
 
 use std::fmt;
 

@@ -1,7 +1,6 @@
-//! Per-isolate Rust-side state that lives in the isolate's `OpState`.
-//!
-//! Everything here is owned by exactly one isolate (and therefore one OS
-//! thread). None of the `Debug` impls print secret values.
+//! Per-isolate Rust-side state that lives in the isolate's `OpState`: resolved secrets, the
+//! isolate's env, the access log, the console sink, HTTP request and response. Everything here
+//! is owned by exactly one isolate (one OS thread); none of the `Debug` impls print a secret.
 
 use std::collections::BTreeMap;
 use std::collections::BTreeSet;

@@ -1,4 +1,6 @@
-//! `fluxbase functions ...`: run a function once from the command line, curl-style.
+//! `fluxbase functions ...`: run a function once from the command line, curl-style, through a
+//! one-shot host's invoker, and print its response. It resolves no secret and boots no isolate
+//! itself.
 
 use std::io::Write;
 use std::path::PathBuf;

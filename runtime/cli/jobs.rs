@@ -1,4 +1,5 @@
-//! `fluxbase jobs ...`: run a background job once from the command line.
+//! `fluxbase jobs ...`: enqueue a job run, show a run's status, list jobs, or run a job once
+//! through a one-shot host's invoker. It runs no SQL and resolves no secret.
 
 use std::path::PathBuf;
 

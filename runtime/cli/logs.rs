@@ -1,4 +1,5 @@
-//! `fluxbase logs ...`: execution records and the audit trail, newest first.
+//! `fluxbase logs ...`: execution records and the audit trail, newest first, through the log
+//! book (or a server's admin API with `--url`). It reads no table directly.
 
 use clap::Subcommand;
 

@@ -1,5 +1,6 @@
-//! The `fluxbase` command line: argument definitions (clap) and dispatch. Every command is a thin
-//! adapter over a service; nothing here runs SQL or touches keys.
+//! The `fluxbase` command line: argument definitions (clap) and dispatch. Every command is an
+//! adapter over a service, the host, or (with `--url`) a server's admin API; nothing here runs
+//! SQL or decrypts a value.
 
 mod functions;
 mod jobs;

@@ -1,4 +1,5 @@
-//! Rendering results as a readable table or as JSON for scripts.
+//! Rendering results as a readable table or as JSON for scripts. It is given metadata and
+//! records to print, never a value, and calls no service.
 
 use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets};

@@ -1,5 +1,6 @@
 //! The remote mode of `fluxbase secrets` and `fluxbase logs`: with `--url`, commands go to a
 //! server's admin API (with `FLUXBASE_SERVICE_KEY`) and print what the local mode prints.
+//! It opens no store and no key: the server does the work.
 
 use secrecy::{ExposeSecret, SecretString};
 use serde::de::DeserializeOwned;

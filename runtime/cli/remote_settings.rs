@@ -1,5 +1,5 @@
 //! The remote mode of `fluxbase settings secrets`: the admin settings routes of a server
-//! (`/api/v1/admin/settings/secrets`), answering what the local mode answers.
+//! (`/api/v1/admin/settings/secrets`), answering what the local mode answers. No store, no key.
 
 use super::remote::{Remote, encode};
 use crate::settings::{SetOutcome, SetSetting, SettingMetadata, SettingRef, SettingScope};

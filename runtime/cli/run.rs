@@ -1,4 +1,5 @@
-//! What `functions invoke` and `jobs run` share: limits, namespace and the invoker they build.
+//! What `functions invoke` and `jobs run` share: limits, namespace, network access and the
+//! one-shot host they open. It only turns flags into the invoker's configuration.
 
 use std::time::Duration;
 

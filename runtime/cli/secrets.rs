@@ -1,4 +1,7 @@
-//! `fluxbase secrets ...`: adapters from arguments to the secrets service.
+//! `fluxbase secrets ...`: adapters from arguments to the secrets service (or, with `--url`, to a
+//! server's admin API). Values are never printed. It runs no SQL and decrypts nothing; the
+//! secrets service decides every change. `rotate-key` picks the new master key and swaps the
+//! key file around the service's re-wrap.
 
 use std::io::Read;
 

@@ -1,4 +1,6 @@
-//! `fluxbase serve`: the admin API, the function endpoint and health over HTTP.
+//! `fluxbase serve`: turns flags into the host's options, loads the service key and starts the
+//! host ([`crate::host::Host::run`]): the admin API, the function endpoint, jobs and health over
+//! HTTP. It serves no route and runs no SQL itself.
 
 use std::net::SocketAddr;
 use std::path::PathBuf;

@@ -1,5 +1,6 @@
 //! `fluxbase settings secrets ...`: adapters from arguments to the settings service (or, with
 //! `--url`, to a server's admin API), printed like `fluxbase secrets`. Values are never shown.
+//! It runs no SQL and decrypts nothing.
 
 use clap::{Args, Subcommand};
 use comfy_table::Table;

@@ -1,4 +1,5 @@
-//! Associated data: the identity a ciphertext is bound to.
+//! Associated data: the identity a ciphertext is bound to, as unambiguous length-prefixed parts.
+//! It names no table or row itself: callers (secrets, settings) say what the identity is.
 
 /// Associated data for an AEAD seal, built from length-prefixed parts so that no two different
 /// identities encode to the same bytes (`("ab", "c")` differs from `("a", "bc")`).

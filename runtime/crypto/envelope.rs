@@ -1,9 +1,6 @@
-//! The stored form of one encrypted value and its binary encoding.
-//!
-//! ```text
-//! format (1) | key id length (1) | key id | key nonce (12) | wrapped data key (48)
-//!            | value nonce (12)  | value ciphertext with tag (>= 16)
-//! ```
+//! The stored form of one encrypted value and its binary encoding: format (1), key id length
+//! (1), key id, key nonce (12), wrapped data key (48), value nonce (12), value ciphertext with
+//! tag (>= 16). Encoding only: it holds no key, seals nothing and knows nothing of the store.
 
 use super::CryptoError;
 use super::master_key::KeyId;

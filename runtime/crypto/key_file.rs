@@ -1,5 +1,6 @@
 //! A master key kept in a file of the data directory (`master.key`, mode 0600), for the embedded
-//! store when no key is given in the environment.
+//! store when no key is given in the environment, and its `.next` file during rotation.
+//! It reads and writes that file only; which key to use is `config`'s decision.
 
 use std::io::Write;
 use std::path::{Path, PathBuf};

@@ -1,4 +1,5 @@
-//! The master keys a process holds, and sealing and opening envelopes with them.
+//! The master keys a process holds (one active, older ones to open with), and sealing, opening
+//! and re-wrapping envelopes with them. It knows nothing of the store or of what a value is.
 
 use aes_gcm::aead::{Aead, AeadCore, KeyInit, OsRng, Payload, rand_core::RngCore};
 use aes_gcm::{Aes256Gcm, Key, Nonce};

@@ -1,4 +1,5 @@
-//! The master key and its public id.
+//! The master key and its public id (derived from the key, safe to store and print). Parsing
+//! and generation only; `Debug` never shows the key, and nothing here reads a file or the store.
 
 use aes_gcm::aead::{OsRng, rand_core::RngCore};
 use base64::Engine;

@@ -1,13 +1,7 @@
-//! Encryption at rest: AES-256-GCM envelopes under a master key.
-//!
-//! Every stored value gets a fresh random data key; the value is sealed with the data key and the
-//! data key is wrapped by the master key. Both seals carry associated data naming what the
-//! ciphertext belongs to, so a ciphertext copied to another row fails to open. Each envelope
-//! names the id of the master key that wrapped it, which is how a wrong key is told apart from a
-//! tampered ciphertext, and how rotation re-wraps data keys without touching values.
-//!
-//! Settings secrets of a user are wrapped by a key derived from the master key for that user
-//! ([`user_key`]), so one user's key opens no other user's secrets.
+//! Encryption at rest: AES-256-GCM envelopes under a master key. Every value gets a fresh data
+//! key, wrapped by the master key (or, for a user's settings secrets, by a key derived for that
+//! user); both seals carry associated data naming their row, and each envelope names its key id.
+//! Crypto knows nothing of the store, the services or output: it turns bytes into bytes.
 
 mod aad;
 mod envelope;

@@ -1,9 +1,6 @@
-//! Per-user keys for settings secrets: HKDF-SHA256 of the master key, salted with the user id.
-//!
-//! A user's settings secrets are sealed like any other value (fresh data key, AES-256-GCM), but
-//! their data keys are wrapped by the user's key instead of the master key, so one user's key
-//! opens no other user's secrets. The key is derived on use and never stored; rotating the
-//! master key changes every user key with it.
+//! Per-user keys for settings secrets: HKDF-SHA256 of the master key, salted with the user id,
+//! so one user's key opens no other user's secrets. Derived on use and never stored; rotating
+//! the master key changes every user key with it. It knows nothing of the store.
 
 use hkdf::Hkdf;
 use sha2::Sha256;

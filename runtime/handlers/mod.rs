@@ -1,5 +1,6 @@
 //! Finding handler files on disk: functions (`functions/<name>.ts`, or `functions/<name>/index.ts`)
-//! and jobs (`jobs/<name>.ts`), and reading the namespace a handler declares.
+//! and jobs (`jobs/<name>.ts`), and reading the namespace a handler declares (cached per file
+//! stamp). It reads files only: it runs no code and never sees a secret.
 
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;

@@ -1,6 +1,7 @@
 //! Errors as the API answers them: a fitting status and `{"error": "..."}`. Messages come from
 //! [`crate::Error`], which never holds a secret value; internal failures are logged and
-//! answered without details.
+//! answered without details. It maps errors only: it calls no service and runs no query (the
+//! store's `storage_refusal` is used to tell a full or read-only database).
 
 use axum::Json;
 use axum::http::StatusCode;

@@ -1,4 +1,6 @@
-//! The service key that guards the admin API, and the middleware that checks it.
+//! The service key that guards the admin API (`FLUXBASE_SERVICE_KEY`, else `service.key` in the
+//! data dir, generated mode 0600), and the middleware that checks it in constant time.
+//! It never logs or echoes a key, and knows nothing of secrets, settings or the store.
 
 use std::path::Path;
 

@@ -1,6 +1,6 @@
 //! The bodies of the admin and job routes, parsed and checked exactly as their routes do it, but
 //! without a store or a server: what the fuzz targets (`tests/fuzz/`) and their corpus replay
-//! (`tests/runtime/fuzz_corpus.rs`) exercise.
+//! (`tests/runtime/fuzz_corpus.rs`) exercise. It calls the routes' own parsers and no service.
 
 use axum::Json;
 use serde::de::DeserializeOwned;

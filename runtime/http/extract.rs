@@ -1,5 +1,5 @@
 //! Extractors whose every rejection is a 4xx `{"error": ...}` that never echoes the request's
-//! values.
+//! values. Parsing only: no service, no store.
 
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{FromRequest, FromRequestParts, Request};

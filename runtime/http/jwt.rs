@@ -1,9 +1,7 @@
 //! User tokens: HS256 JWTs signed with `FLUXBASE_JWT_SECRET`, whose `sub` is the user id.
-//!
-//! A token is accepted only when its signature matches, its header names HS256, it has an `exp`
-//! that has not passed (and an `nbf`, when present, that has come), both with a small leeway for
-//! clock skew ([`DEFAULT_LEEWAY_SECONDS`], `FLUXBASE_JWT_LEEWAY_SECONDS` to change it), and a
-//! `sub` that is a valid [`UserId`]. The audience is not checked.
+//! Accepted only with a matching signature, an HS256 header, an `exp` not passed and an `nbf`
+//! (if any) come, both with a small leeway ([`DEFAULT_LEEWAY_SECONDS`]), and a valid [`UserId`];
+//! the audience is not checked. It verifies only: no store, and it never logs a token.
 
 use std::sync::Arc;
 

@@ -1,7 +1,8 @@
-//! The embedded HTTP server (axum on hyper): the admin API for secrets and logs, the settings
-//! secrets routes (admin, and per user with a user token), the function invocation endpoint,
-//! health, and the OpenAPI document. Handlers here are thin adapters over the secrets and
-//! settings services and the invoker; none of them runs SQL.
+//! The embedded HTTP server (axum on hyper): the router with its credential layers, the
+//! application state, the start-up line and graceful stop. Behind it: the admin API for secrets,
+//! settings and logs, the user settings routes, jobs, the function endpoint, health, OpenAPI.
+//! It holds services only (secrets, settings, invoker, job queue, log book), never the store:
+//! no handler runs SQL, decrypts or reaches an isolate except through the invoker.
 
 mod api_error;
 mod auth;

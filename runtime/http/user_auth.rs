@@ -1,5 +1,6 @@
 //! Authentication with user tokens: the extractor of the `/api/v1/settings/...` routes, the
 //! optional user of a function call, and the jobs routes' "service key or user token" check.
+//! It says who is calling; what that caller may see is decided by the services and the routes.
 
 use axum::extract::{FromRequestParts, Request, State};
 use axum::http::StatusCode;

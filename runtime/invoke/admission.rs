@@ -1,7 +1,7 @@
-//! Admission: at most `max_concurrent` executions run at once, each in an isolate on a thread
-//! of its own; function invocations beyond that wait in a bounded queue and are refused with
-//! [`Error::Busy`] (503) when it is full. Job runs wait without a bound: their workers are
-//! already a bounded set.
+//! Admission: at most `max_concurrent` executions run at once; function invocations beyond that
+//! wait in a bounded queue and are refused with [`Error::Busy`] (503) when it is full. Job runs
+//! wait without a bound (their workers are a bounded set). It counts permits only: it knows
+//! nothing of handlers, secrets or isolates.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 

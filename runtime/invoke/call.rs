@@ -1,6 +1,6 @@
 //! One execution asked of the invoker: what runs (kind and name of a handler in a directory),
-//! with what input, for whom, under which id. [`Invoker::execute`](super::Invoker::execute)
-//! takes it and gives back an [`Outcome`].
+//! with what input, for whom, under which id, and the [`Outcome`] it gives back. Plain data:
+//! it resolves nothing and runs nothing.
 
 use std::path::{Path, PathBuf};
 

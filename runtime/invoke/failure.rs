@@ -1,4 +1,5 @@
-//! How an execution can fail once its handler was found.
+//! How an execution can fail once its handler was found, and the status and detail its record
+//! keeps. Its messages come from the isolate already redacted; nothing here adds a value.
 
 use std::time::Duration;
 

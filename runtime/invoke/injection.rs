@@ -1,7 +1,7 @@
 //! What an isolate is given before user code runs: the secrets it may read and its `Deno.env`.
-//!
 //! For each name the host process's `FLUXBASE_SECRET_<NAME>` wins, then the namespace secret,
-//! then the global one (expired ones are already skipped by the secrets service).
+//! then the global one (the secrets service already skipped expired ones). It combines what it
+//! is given, cached per namespace: it never reads the store or decrypts.
 
 use std::collections::BTreeMap;
 use std::sync::Arc;

@@ -1,9 +1,9 @@
-//! The invoker: runs one function or job from its file, with its secrets injected.
-//!
-//! For every execution: find the handler, take its namespace, resolve that namespace's secrets
-//! (host env > namespace > global, expired ones skipped) before any user code runs, boot or
-//! reuse an isolate, run the handler under its limits, and store an execution record (status,
-//! duration, redacted console output, names of the secrets read, error).
+//! The invoker: the one call path, [`Invoker::execute`], that runs a function or job from its
+//! file: find the handler and its namespace, resolve its secrets through the secrets service
+//! (and the caller's settings secrets) before any user code runs, boot or reuse an isolate, run
+//! it under its limits, and hand its execution record to the record writer. It runs no SQL
+//! (secrets come from the services, records go through the store's queries) and redacts nothing
+//! itself: what leaves an isolate was redacted in it.
 
 mod admission;
 mod call;

@@ -1,6 +1,6 @@
 //! The pre-booted pool: blank isolates (runtime restored from the snapshot, no user code, no
 //! secrets) kept ready so that a cold invocation only loads its module. Taking one starts the
-//! boot of its replacement in the background.
+//! boot of its replacement in the background. It never gives a pooled isolate secrets or code.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex};

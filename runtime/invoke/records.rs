@@ -1,12 +1,8 @@
-//! Execution records are written in the background, many per transaction.
-//!
-//! A record is handed over when its execution ends and the caller goes on at once: a durable
-//! commit costs a disk flush (about 1.4 ms on this machine's disk), which would otherwise be
-//! most of a warm invocation. The writer takes every record waiting, commits them together with
-//! full durability, and starts again, so under load one flush serves many executions.
-//! [`RecordWriter::flush`] waits until everything handed over so far is committed; the log
-//! routes, the CLI and a stopping server call it, so a reader always sees the executions that
-//! finished before it asked. What a crash (not a stop) can lose is the last batch in flight.
+//! Execution records written in the background, many per transaction: the caller goes on at
+//! once, and one durable commit serves every record waiting. [`RecordWriter::flush`] waits until
+//! all handed over so far is committed (log routes, the CLI and a stopping server call it); a
+//! crash can lose the last batch in flight. It writes what it is given, already redacted, and
+//! reads nothing back.
 
 use std::sync::OnceLock;
 

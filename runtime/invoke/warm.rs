@@ -1,12 +1,8 @@
-//! Warm isolates of the per-function policy: booted for one handler in one namespace and
-//! reused for its later executions, one execution at a time each.
-//!
-//! An isolate is checked out for an execution and checked back in after it. It is retired
-//! (dropped, never used again) when its handler file or its secrets no longer match what it was
-//! booted with, when it has been idle too long, after its maximum number of executions, or
-//! after a timeout or running out of memory (which end it anyway). An uncaught exception does
-//! not retire it.
-//! Isolates of two handlers, or of one handler in two namespaces, are never shared.
+//! Warm isolates of the per-function policy: booted for one handler in one namespace, reused
+//! for its later executions one at a time, and retired when its file or secrets change, when
+//! idle too long, after its maximum executions, or after a timeout or out of memory (not after
+//! an uncaught exception). Isolates of two handlers, or of one handler in two namespaces, are
+//! never shared. It keeps isolates only: it resolves no secrets and boots nothing itself.
 
 use std::collections::HashMap;
 use std::path::PathBuf;

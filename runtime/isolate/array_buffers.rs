@@ -1,16 +1,8 @@
-//! The memory behind an isolate's `ArrayBuffer`s, held to the isolate's heap limit.
-//!
-//! V8 keeps the bytes of an `ArrayBuffer` (and of any typed array past a few dozen bytes) outside
-//! its heap, in memory from the isolate's array buffer allocator, so the heap limit alone does
-//! not bound them: `new Uint8Array(1 << 30)` would succeed in a 64 MiB isolate. The allocator
-//! made here refuses an allocation that would take the isolate's live buffers past its budget,
-//! and V8 turns the refusal into a catchable `RangeError: Array buffer allocation failed`, as it
-//! does when the system is out of memory.
-//!
-//! Before it gives up on a buffer, V8 collects all the garbage it can, and that last-resort
-//! collection calls the near-heap-limit callback although the heap itself may be far from its
-//! limit. [`BufferBudget::take_refusal`] tells the callback that this is why it was called, so
-//! that it lets the `RangeError` happen instead of ending the isolate.
+//! The memory behind an isolate's `ArrayBuffer`s, held to the isolate's heap limit: V8 keeps
+//! those bytes outside its heap, so the allocator made here refuses an allocation past the
+//! budget, which V8 turns into a catchable `RangeError`. [`BufferBudget::take_refusal`] tells
+//! the near-heap-limit callback that such a refusal (not a full heap) is why it was called.
+//! Memory accounting only: it never ends an isolate itself.
 
 use std::alloc::Layout;
 use std::ffi::c_void;

@@ -1,5 +1,6 @@
-//! Isolate construction: the extension list, the startup snapshot, and a
-//! `JsRuntime` booted from it with heap limits.
+//! Isolate construction: the extension list, permissions (outbound network only), the startup
+//! snapshot, and a `JsRuntime` booted from it with heap limits. It gives an isolate no secrets
+//! and no user code: the worker does that, with what the invoker resolved.
 
 use std::rc::Rc;
 use std::sync::Arc;

@@ -1,7 +1,6 @@
-//! Module loader for function code: `file://` `.ts/.tsx/.js/.mjs/.jsx/.json`
-//! from disk, confined to one root directory, TypeScript transpiled with
-//! deno_ast (no type checking). Remote (`http(s):`, `npm:`, `jsr:`) imports
-//! are rejected.
+//! Module loader for function code: `file://` `.ts/.tsx/.js/.mjs/.jsx/.json` from disk, confined
+//! to one root directory, TypeScript transpiled with deno_ast (no type checking). Remote
+//! (`http(s):`, `npm:`, `jsr:`) imports are rejected, and no file outside the root is read.
 
 use std::borrow::Cow;
 use std::cell::RefCell;

@@ -1,17 +1,9 @@
-//! JavaScript isolates: one deno_core runtime per OS thread, booted (from a startup snapshot
-//! when one is at hand) with the web extensions and the `fluxbase` extension from `ops/`,
-//! running one function or job module.
-//!
-//! - [`array_buffers`]: the memory behind `ArrayBuffer`s, held to the heap limit;
-//! - [`boot`]: the extension list, permissions, the startup snapshot, runtime creation;
-//! - [`network`]: where `fetch` may connect (public addresses only, by default);
-//! - [`loader`]: the module loader (files under the handler directory, TypeScript transpiled);
-//! - [`sources`]: the extension JavaScript compiled into the binary;
-//! - [`worker`]: the isolate thread, invocations, wall-clock and heap limits.
-//!
-//! The engine is V8. Every isolate gets an OS thread of its own that ends when the isolate is
-//! dropped: a busy isolate never holds up another, and its thread-local state (its tokio
-//! runtime, V8's per-thread isolate entry) ends with it.
+//! JavaScript isolates: one deno_core runtime (V8) per OS thread, booted (from the startup
+//! snapshot when at hand) with the web extensions and the `fluxbase` extension from `ops/`,
+//! running one function or job module; the thread ends when the isolate is dropped.
+//! It never reads the database or the secrets service: it runs with the resolved secrets it is
+//! given before boot. Console lines, errors and job results pass `ops`'s redactor on the way out;
+//! a function's HTTP response is its own answer and is not redacted.
 
 pub mod array_buffers;
 pub mod boot;

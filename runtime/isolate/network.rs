@@ -1,14 +1,8 @@
 //! Where `fetch` in function code may connect: by default public addresses only, so that a
-//! function cannot reach the host's own loopback services, its private network or a cloud's
-//! metadata endpoint (server-side request forgery).
-//!
-//! Two checks in deno_fetch's own request path, for every request it sends, redirects
-//! included (each one is a request of its own):
-//! - a URL whose host is an IP address is refused before anything is sent
-//!   ([`refuse_non_public_literal`], deno_fetch's request hook);
-//! - a host name is resolved by [`PublicOnlyResolver`], which hands the connector only the
-//!   public addresses among the answers, so the connection goes to an address that was checked
-//!   and no second lookup can race with a DNS change. A name with no public address fails.
+//! function cannot reach the host's loopback services, its private network or a cloud's
+//! metadata endpoint. Two checks in deno_fetch's own request path, redirects included: an IP
+//! literal is refused before sending ([`refuse_non_public_literal`]), and a host name resolves
+//! through [`PublicOnlyResolver`] to checked public addresses only, so no second lookup can race.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};

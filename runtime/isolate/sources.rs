@@ -1,10 +1,6 @@
-//! The extension JavaScript, compiled into the binary.
-//!
-//! deno_core's `extension!` macro leaves most scripts as paths on the build machine, to be read
-//! when a snapshot is made (see `build/embed_js.rs` for why that does not suit fluxbase). This
-//! module swaps every such path for the source the build script compiled in, so that the
-//! snapshot, an isolate booted without it, and the scripts loaded on first use all read
-//! memory, never the file system.
+//! The extension JavaScript, compiled into the binary: every script path deno_core's
+//! `extension!` leaves is swapped for the source the build script embedded (see
+//! `build/embed_js.rs`), so the snapshot and every isolate read memory, never the file system.
 
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};

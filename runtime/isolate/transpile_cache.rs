@@ -1,6 +1,6 @@
 //! Transpiled modules, shared by every isolate of the process and keyed by the module's URL
 //! and a SHA-256 of its source: a module is transpiled once however many isolates load it, and
-//! a changed file is transpiled again because its hash changed.
+//! a changed file is transpiled again. It caches code only, never a secret or a result.
 
 use std::sync::{Arc, OnceLock};
 

@@ -1,18 +1,9 @@
-//! One isolate per OS thread.
-//!
-//! [`Isolate::spawn`] starts a thread that owns a current-thread tokio
-//! runtime and one `JsRuntime`, boots it (from the startup snapshot), loads
-//! the function's main module and then serves invocations sent over a
-//! channel. Dropping the [`Isolate`] ends the thread and the isolate with it.
-//!
-//! Limits: the caller enforces the wall-clock timeout (a busy isolate cannot
-//! time itself out) by calling `terminate_execution` on the thread-safe
-//! isolate handle and cancelling the in-flight invocation. The heap limit is
-//! V8's (`CreateParams::heap_limits`) plus a near-heap-limit callback that
-//! terminates execution and gives V8 room to unwind ([`HEAP_UNWIND_ROOM`]);
-//! array buffers, outside the heap, have a budget of the same size
-//! ([`super::array_buffers`]). A terminated isolate is discarded: its thread
-//! exits and later invocations fail with [`IsolateError::Gone`].
+//! One isolate per OS thread: [`Isolate::spawn`] starts a thread with a current-thread tokio
+//! runtime and one `JsRuntime`, puts the resolved secrets and the redactor in its op state,
+//! loads the main module and serves invocations sent over a channel. The caller enforces the
+//! wall-clock timeout; the heap limit is V8's plus a near-heap-limit callback, and a terminated
+//! isolate is discarded. Console lines, errors and job results leave only through the redactor
+//! (a function's HTTP response as it is); it never reads the store.
 
 use std::path::PathBuf;
 use std::rc::Rc;

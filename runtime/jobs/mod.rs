@@ -1,12 +1,8 @@
 //! The durable job queue: runs are enqueued in the store, so a queued or interrupted run
-//! survives a restart. A pool of workers claims due runs (with a lease, so exactly one host
-//! runs each), runs them through the invoker with the same secret injection as functions, and
-//! retries failures with exponential backoff up to `max_attempts`.
-//!
-//! A worker renews the lease of its run every third of the lease while the run goes on, so a
-//! lease only passes when its host stopped (killed, frozen, cut off from the database); another
-//! host then claims the run again as a new attempt. The outcome of an attempt is recorded only
-//! while that attempt still holds the run.
+//! survives a restart. Workers claim due runs with a lease (renewed every third of it while the
+//! run goes on), run them through the invoker with the same injection as functions, and retry
+//! failures with exponential backoff up to `max_attempts`; an outcome is recorded only while
+//! its attempt still holds the run. It runs no SQL (the store's queries) and resolves no secret.
 
 use std::path::PathBuf;
 use std::sync::Arc;

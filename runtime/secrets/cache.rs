@@ -1,5 +1,6 @@
 //! Decrypted secrets per namespace, kept while the store generation they were read at is still
-//! current and none of them has reached its expiry.
+//! current and none of them has reached its expiry. It only keeps what the service hands it:
+//! it never reads the store or decrypts, and is never given to anything outside the service.
 
 use std::sync::Arc;
 

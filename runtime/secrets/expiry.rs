@@ -1,5 +1,6 @@
 //! Parsing of `--expires`: a duration from now (`30d`, `12h`, `2w`, `1y`, `90m`) or an RFC 3339
-//! time (`2027-01-31T00:00:00Z`).
+//! time (`2027-01-31T00:00:00Z`), after `now` and no later than 9999-12-31. Pure parsing, given
+//! `now`: whether a stored secret has expired is the service's call; nothing here reads the store.
 
 use chrono::{DateTime, Utc};
 

@@ -1,4 +1,5 @@
-//! What users see of a secret: everything but its value.
+//! What users see of a secret: everything but its value, built from a store record, and the
+//! check of a description. It never holds a value or an envelope, and formats nothing.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,9 +1,8 @@
-//! The secrets service: the one module that owns the life cycle of a secret.
-//!
-//! Setting, versioning, check-and-set, rollback, deletion, expiry, the re-wrap of their data keys
-//! at key rotation and the audit trail are decided here, in one place. The CLI (and later the HTTP API) are thin adapters
-//! over [`SecretsService`]; the store below it only runs queries, and the crypto module only
-//! seals and opens envelopes.
+//! The secrets service: the one module that owns the life cycle of a function secret (setting,
+//! versions, check-and-set, rollback, deletion, expiry, the re-wrap of its data keys at key
+//! rotation, the audit trail) and the validated names it is addressed by. The CLI and HTTP
+//! routes are thin adapters over [`SecretsService`]; it never parses arguments or formats
+//! output, the store below it only runs queries, and crypto only seals and opens envelopes.
 
 mod cache;
 mod expiry;

@@ -1,5 +1,6 @@
 //! Validated identifiers: secret names, namespaces, scopes and the reference that addresses one
 //! secret. Every string from a user passes through here before it reaches the store.
+//! Parsing only: it never reads the store, and its errors echo a name only escaped and bounded.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,5 +1,6 @@
 //! The decrypted secrets a function sees: for each name, the namespace secret if it has one
-//! that has not expired, else the global one.
+//! that has not expired, else the global one. Plain data built by the service: it reads no
+//! store and decrypts nothing; values are [`SecretValue`]s, so `Debug` never shows one.
 
 use std::collections::BTreeMap;
 

@@ -1,4 +1,7 @@
-//! [`SecretsService`]: set, read, list, version, roll back, delete and verify secrets.
+//! [`SecretsService`]: set, read, list, version, roll back, delete and verify secrets, and
+//! resolve a namespace's secrets for the invoker. Each change is one store transaction with its
+//! audit row. It returns metadata, never a value, except to the invoker through `resolve`; it
+//! writes no SQL, formats no output and does not re-key (that is [`crate::key_rotation`]).
 
 use std::future::Future;
 use std::sync::Arc;

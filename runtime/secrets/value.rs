@@ -1,5 +1,6 @@
 //! A secret's plaintext value. It lives in a [`SecretString`], which zeroes its memory on drop
 //! and prints as `[REDACTED]` in `Debug` output, so it cannot reach a log line by accident.
+//! It checks size and encoding only; it is never stored or encrypted here.
 
 use secrecy::{ExposeSecret, SecretString};
 

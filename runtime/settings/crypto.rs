@@ -1,6 +1,6 @@
 //! The associated data of settings secrets: each ciphertext is bound to its scope, its user and
 //! its key, so a ciphertext copied to another row (another user's, or the system's) fails to
-//! open even before the user keys differ.
+//! open even before the user keys differ. It builds bytes only: no sealing, no store.
 
 use crate::crypto::Aad;
 use crate::settings::SettingRef;

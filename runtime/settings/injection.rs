@@ -1,8 +1,7 @@
 //! What one invocation is given of the settings secrets: the values behind `secrets.get` (after
 //! the function secrets) and the `Deno.env` variables `FLUXBASE_USER_<KEY>` (the invoking
-//! user's) and `FLUXBASE_SETTING_<KEY>` (the system's).
-//!
-//! They are handed over per invocation, never at boot: a warm isolate serves many users.
+//! user's) and `FLUXBASE_SETTING_<KEY>` (the system's). Handed over per invocation, never at
+//! boot (a warm isolate serves many users). It reads no store and decrypts nothing.
 
 use fluxbase_ops::settings::{
     InvocationSettings, SYSTEM_SETTING_ENV_PREFIX, USER_SETTING_ENV_PREFIX,

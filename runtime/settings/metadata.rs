@@ -1,4 +1,5 @@
-//! What users see of a settings secret: everything but its value.
+//! What users see of a settings secret: everything but its value, built from a store record.
+//! It never holds a value or an envelope, and formats nothing.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,12 +1,8 @@
 //! Settings secrets: application configuration and per-user API keys, beside the function
-//! secrets of [`crate::secrets`].
-//!
-//! A settings secret is a key and a value, at system scope (every function sees it) or at user
-//! scope (functions invoked with that user's token see it). There is no version history: a new
-//! value replaces the old one. System values are sealed under the master key; a user's values
-//! under a key derived for that user ([`crate::crypto::user_key`]), so one user's key opens no
-//! other user's secrets. The CLI and the HTTP API are thin adapters over [`SettingsService`];
-//! the invoker hands the resolved values to each invocation ([`SettingsInjection`]).
+//! secrets of [`crate::secrets`]. System scope (every function sees it) or user scope (calls with
+//! that user's token see it); a new value replaces the old one, no history. User values are
+//! sealed under a key derived for that user ([`crate::crypto::user_key`]). The CLI and HTTP routes
+//! are thin adapters over [`SettingsService`]. No SQL here: reads and writes are store queries.
 
 mod crypto;
 mod injection;

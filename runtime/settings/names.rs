@@ -1,5 +1,6 @@
 //! Validated identifiers of settings secrets: user ids, scopes, and the reference that addresses
 //! one settings secret. Keys follow the rules of function secret names ([`SecretName`]).
+//! Parsing only: it never reads the store or checks who may act on a secret.
 
 use serde::{Deserialize, Serialize};
 

@@ -1,4 +1,5 @@
 //! The decrypted settings secrets one invocation sees: the system's and its user's.
+//! Plain data built by the service: it reads no store, decrypts nothing, prints no value.
 
 use std::collections::BTreeMap;
 

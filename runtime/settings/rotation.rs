@@ -1,5 +1,6 @@
 //! Moving settings secrets to a new master key, inside the one transaction of
-//! [`crate::key_rotation`]. It re-wraps data keys only and never commits.
+//! [`crate::key_rotation`] (which opens and commits it). Data keys are re-wrapped, values never
+//! opened; it runs no SQL of its own, only the store's queries on the transaction it is given.
 
 use crate::crypto::{CryptoError, Envelope, MasterKey};
 use crate::settings::crypto::identity;

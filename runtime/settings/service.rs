@@ -1,5 +1,6 @@
 //! [`SettingsService`]: set, read, list and delete settings secrets, and resolve them for an
-//! invocation. Every change is one transaction with its audit row.
+//! invocation. Every change is one transaction with its audit row. It returns metadata, never a
+//! value, except to the invoker through `resolve`; it writes no SQL and formats no output.
 
 use std::sync::Arc;
 

@@ -1,4 +1,6 @@
-//! The audit trail: one row for every change, written in the same transaction as the change.
+//! The audit trail: one row for every change, written in the caller's transaction (which also
+//! bumps the store generation), and read back for `logs`.
+//! It is given names, versions and actors, never a value; it does not decide what is audited.
 
 use sqlx::Row;
 

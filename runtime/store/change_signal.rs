@@ -1,10 +1,8 @@
-//! A change signal shared by every process that opens one SQLite file: a small file beside the
-//! database (`<database>.changes`) holding a random 64-bit mark, rewritten after every secret or
-//! settings write commits. Reading it is one `pread`, so a process can tell that nothing was
-//! written since it last read the store generation without asking the database.
-//!
-//! PostgreSQL has no such signal here: hosts sharing it do not share a file, so the generation
-//! is read from the database every time.
+//! A change signal shared by every process that opens one SQLite file: `<database>.changes`,
+//! a random 64-bit mark rewritten after every secret or settings write commits and read with one
+//! `pread`, so a process can skip reading the generation when nothing was written. PostgreSQL
+//! hosts share no file, so there the generation is always read. The file holds no secret, and
+//! this module runs no query: it only tells [`super::generation`] when one can be skipped.
 
 use std::fs::File;
 use std::os::unix::fs::FileExt;

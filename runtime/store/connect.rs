@@ -1,4 +1,6 @@
-//! Opening a pool for a database URL and applying that database kind's migrations.
+//! Opening a pool for a database URL (SQLite file lock and create mode included) and applying
+//! that database kind's migrations. A URL is shown only through [`redact_url`] (no password).
+//! It knows nothing of the tables' meaning: queries live in the other store modules.
 
 use std::path::{Path, PathBuf};
 use std::time::Duration;

@@ -1,4 +1,6 @@
-//! Execution records: one row per invocation or job run.
+//! Execution records: one row per invocation or job run, written in batches and read for
+//! `logs`. It stores what it is given (console lines already redacted by the isolate) and
+//! redacts nothing itself; it never formats output, only escapes NUL so PostgreSQL can store it.
 
 use serde::{Deserialize, Serialize};
 use sqlx::Row;

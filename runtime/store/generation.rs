@@ -1,7 +1,7 @@
-//! The store generation: a counter bumped by every change to the function secrets and to the
-//! settings secrets, in the change's own transaction. A cache of decrypted secrets keyed by it
-//! is exact across processes and hosts. Reading it is one tiny query, skipped on SQLite while
-//! the change signal shows that nothing was written since the last read.
+//! The store generation: a counter bumped by every change to function or settings secrets, in
+//! the change's own transaction, so a cache of decrypted secrets keyed by it is exact across
+//! processes and hosts. Reading it is one tiny query, skipped on SQLite while the change signal
+//! shows nothing was written. It holds no secret and keeps no cache itself.
 
 use sqlx::Row;
 

@@ -1,4 +1,7 @@
-//! The job queue's rows: enqueue, claim with a lease, finish, retry, read.
+//! The job queue's rows: enqueue, claim with a lease, renew, finish, retry, requeue, read.
+//! Every state change is one conditional statement, so only the attempt holding a run can
+//! record its outcome. Retry times and attempt limits come from the caller (`jobs`): this module
+//! decides no policy and runs no handler.
 
 use serde::Serialize;
 use sqlx::Row;

@@ -1,8 +1,8 @@
 //! Persistence through sqlx: SQLite (the embedded default) or PostgreSQL, chosen by the
-//! database URL. The store speaks in records; it knows nothing of encryption or of output.
-//!
-//! Each database kind has its own migrations under `migrations/<kind>/`, applied when a store
-//! opens. Queries are written once with `$N` placeholders, which both engines accept.
+//! database URL. It owns the pool, the write transaction and every SQL statement of the host,
+//! written once with `$N` placeholders; each kind's migrations (`migrations/<kind>/`) run on open.
+//! It never seals, opens or formats anything: envelopes are opaque bytes, rows go up as records,
+//! and what a change means (versions, expiry, audit) is decided by the services above it.
 
 mod audit;
 mod change_signal;

@@ -1,4 +1,6 @@
-//! The storage schema as Rust types: what a row of each table holds.
+//! The storage schema as Rust types: what a row of each table holds, and the filters the list
+//! queries take. Plain data: no query, no decryption (envelopes stay bytes). Version and audit
+//! records derive `Serialize`/`ToSchema`: the CLI and the API show them as they are.
 
 use serde::{Deserialize, Serialize};
 

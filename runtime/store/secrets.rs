@@ -1,4 +1,6 @@
-//! Queries on `secrets` and `secret_versions`.
+//! Queries on `secrets` and `secret_versions`: find, list, versions, create, insert, lock and
+//! re-wrap envelopes, delete. It stores and returns envelopes as bytes and decides nothing:
+//! decryption, check-and-set, expiry and the audit row belong to the secrets service.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;

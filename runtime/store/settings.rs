@@ -1,5 +1,7 @@
 //! Queries on `settings_secrets` (system and per-user settings secrets, one row each, no
 //! history), their audit rows, and `job_run_users` (the user a job run was enqueued for).
+//! It stores and returns envelopes as bytes: it never decrypts, and never checks who may read
+//! a row; that is the settings service's work.
 
 use sqlx::Row;
 use sqlx::any::AnyRow;

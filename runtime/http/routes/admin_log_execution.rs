@@ -1,4 +1,5 @@
-//! `/api/v1/admin/logs/executions/{id}`: one execution's whole record.
+//! `/api/v1/admin/logs/executions/{id}`: one execution's whole record, after the invoker's
+//! pending records are flushed. It reads through the log book, never the store.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,4 +1,5 @@
-//! `/api/v1/admin/logs`: execution and audit records, newest first.
+//! `/api/v1/admin/logs`: execution and audit records, newest first, after the invoker's pending
+//! records are flushed. It reads through the log book, never the store.
 
 use axum::Json;
 use axum::extract::State;

@@ -1,5 +1,6 @@
 //! `/api/v1/admin/secrets/{name}`: one secret's metadata, a new version or new metadata, and
-//! delete.
+//! delete. It parses and calls the secrets service; versions and check-and-set are decided
+//! there, and no answer carries a value.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,4 +1,5 @@
-//! `/api/v1/admin/secrets/{name}/history`: a secret's versions, oldest first (never values).
+//! `/api/v1/admin/secrets/{name}/history`: a secret's versions, oldest first (never values),
+//! from the secrets service.
 
 use axum::Json;
 use axum::extract::{Path, State};

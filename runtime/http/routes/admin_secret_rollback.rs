@@ -1,4 +1,5 @@
 //! `/api/v1/admin/secrets/{name}/rollback`: write an old version's value again as a new version.
+//! The secrets service does the rollback; the route never sees the value.
 
 use axum::Json;
 use axum::extract::{Path, State};

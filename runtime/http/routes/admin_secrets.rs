@@ -1,4 +1,5 @@
-//! `/api/v1/admin/secrets`: list secrets (metadata only) and create one.
+//! `/api/v1/admin/secrets`: list secrets (metadata only) and create one, through the secrets
+//! service. It never runs a query or answers with a value.
 
 use axum::Json;
 use axum::extract::State;

@@ -1,5 +1,5 @@
 //! `/api/v1/admin/settings/secrets/{key}`: one of the system's (or with `?user=ID` a user's)
-//! settings secrets: metadata, create or replace, delete.
+//! settings secrets: metadata, create or replace, delete, through the settings service.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,5 +1,5 @@
 //! `/api/v1/admin/settings/secrets`: the system's settings secrets, or with `?user=ID` one
-//! user's (metadata only).
+//! user's (metadata only), from the settings service.
 
 use axum::Json;
 use axum::extract::State;

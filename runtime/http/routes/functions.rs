@@ -1,17 +1,9 @@
-//! `ANY /functions/v1/:name[/*rest]`: invokes a function with the request as it came (method,
-//! full URL, headers, body) and answers with its response. A timeout is 504, running out of
-//! memory 546, any other failure 500; error bodies never hold a secret or a host stack trace.
-//!
-//! Both bodies stream. A request body of known, small length is read whole; any other is
-//! handed to the handler chunk by chunk as it arrives, so a handler can start on it (and
-//! answer) before it has all come in. The response is sent as soon as the handler returns its
-//! `Response`, and its body follows as the handler produces it. A request body over the limit
-//! is 413 when the handler fails on it before answering; a failure after the response has
-//! started cuts the connection, so the client sees an incomplete body rather than a short one.
-//!
-//! A call with `Authorization: Bearer <user token>` (a JWT, when user tokens are enabled) is made
-//! for that user: the function also sees the user's settings secrets. A JWT that does not verify
-//! is 401; a bearer token of another shape is left to the function.
+//! `ANY /functions/v1/:name[/*rest]`: invokes a function through the invoker with the request as
+//! it came (method, full URL, headers, body; both bodies stream) and answers with its response.
+//! A timeout is 504, out of memory 546, any other failure 500, a body over the limit 413 (if the
+//! handler has not answered); error bodies never hold a secret or a host stack trace. A verified
+//! user token makes the call for that user; a JWT that does not verify is 401, any other bearer
+//! token is left to the function. It never resolves secrets or touches an isolate itself.
 
 use std::io;
 use std::sync::Arc;

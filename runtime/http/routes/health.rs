@@ -1,4 +1,5 @@
-//! `/health`: whether the store answers. Open to anyone; says nothing else.
+//! `/health`: whether the store answers (a ping through the secrets service). Open to anyone;
+//! says nothing else.
 
 use axum::Json;
 use axum::extract::State;

@@ -1,5 +1,6 @@
-//! `/api/v1/jobs/{name}`: enqueue a run of a job. With the service key for nobody in
-//! particular; with a user token for that user (the run gets the user's settings secrets).
+//! `/api/v1/jobs/{name}`: enqueue a run of a job in the job queue. With the service key for
+//! nobody in particular; with a user token for that user (the run gets the user's settings
+//! secrets). It runs nothing itself.
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};

@@ -1,5 +1,5 @@
-//! `/api/v1/jobs/runs/{id}`: a job run's status. The service key sees any run; a user token
-//! only the runs made for that user (any other is 404, as if it did not exist).
+//! `/api/v1/jobs/runs/{id}`: a job run's status, from the job queue and the log book. The service
+//! key sees any run; a user token only the runs made for that user (any other is 404).
 
 use axum::Json;
 use axum::extract::{Extension, Path, State};

@@ -1,10 +1,8 @@
-//! Every path of the HTTP API, one file each, named after its path (`admin_secret_history.rs`
-//! is `/api/v1/admin/secrets/{name}/history`), with the helpers two paths share beside them
-//! (`secret_address.rs`, `settings_access.rs`). Each handler carries its `#[utoipa::path]`, and
-//! the tables below register them with `routes!`, so the router and the OpenAPI document come
-//! from one list and cannot drift. Handlers are thin adapters: they parse, call one service or
-//! the invoker, and shape the answer; they never reach the store. Credentials are checked by the
-//! layers `http::router` puts around each table, not here.
+//! Every path of the HTTP API, one file each, named after its path, with the helpers two paths
+//! share beside them (`secret_address.rs`, `settings_access.rs`). The tables here register each
+//! handler with `routes!`, so the router and the OpenAPI document come from one list.
+//! Handlers parse, call one service or the invoker, and shape the answer; they never reach the
+//! store. Credentials are checked by the layers `http::router` puts around each table, not here.
 
 pub(super) mod admin_log_execution;
 pub(super) mod admin_logs;

@@ -1,5 +1,5 @@
 //! `/api/v1/settings/secrets/{key}` (user token): one of the caller's own settings secrets:
-//! metadata, create or replace, delete.
+//! metadata, create or replace, delete, through the settings service; never another user's.
 
 use axum::Json;
 use axum::extract::{Path, State};

@@ -1,5 +1,5 @@
 //! `/api/v1/settings/secrets` (user token): the caller's own settings secrets, and nobody
-//! else's (metadata only).
+//! else's (metadata only), from the settings service.
 
 use axum::Json;
 use axum::extract::State;

@@ -15,7 +15,7 @@ use crate::jobs::{JobQueue, QueueConfig};
 use crate::logs::LogBook;
 use crate::secrets::SecretsService;
 use crate::settings::SettingsService;
-use crate::store::{Backend, Store, redact_url};
+use crate::store::{Store, redact_url};
 use crate::{Error, Result};
 
 /// How often idle warm isolates are looked for.
@@ -80,19 +80,11 @@ impl Host {
         key: ServiceKey,
         tokens: Option<UserTokens>,
     ) -> Result<()> {
+        // Build the startup snapshot now rather than on the first request.
+        tokio::task::spawn_blocking(crate::isolate::boot::startup_snapshot);
         let store = self.store.clone();
-        if store.backend() == Backend::Sqlite {
-            // An embedded store has this one host: a run left 'running' was cut short by a stop.
-            // A shared database leaves such runs to their lease: another host may be running them.
-            let requeued = store.requeue_running_jobs().await?;
-            if requeued > 0 {
-                tracing::info!(
-                    "{requeued} job run(s) interrupted by the last stop: queued again, or failed \
-                     if that was their last attempt"
-                );
-            }
-        }
         let jobs = JobQueue::new(store.clone(), queue);
+        jobs.recover().await?;
         let listener = tokio::net::TcpListener::bind(options.listen)
             .await
             .map_err(|e| Error::io(format!("cannot listen on {}", options.listen), e))?;

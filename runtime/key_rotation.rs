@@ -2,13 +2,15 @@
 //! secrets alike, re-wrapped from the current master key to a new one in one transaction, so
 //! the store is never left half under one key and half under the other. How each domain binds
 //! and re-wraps its ciphertexts stays in `secrets` and `settings`; this module owns the
-//! transaction and its audit row. It never touches a key file: the CLI keeps the new key in
-//! `master.key.next` around the call and moves it into place after the commit.
+//! transaction, its audit row, and the key file's part in it (`master.key.next` written before
+//! the transaction and moved into place after the commit). It parses no arguments and prints
+//! nothing.
 
-use crate::Result;
+use crate::config::{KeySource, NEW_ENCRYPTION_KEY_ENV};
 use crate::crypto::MasterKey;
 use crate::store::{AuditEntry, Store};
 use crate::time::Timestamp;
+use crate::{Error, Result};
 
 /// What a rotation re-wrapped.
 #[derive(Debug, Clone)]
@@ -36,6 +38,48 @@ impl KeyRotation {
             store,
             current,
             actor: actor.into(),
+        }
+    }
+
+    /// Rotates to `given` (or, with a key file and none given, a new random key), where the
+    /// current key comes from `source`. With a key file, the new key is written beside it as
+    /// `master.key.next` before the transaction and moved into place after it commits, so a
+    /// crash at any point leaves a key that opens the store (the next start finishes or drops
+    /// it). With a key from the environment, the new key must be given, and the operator swaps
+    /// the variables afterwards.
+    pub async fn rotate_to(
+        &self,
+        given: Option<MasterKey>,
+        source: &KeySource,
+    ) -> Result<RotationReport> {
+        match source {
+            KeySource::Environment => {
+                let new_key = given.ok_or_else(|| {
+                    Error::MasterKey(format!(
+                        "the master key comes from FLUXBASE_ENCRYPTION_KEY: put the new key in \
+                         {NEW_ENCRYPTION_KEY_ENV}, run rotate-key, then set \
+                         FLUXBASE_ENCRYPTION_KEY to the new key"
+                    ))
+                })?;
+                self.rotate(&new_key).await
+            }
+            KeySource::Ephemeral => {
+                Err(Error::MasterKey("there is no master key to rotate".into()))
+            }
+            KeySource::File(file) => {
+                let next = file.next();
+                next.create(&given.unwrap_or_else(MasterKey::generate))?;
+                match self.rotate(&next.load()?).await {
+                    Ok(report) => {
+                        file.replace_with(&next)?;
+                        Ok(report)
+                    }
+                    Err(error) => {
+                        next.remove()?;
+                        Err(error)
+                    }
+                }
+            }
         }
     }
 

@@ -4,7 +4,7 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{AuditRecord, ExecutionRecord, LogFilter, Store};
+use crate::store::{AuditRecord, ExecutionRecord, JobRun, LogFilter, LogLine, Store};
 use crate::{Error, Result};
 
 /// Kinds of log records.
@@ -101,6 +101,19 @@ impl LogBook {
             .execution(id)
             .await?
             .ok_or_else(|| Error::NoExecution(id.to_owned()))
+    }
+
+    /// The console lines of `run`'s last attempt (none before its first attempt, or when that
+    /// attempt's record is gone).
+    pub async fn last_attempt_logs(&self, run: &JobRun) -> Result<Vec<LogLine>> {
+        let Some(execution) = &run.last_execution_id else {
+            return Ok(Vec::new());
+        };
+        match self.execution(execution).await {
+            Ok(record) => Ok(record.logs),
+            Err(Error::NoExecution(_)) => Ok(Vec::new()),
+            Err(other) => Err(other),
+        }
     }
 
     /// Closes the store's connections (at the end of a command).

@@ -8,11 +8,11 @@ use clap::Subcommand;
 use super::output::{OutputFormat, print_json};
 use super::run::RunArgs;
 use crate::config::Config;
-use std::time::Duration;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Call;
 use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig};
+use crate::logs::LogBook;
 use crate::{Error, Result};
 
 /// `fluxbase jobs` subcommands.
@@ -76,18 +76,10 @@ impl JobsCommand {
             }
             JobsCommand::Status { id } => {
                 let store = config.open_store().await?;
-                let run = store
-                    .job_run(&id)
-                    .await?
-                    .ok_or_else(|| Error::NoJobRun(id.clone()))?;
-                let logs = match &run.last_execution_id {
-                    Some(execution) => store
-                        .execution(execution)
-                        .await?
-                        .map(|record| record.logs)
-                        .unwrap_or_default(),
-                    None => Vec::new(),
-                };
+                let run = JobQueue::new(store.clone(), QueueConfig::reader())
+                    .status(&id)
+                    .await?;
+                let logs = LogBook::new(store).last_attempt_logs(&run).await?;
                 let mut shown = serde_json::to_value(&run).expect("runs serialize");
                 shown["logs"] = serde_json::to_value(logs).expect("log lines serialize");
                 print_json(&shown);
@@ -128,11 +120,8 @@ async fn queue(config: &Config, jobs_dir: PathBuf, max_attempts: i64) -> Result<
         store,
         QueueConfig {
             jobs_dir,
-            workers: 0,
             max_attempts,
-            backoff: Duration::ZERO,
-            lease: Duration::ZERO,
-            poll: Duration::ZERO,
+            ..QueueConfig::reader()
         },
     ))
 }

@@ -13,7 +13,6 @@ use super::remote::Remote;
 use super::{ScopeArg, actor};
 use crate::config::{Config, KeySource, NEW_ENCRYPTION_KEY_ENV};
 use crate::crypto::MasterKey;
-use crate::key_rotation::{KeyRotation, RotationReport};
 use crate::secrets::{
     Location, Namespace, Scope, SecretName, SecretRef, SecretValue, SetRequest, parse_expiry,
 };
@@ -271,16 +270,17 @@ impl SecretsCommand {
     }
 }
 
-/// Rotation: with a key file, the new key is written beside it as `master.key.next` before the
-/// transaction and moved into place after it commits, so a crash at any point leaves a key that
-/// opens the store. With a key from the environment, the new key comes from
-/// `FLUXBASE_NEW_ENCRYPTION_KEY` and the operator swaps the variables afterwards.
+/// `secrets rotate-key`: to the key in `FLUXBASE_NEW_ENCRYPTION_KEY`, or (with a key file) a
+/// new one; see [`crate::key_rotation::KeyRotation::rotate_to`].
 async fn rotate_key(config: &Config, json: bool) -> Result<()> {
     if config.remote_url.is_some() {
         return Err(local_only("rotate-key"));
     }
+    let given = std::env::var_os(NEW_ENCRYPTION_KEY_ENV)
+        .map(|raw| MasterKey::parse(raw.as_encoded_bytes(), NEW_ENCRYPTION_KEY_ENV))
+        .transpose()?;
     let (rotation, source) = config.open_key_rotation(&actor()).await?;
-    let rotated = rotate(&rotation, source).await;
+    let rotated = rotation.rotate_to(given, &source).await;
     rotation.close().await;
     let report = rotated?;
     if json {
@@ -296,43 +296,6 @@ async fn rotate_key(config: &Config, json: bool) -> Result<()> {
         );
     }
     Ok(())
-}
-
-/// Runs `rotation` with the new key `source` calls for (see [`rotate_key`]).
-async fn rotate(rotation: &KeyRotation, source: KeySource) -> Result<RotationReport> {
-    let given = std::env::var_os(NEW_ENCRYPTION_KEY_ENV)
-        .map(|raw| MasterKey::parse(raw.as_encoded_bytes(), NEW_ENCRYPTION_KEY_ENV))
-        .transpose()?;
-    Ok(match source {
-        KeySource::Environment => {
-            let new_key = given.ok_or_else(|| {
-                Error::MasterKey(format!(
-                    "the master key comes from FLUXBASE_ENCRYPTION_KEY: put the new key in \
-                     {NEW_ENCRYPTION_KEY_ENV}, run rotate-key, then set FLUXBASE_ENCRYPTION_KEY \
-                     to the new key"
-                ))
-            })?;
-            rotation.rotate(&new_key).await?
-        }
-        KeySource::Ephemeral => {
-            return Err(Error::MasterKey("there is no master key to rotate".into()));
-        }
-        KeySource::File(file) => {
-            let new_key = given.unwrap_or_else(MasterKey::generate);
-            let next = file.next();
-            next.create(&new_key)?;
-            match rotation.rotate(&next.load()?).await {
-                Ok(report) => {
-                    file.replace_with(&next)?;
-                    report
-                }
-                Err(error) => {
-                    next.remove()?;
-                    return Err(error);
-                }
-            }
-        }
-    })
 }
 
 /// The error of a command that works on the store itself, asked of a server.

@@ -134,8 +134,6 @@ impl ServeArgs {
                 path.display()
             );
         }
-        // Build the startup snapshot now rather than on the first request.
-        tokio::task::spawn_blocking(crate::isolate::boot::startup_snapshot);
         let queue = QueueConfig {
             jobs_dir: self.jobs_dir.clone(),
             workers: usize::try_from(self.job_workers).unwrap_or(1),

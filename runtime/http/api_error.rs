@@ -1,7 +1,6 @@
 //! Errors as the API answers them: a fitting status and `{"error": "..."}`. Messages come from
 //! [`crate::Error`], which never holds a secret value; internal failures are logged and
-//! answered without details. It maps errors only: it calls no service and runs no query (the
-//! store's `storage_refusal` is used to tell a full or read-only database).
+//! answered without details. It maps errors only: it calls no service and runs no query.
 
 use axum::Json;
 use axum::http::StatusCode;
@@ -47,7 +46,7 @@ impl ApiError {
 
 impl From<Error> for ApiError {
     fn from(error: Error) -> Self {
-        if let Some(reason) = crate::store::storage_refusal(&error) {
+        if let Some(reason) = error.storage_refusal() {
             tracing::error!("request failed: {error}");
             return ApiError::new(
                 StatusCode::SERVICE_UNAVAILABLE,

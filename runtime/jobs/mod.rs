@@ -14,7 +14,7 @@ use tokio::task::JoinHandle;
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::{Call, Invoker};
 use crate::settings::UserId;
-use crate::store::{JobRun, Store};
+use crate::store::{Backend, JobRun, Store};
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
@@ -37,6 +37,20 @@ pub struct QueueConfig {
     pub lease: Duration,
     /// How often idle workers look for due runs (new runs of this host wake them at once).
     pub poll: Duration,
+}
+
+impl QueueConfig {
+    /// A queue that enqueues and reads runs but runs none (no workers): the CLI's.
+    pub fn reader() -> Self {
+        QueueConfig {
+            jobs_dir: PathBuf::new(),
+            workers: 0,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
+            backoff: Duration::ZERO,
+            lease: Duration::ZERO,
+            poll: Duration::ZERO,
+        }
+    }
 }
 
 /// Enqueues runs and wakes the workers.
@@ -91,6 +105,24 @@ impl JobQueue {
         }
         self.wake.notify_one();
         Ok(id)
+    }
+
+    /// Recovers what the last stop of this host cut short, before its workers start. An
+    /// embedded store has this one host, so a run left 'running' was interrupted: it is queued
+    /// again, or failed if that was its last attempt. A shared database leaves such runs to
+    /// their lease, since another host may be running them. Returns how many were requeued.
+    pub async fn recover(&self) -> Result<u64> {
+        if self.store.backend() != Backend::Sqlite {
+            return Ok(0);
+        }
+        let requeued = self.store.requeue_running_jobs().await?;
+        if requeued > 0 {
+            tracing::info!(
+                "{requeued} job run(s) interrupted by the last stop: queued again, or failed if \
+                 that was their last attempt"
+            );
+        }
+        Ok(requeued)
     }
 
     /// A run by id.

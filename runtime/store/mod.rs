@@ -111,29 +111,6 @@ impl WriteTx {
     }
 }
 
-/// Why the database refused a write it could not store at all, if that is what `error` is: a
-/// full disk, or a database (file) that is read-only. The transaction was rolled back, so
-/// nothing of the write was made.
-pub fn storage_refusal(error: &crate::Error) -> Option<&'static str> {
-    let crate::Error::Database(sqlx::Error::Database(db)) = error else {
-        return None;
-    };
-    match db.code().as_deref()? {
-        // SQLite: SQLITE_FULL; PostgreSQL: disk_full.
-        "13" | "53100" => Some("the database's disk is full"),
-        // SQLite: SQLITE_READONLY and its extended codes; PostgreSQL: read_only_sql_transaction.
-        "8" | "264" | "520" | "776" | "1032" | "1288" | "1544" | "25006" => {
-            Some("the database is read-only")
-        }
-        // SQLite: SQLITE_IOERR and its extended codes (the low byte is 10), such as a WAL
-        // file that can no longer be written.
-        code if code.parse::<u32>().is_ok_and(|code| code & 0xff == 10) => {
-            Some("the database's storage cannot be written")
-        }
-        _ => None,
-    }
-}
-
 /// Whether a database error is worth retrying the whole transaction for: a lost race to create
 /// the same row, a serialization failure, a deadlock, or a busy SQLite database.
 pub fn is_retryable(error: &crate::Error) -> bool {

@@ -49,13 +49,6 @@ pub async fn status(
     }
     let run = state.jobs.status(&id).await?;
     state.invoker.flush_records().await;
-    let logs = match &run.last_execution_id {
-        Some(execution) => match state.logs.execution(execution).await {
-            Ok(record) => record.logs,
-            Err(crate::Error::NoExecution(_)) => Vec::new(),
-            Err(other) => return Err(other.into()),
-        },
-        None => Vec::new(),
-    };
+    let logs = state.logs.last_attempt_logs(&run).await?;
     Ok(Json(RunStatus { run, logs }))
 }

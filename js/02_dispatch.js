@@ -10,6 +10,11 @@
 // as its head and then chunk by chunk, each write waiting for the host to take
 // the previous ones (backpressure). A body already in memory (a string, bytes)
 // goes out in one op call.
+//
+// The handler's second argument, `ctx`, carries the caller (`user`: id and token claims, or
+// null), the namespace and the execution id, and `waitUntil(promise)`: work that goes on after
+// the response has gone out, in the same execution (same limits, same record). `EdgeRuntime`'s
+// `waitUntil` (Supabase) is the same function.
 
 import { primordials } from "ext:core/mod.js";
 import {
@@ -18,6 +23,7 @@ import {
   op_invocation_respond,
   op_invocation_respond_head,
   op_invocation_respond_text,
+  op_invocation_response_complete,
   op_invocation_take,
   op_invocation_take_body,
   op_invocation_write_chunk,
@@ -25,6 +31,7 @@ import {
 const {
   ArrayBufferIsView,
   ArrayPrototypeIncludes,
+  ArrayPrototypePush,
   JSONParse,
   JSONStringify,
   ObjectDefineProperty,
@@ -32,6 +39,8 @@ const {
   ObjectKeys,
   ObjectPrototypeIsPrototypeOf,
   Promise,
+  PromiseResolve,
+  SafePromiseAllSettled,
   SymbolFor,
   TypeError,
   TypedArrayPrototypeGetSymbolToStringTag,
@@ -46,11 +55,16 @@ let ReadableStream;
 let ReadableStreamPrototype;
 let toInnerResponse;
 let Response;
+let reportBackgroundFailure;
 
 const EMPTY = new Uint8Array(0);
 
+/** The promises the running invocation handed to `waitUntil`; null between invocations. */
+let background = null;
+
 /** Called once by the global-scope bootstrap with the fetch and streams internals. */
 function init(internals) {
+  reportBackgroundFailure = internals.reportBackgroundFailure;
   fromInnerRequest = internals.fromInnerRequest;
   newInnerRequest = internals.newInnerRequest;
   InnerBody = internals.InnerBody;
@@ -144,9 +158,48 @@ function serve(optionsOrHandler, maybeHandler) {
   });
 }
 
+/**
+ * `ctx.waitUntil(promise)` and `EdgeRuntime.waitUntil(promise)`: keeps the execution going
+ * until `promise` settles, after the response has gone out. A rejection is logged in the
+ * execution record; it does not change the response.
+ */
+function waitUntil(promise) {
+  if (background === null) {
+    throw new TypeError("waitUntil can only be called while a handler runs");
+  }
+  ArrayPrototypePush(background, PromiseResolve(promise));
+}
+
+/** Waits for every `waitUntil` promise, including those added while waiting. */
+async function settleBackground() {
+  while (background.length > 0) {
+    const batch = background;
+    background = [];
+    const results = await SafePromiseAllSettled(batch);
+    for (let i = 0; i < results.length; i++) {
+      if (results[i].status === "rejected") {
+        reportBackgroundFailure(results[i].reason);
+      }
+    }
+  }
+}
+
+/** The handler's second argument: who called, where it runs, and `waitUntil`. */
+function newContext(inv, extra) {
+  const raw = JSONParse(inv.contextJson);
+  return ObjectFreeze({
+    __proto__: null,
+    user: raw.user ? ObjectFreeze({ id: raw.user.id, claims: ObjectFreeze(raw.user.claims) }) : null,
+    namespace: raw.namespace,
+    executionId: raw.executionId,
+    waitUntil,
+    ...extra,
+  });
+}
+
 /** Calls the handler: a function, or an object whose `fetch` method is called on it. */
-function call(handler, arg) {
-  return typeof handler === "function" ? handler(arg) : handler.fetch(arg);
+function call(handler, arg, ctx) {
+  return typeof handler === "function" ? handler(arg, ctx) : handler.fetch(arg, ctx);
 }
 
 /** The streamed request body: each read pulls the next chunk from the host. */
@@ -232,15 +285,27 @@ async function respond(res) {
 
 async function dispatch(handler) {
   const inv = op_invocation_take();
-  if (inv.kind === "http") {
-    const res = asResponse(await call(handler, newRequest(inv)));
-    await respond(res);
-  } else {
-    const payload = JSONParse(inv.payloadJson);
-    const result = await call(handler, payload);
-    const json = result === undefined ? "null" : JSONStringify(result);
-    op_invocation_job_done(json === undefined ? "null" : json);
+  background = [];
+  try {
+    if (inv.kind === "http") {
+      const ctx = newContext(inv, {});
+      const res = asResponse(await call(handler, newRequest(inv), ctx));
+      await respond(res);
+      if (background.length > 0) {
+        // The response is whole: it leaves now, and the execution goes on.
+        op_invocation_response_complete();
+      }
+    } else {
+      const payload = JSONParse(inv.payloadJson);
+      const ctx = newContext(inv, { runId: JSONParse(inv.contextJson).runId ?? null });
+      const result = await call(handler, payload, ctx);
+      const json = result === undefined ? "null" : JSONStringify(result);
+      op_invocation_job_done(json === undefined ? "null" : json);
+    }
+    await settleBackground();
+  } finally {
+    background = null;
   }
 }
 
-export { dispatch, init, serve };
+export { dispatch, init, serve, waitUntil };

@@ -118,4 +118,15 @@ function reportError(error) {
   reportException(error);
 }
 
-export { handleUnhandledRejection, init, reportError, reportException };
+/** Logs a `waitUntil` promise that rejected (the response has already gone out). */
+function reportBackgroundFailure(reason) {
+  log("Uncaught (in waitUntil) ", reason);
+}
+
+export {
+  handleUnhandledRejection,
+  init,
+  reportBackgroundFailure,
+  reportError,
+  reportException,
+};

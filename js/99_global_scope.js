@@ -108,6 +108,7 @@ dispatch.init({
   Response: response.Response,
   toInnerResponse: response.toInnerResponse,
   ReadableStream: streams.ReadableStream,
+  reportBackgroundFailure: errors.reportBackgroundFailure,
 });
 
 // Console output goes to the Rust-side sink (redacted and bounded there) as plain text,
@@ -173,6 +174,10 @@ const globalScope = {
   SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
   // fluxbase
   secrets: core.propReadOnly(secrets),
+  // Supabase's `EdgeRuntime.waitUntil`, the same as `ctx.waitUntil`.
+  EdgeRuntime: core.propReadOnly(
+    ObjectFreeze({ __proto__: null, waitUntil: dispatch.waitUntil }),
+  ),
   // Branding as a WebIDL object
   [webidl.brand]: core.propNonEnumerable(webidl.brand),
 };

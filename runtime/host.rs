@@ -100,6 +100,11 @@ impl Host {
 
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let workers = jobs.start(self.invoker.clone(), stop_rx.clone());
+        let scheduler = {
+            let jobs = jobs.clone();
+            let stop = stop_rx.clone();
+            tokio::spawn(async move { jobs.schedule(stop).await })
+        };
         self.invoker.prepare();
         tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx));
         let grace = options.shutdown_grace;
@@ -111,8 +116,10 @@ impl Host {
             logs: LogBook::new(store),
             options: Arc::new(options),
             tokens,
+            service_key: key,
+            rate_limits: http::RateLimits::default(),
         };
-        let served = http::serve(listener, state, key, stop_tx).await;
+        let served = http::serve(listener, state, stop_tx).await;
         // Workers finish the run they are on (a run cut short is claimed again after a restart).
         let _ = tokio::time::timeout(grace, async {
             for worker in workers {
@@ -120,6 +127,7 @@ impl Host {
             }
         })
         .await;
+        let _ = scheduler.await;
         self.invoker.flush_records().await;
         served
     }

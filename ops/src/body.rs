@@ -73,6 +73,7 @@ impl fmt::Debug for ResponseHead {
 pub struct ResponseSink {
     pub(crate) head: Option<oneshot::Sender<ResponseHead>>,
     pub(crate) chunks: mpsc::Sender<Vec<u8>>,
+    pub(crate) complete: Option<oneshot::Sender<()>>,
 }
 
 /// The receiving ends of a [`ResponseSink`].
@@ -83,6 +84,10 @@ pub struct ResponseReceiver {
     pub head: oneshot::Receiver<ResponseHead>,
     /// The body chunks; ends when the handler's body ends or the invocation stops.
     pub chunks: mpsc::Receiver<Vec<u8>>,
+    /// Resolves when the response is whole while the invocation goes on (work the handler
+    /// handed to `waitUntil`): the response may go out before the invocation ends. Fails when
+    /// the invocation ended first.
+    pub complete: oneshot::Receiver<()>,
 }
 
 impl ResponseSink {
@@ -90,14 +95,17 @@ impl ResponseSink {
     pub fn channel(capacity: usize) -> (ResponseSink, ResponseReceiver) {
         let (head_tx, head_rx) = oneshot::channel();
         let (chunk_tx, chunk_rx) = mpsc::channel(capacity.max(1));
+        let (complete_tx, complete_rx) = oneshot::channel();
         (
             ResponseSink {
                 head: Some(head_tx),
                 chunks: chunk_tx,
+                complete: Some(complete_tx),
             },
             ResponseReceiver {
                 head: head_rx,
                 chunks: chunk_rx,
+                complete: complete_rx,
             },
         )
     }

@@ -24,11 +24,15 @@ pub enum PendingInvocation {
         request: HttpRequest,
         /// Where the response streams to; without one it is collected into the outcome.
         sink: Option<ResponseSink>,
+        /// The handler's second argument (`ctx`: user, namespace, execution id) as JSON text.
+        context_json: String,
     },
     /// Call the job handler with this JSON payload.
     Job {
         /// The payload as JSON text.
         payload_json: String,
+        /// The handler's second argument (`ctx`) as JSON text.
+        context_json: String,
     },
 }
 
@@ -64,6 +68,7 @@ struct InvocationMeta {
     /// `op_invocation_read_chunk`).
     body: &'static str,
     payload_json: Option<String>,
+    context_json: String,
 }
 
 /// Body bytes of the pending HTTP invocation, kept until JS asks for them.
@@ -83,7 +88,11 @@ pub(crate) fn op_invocation_take(state: &mut OpState) -> Result<InvocationMeta, 
         .ok_or_else(|| JsErrorBox::generic("no pending invocation"))?;
     state.put(InvocationOutcome::default());
     Ok(match inv {
-        PendingInvocation::Http { request, sink } => {
+        PendingInvocation::Http {
+            request,
+            sink,
+            context_json,
+        } => {
             if let Some(sink) = sink {
                 state.put(sink);
             }
@@ -105,15 +114,20 @@ pub(crate) fn op_invocation_take(state: &mut OpState) -> Result<InvocationMeta, 
                 headers: request.headers,
                 body,
                 payload_json: None,
+                context_json,
             }
         }
-        PendingInvocation::Job { payload_json } => InvocationMeta {
+        PendingInvocation::Job {
+            payload_json,
+            context_json,
+        } => InvocationMeta {
             kind: "job",
             method: None,
             url: None,
             headers: Vec::new(),
             body: "none",
             payload_json: Some(payload_json),
+            context_json,
         },
     })
 }
@@ -209,6 +223,18 @@ pub(crate) async fn op_invocation_write_chunk(
             collected_body(&mut state.borrow_mut()).extend_from_slice(&chunk);
             true
         }
+    }
+}
+
+/// The response is whole and the handler's `waitUntil` work goes on: the sink is let go (a
+/// streamed body ends here) and its receiver told, so the response leaves before the
+/// invocation ends.
+#[op2(fast)]
+pub(crate) fn op_invocation_response_complete(state: &mut OpState) {
+    if let Some(mut sink) = state.try_take::<ResponseSink>()
+        && let Some(complete) = sink.complete.take()
+    {
+        let _ = complete.send(());
     }
 }
 

@@ -36,6 +36,7 @@ deno_core::extension!(
         invocation::op_invocation_respond_text,
         invocation::op_invocation_write_chunk,
         invocation::op_invocation_job_done,
+        invocation::op_invocation_response_complete,
     ],
     esm_entry_point = "ext:fluxbase/99_global_scope.js",
     // The entry point comes first: instantiated first, 99 pulls 00-03 in as one module graph.

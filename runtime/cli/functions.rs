@@ -7,7 +7,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::output::{OutputFormat, print_json};
+use super::output::{self, OutputFormat, print_json};
 use super::run::RunArgs;
 use crate::config::Config;
 use crate::handlers::{self, HandlerKind};
@@ -57,8 +57,29 @@ impl FunctionsCommand {
         match self {
             FunctionsCommand::List { dir } => {
                 let found = handlers::discover(&dir, HandlerKind::Function)?;
-                for handler in found {
-                    println!("{}\t{}", handler.name, handler.path.display());
+                let listed: Vec<_> = found
+                    .iter()
+                    .map(|handler| (handler, handler.settings()))
+                    .collect();
+                if format == OutputFormat::Json {
+                    let rows: Vec<_> = listed
+                        .iter()
+                        .map(|(handler, settings)| match settings {
+                            Ok(settings) => serde_json::json!({
+                                "name": handler.name,
+                                "file": handler.path,
+                                "settings": settings,
+                            }),
+                            Err(error) => serde_json::json!({
+                                "name": handler.name,
+                                "file": handler.path,
+                                "error": error.to_string(),
+                            }),
+                        })
+                        .collect();
+                    print_json(&rows);
+                } else {
+                    println!("{}", output::handlers_table(&listed));
                 }
                 Ok(())
             }

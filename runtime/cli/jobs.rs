@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Subcommand;
 
-use super::output::{OutputFormat, print_json};
+use super::output::{self, OutputFormat, print_json};
 use super::run::RunArgs;
 use crate::config::Config;
 
@@ -56,12 +56,30 @@ pub enum JobsCommand {
         #[arg(long, default_value = "jobs")]
         dir: PathBuf,
     },
+    /// List the scheduled jobs (`// @fluxbase:schedule`) with their next run.
+    Schedules {
+        /// Directory of the jobs.
+        #[arg(long, default_value = "jobs")]
+        dir: PathBuf,
+    },
 }
 
 impl JobsCommand {
     /// Runs the subcommand.
-    pub async fn run(self, config: &Config, _format: OutputFormat) -> Result<()> {
+    pub async fn run(self, config: &Config, format: OutputFormat) -> Result<()> {
         match self {
+            JobsCommand::Schedules { dir } => {
+                let queue = queue(config, dir, DEFAULT_MAX_ATTEMPTS).await?;
+                let schedules = queue.schedules().await?;
+                if format == OutputFormat::Json {
+                    print_json(&schedules);
+                } else if schedules.is_empty() {
+                    println!("No scheduled jobs.");
+                } else {
+                    println!("{}", output::schedules_table(&schedules));
+                }
+                Ok(())
+            }
             JobsCommand::Enqueue {
                 name,
                 dir,

@@ -3,6 +3,8 @@
 
 use clap::ValueEnum;
 use comfy_table::{ContentArrangement, Table, presets};
+
+use crate::handlers::{Handler, HandlerSettings};
 use serde::Serialize;
 
 use crate::logs::LogEntry;
@@ -235,4 +237,82 @@ pub fn execution_text(record: &ExecutionRecord) -> String {
         out.push_str(&format!("  {}: {}\n", line.level, line.message));
     }
     out
+}
+
+/// Handlers with what their `// @fluxbase:` lines set (or why those lines are refused).
+pub fn handlers_table(handlers: &[(&Handler, crate::Result<HandlerSettings>)]) -> Table {
+    let mut table = table(&["NAME", "FILE", "SETTINGS"]);
+    for (handler, settings) in handlers {
+        let shown = match settings {
+            Ok(settings) => settings_summary(settings),
+            Err(error) => format!("error: {error}"),
+        };
+        table.add_row(vec![
+            handler.name.clone(),
+            handler.path.display().to_string(),
+            shown,
+        ]);
+    }
+    table
+}
+
+/// One line of what a handler's annotations set; the host's defaults are not repeated.
+fn settings_summary(settings: &HandlerSettings) -> String {
+    let mut parts = Vec::new();
+    if let Some(namespace) = &settings.namespace {
+        parts.push(format!("namespace {}", namespace.as_str()));
+    }
+    if settings.allow_unauthenticated {
+        parts.push("open to anyone".to_owned());
+    }
+    if let Some(cors) = &settings.cors {
+        parts.push(format!("cors {}", cors.origins.join(" ")));
+    }
+    if let Some(limit) = settings.rate_limit {
+        parts.push(format!("rate {}/{}s", limit.count, limit.per_seconds));
+    }
+    let duration = |d: std::time::Duration| humantime::format_duration(d).to_string();
+    if let Some(timeout) = settings.timeout {
+        parts.push(format!("timeout {}", duration(timeout)));
+    }
+    if let Some(bytes) = settings.memory_bytes {
+        parts.push(format!("memory {} MiB", bytes >> 20));
+    }
+    if let Some(cpu) = settings.cpu_time {
+        parts.push(format!("cpu {}", duration(cpu)));
+    }
+    if let Some(hosts) = &settings.allow_net {
+        let hosts: Vec<&str> = hosts.iter().map(|h| h.as_str()).collect();
+        parts.push(format!("net {}", hosts.join(" ")));
+    }
+    if let Some(schedule) = &settings.schedule {
+        parts.push(format!(
+            "schedule {} ({})",
+            schedule.expression, schedule.timezone
+        ));
+    }
+    if let Some(attempts) = settings.max_attempts {
+        parts.push(format!("attempts {attempts}"));
+    }
+    if parts.is_empty() {
+        "-".to_owned()
+    } else {
+        parts.join(", ")
+    }
+}
+
+/// Scheduled jobs with their next and last run.
+pub fn schedules_table(schedules: &[crate::jobs::ScheduleView]) -> Table {
+    let mut table = table(&["JOB", "SCHEDULE", "TIME ZONE", "NEXT RUN", "LAST RUN"]);
+    for view in schedules {
+        table.add_row(vec![
+            view.name.clone(),
+            view.schedule.expression.clone(),
+            view.schedule.timezone.name().to_owned(),
+            view.next_run_at
+                .map_or_else(|| "-".to_owned(), |at| at.to_rfc3339()),
+            view.last_run_id.clone().unwrap_or_else(|| "-".to_owned()),
+        ]);
+    }
+    table
 }

@@ -1,20 +1,24 @@
 //! Finding handler files on disk: functions (`functions/<name>.ts`, or `functions/<name>/index.ts`)
-//! and jobs (`jobs/<name>.ts`), and reading the namespace a handler declares (cached per file
-//! stamp). It reads files only: it runs no code and never sees a secret.
+//! and jobs (`jobs/<name>.ts`), and reading the settings a handler declares in its `// @fluxbase:`
+//! lines (cached per file stamp). It reads files only: it runs no code and never sees a secret.
+
+mod annotations;
+mod schedule;
+
+pub use annotations::{Cors, HandlerSettings, HostPattern, RateLimit};
+pub use schedule::Schedule;
 
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
 use std::time::SystemTime;
 
 use crate::bounded_cache::BoundedCache;
-use crate::secrets::Namespace;
 use crate::{Error, Result};
 
 /// File extensions a handler may have, in order of preference.
 const EXTENSIONS: [&str; 2] = ["ts", "js"];
 /// Folders of a handler directory that hold shared code, not handlers.
 const SHARED_PREFIX: char = '_';
-/// The line that sets a handler's namespace: `// @fluxbase:namespace NAME`.
-const NAMESPACE_DIRECTIVE: &str = "@fluxbase:namespace";
 
 /// What a handler is called with.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -47,17 +51,11 @@ pub struct Handler {
 }
 
 impl Handler {
-    /// The namespace the file declares, if it declares one.
-    fn declared_namespace(&self) -> Result<Option<Namespace>> {
+    /// The settings the file declares in its `// @fluxbase:` lines.
+    pub fn settings(&self) -> Result<HandlerSettings> {
         let source = std::fs::read_to_string(&self.path)
             .map_err(|e| Error::io(format!("cannot read {}", self.path.display()), e))?;
-        declared_namespace(&source)
-            .map(|raw| {
-                Namespace::parse(raw).map_err(|e| {
-                    Error::invalid(format!("{}: @fluxbase:namespace: {e}", self.path.display()))
-                })
-            })
-            .transpose()
+        HandlerSettings::parse(&source, self.kind, &self.path)
     }
 
     /// The file's modification time and length as they are now.
@@ -77,36 +75,23 @@ pub struct FileStamp {
     len: u64,
 }
 
-/// The namespaces handler files declare, read again only when a file's stamp changes, so a
+/// The settings handler files declare, read again only when a file's stamp changes, so a
 /// warm execution does not read its handler's source.
 #[derive(Debug, Default)]
-pub struct NamespaceCache {
-    entries: BoundedCache<PathBuf, (FileStamp, Option<Namespace>)>,
+pub struct SettingsCache {
+    entries: BoundedCache<PathBuf, (FileStamp, Arc<HandlerSettings>)>,
 }
 
-impl NamespaceCache {
-    /// The namespace `handler` runs in, for its file as it was at `stamp`: its
-    /// `// @fluxbase:namespace NAME` line, else `fallback`.
-    pub fn namespace(
-        &self,
-        handler: &Handler,
-        stamp: FileStamp,
-        fallback: &Namespace,
-    ) -> Result<Namespace> {
-        let cached = self
-            .entries
-            .get_if(&handler.path, |(at, _)| *at == stamp)
-            .map(|(_, declared)| declared);
-        let declared = match cached {
-            Some(declared) => declared,
-            None => {
-                let declared = handler.declared_namespace()?;
-                self.entries
-                    .insert(handler.path.clone(), (stamp, declared.clone()));
-                declared
-            }
-        };
-        Ok(declared.unwrap_or_else(|| fallback.clone()))
+impl SettingsCache {
+    /// The settings of `handler`'s file as it was at `stamp`.
+    pub fn settings(&self, handler: &Handler, stamp: FileStamp) -> Result<Arc<HandlerSettings>> {
+        if let Some((_, settings)) = self.entries.get_if(&handler.path, |(at, _)| *at == stamp) {
+            return Ok(settings);
+        }
+        let settings = Arc::new(handler.settings()?);
+        self.entries
+            .insert(handler.path.clone(), (stamp, settings.clone()));
+        Ok(settings)
     }
 }
 
@@ -180,25 +165,9 @@ fn is_handler_name(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// The namespace named by a `// @fluxbase:namespace NAME` line, if there is one.
-fn declared_namespace(source: &str) -> Option<&str> {
-    source.lines().find_map(|line| {
-        let comment = line.trim().strip_prefix("//")?.trim();
-        let rest = comment.strip_prefix(NAMESPACE_DIRECTIVE)?;
-        rest.split_whitespace().next()
-    })
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn reads_the_namespace_directive() {
-        let source = "import x from './x.ts';\n// @fluxbase:namespace billing\nexport default 1;";
-        assert_eq!(declared_namespace(source), Some("billing"));
-        assert_eq!(declared_namespace("// nothing here"), None);
-    }
 
     #[test]
     fn flat_file_wins_and_shared_is_not_a_handler() {

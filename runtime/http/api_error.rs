@@ -9,7 +9,8 @@ use axum::response::{IntoResponse, Response};
 use crate::Error;
 use crate::invoke::ExecutionFailure;
 
-/// Status 546: the function ran out of memory (as Supabase's edge runtime answers).
+/// Status 546: the function ran out of memory or CPU time (as Supabase's edge runtime answers
+/// when a worker hits a resource limit).
 pub const OUT_OF_MEMORY: u16 = 546;
 
 /// An error response.
@@ -17,6 +18,7 @@ pub const OUT_OF_MEMORY: u16 = 546;
 pub struct ApiError {
     status: StatusCode,
     message: String,
+    retry_after_seconds: Option<u64>,
 }
 
 impl ApiError {
@@ -25,7 +27,14 @@ impl ApiError {
         ApiError {
             status,
             message: message.into(),
+            retry_after_seconds: None,
         }
+    }
+
+    /// The same error, telling the client to retry after `seconds` (`Retry-After`).
+    pub fn retry_after(mut self, seconds: u64) -> Self {
+        self.retry_after_seconds = Some(seconds);
+        self
     }
 
     /// 400 Bad Request.
@@ -65,7 +74,7 @@ impl From<Error> for ApiError {
             Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Execution { failure, .. } => match failure {
                 ExecutionFailure::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
-                ExecutionFailure::OutOfMemory { .. } => {
+                ExecutionFailure::OutOfMemory { .. } | ExecutionFailure::CpuTime(_) => {
                     StatusCode::from_u16(OUT_OF_MEMORY).expect("valid status")
                 }
                 ExecutionFailure::Boot(_) | ExecutionFailure::Exception(_) => {
@@ -89,10 +98,16 @@ impl From<Error> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        (
+        let mut response = (
             self.status,
             Json(serde_json::json!({ "error": self.message })),
         )
-            .into_response()
+            .into_response();
+        if let Some(seconds) = self.retry_after_seconds {
+            response
+                .headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, seconds.into());
+        }
+        response
     }
 }

@@ -9,6 +9,7 @@ use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde::Deserialize;
 
+use crate::invoke::CallUser;
 use crate::settings::UserId;
 use crate::{Error, Result};
 
@@ -67,6 +68,8 @@ pub enum TokenError {
 #[derive(Deserialize)]
 struct Claims {
     sub: Option<serde_json::Value>,
+    #[serde(flatten)]
+    rest: serde_json::Map<String, serde_json::Value>,
 }
 
 impl UserTokens {
@@ -115,8 +118,8 @@ impl UserTokens {
         })
     }
 
-    /// The user a token was issued for, if the token is valid.
-    pub fn verify(&self, token: &str) -> Result<UserId, TokenError> {
+    /// The user a token was issued for, with all its claims, if the token is valid.
+    pub fn verify(&self, token: &str) -> Result<CallUser, TokenError> {
         let data = jsonwebtoken::decode::<Claims>(token.as_bytes(), &self.key, &self.validation)
             .map_err(|error| match error.kind() {
                 ErrorKind::InvalidSignature => TokenError::BadSignature,
@@ -129,9 +132,15 @@ impl UserTokens {
                 ErrorKind::InvalidSubject => TokenError::BadSubject,
                 _ => TokenError::Malformed,
             })?;
-        match data.claims.sub {
+        let Claims { sub, mut rest } = data.claims;
+        match sub {
             Some(serde_json::Value::String(sub)) => {
-                UserId::parse(&sub).map_err(|_| TokenError::BadSubject)
+                let id = UserId::parse(&sub).map_err(|_| TokenError::BadSubject)?;
+                rest.insert("sub".into(), serde_json::Value::String(sub));
+                Ok(CallUser {
+                    id,
+                    claims: serde_json::Value::Object(rest),
+                })
             }
             _ => Err(TokenError::BadSubject),
         }
@@ -173,7 +182,7 @@ mod tests {
             SECRET,
             serde_json::json!({ "sub": "alice", "exp": exp, "aud": "authenticated" }),
         );
-        assert_eq!(tokens.verify(&good).unwrap().as_str(), "alice");
+        assert_eq!(tokens.verify(&good).unwrap().id.as_str(), "alice");
 
         let cases = [
             (

@@ -7,9 +7,11 @@
 mod api_error;
 mod auth;
 mod body_check;
+mod cors;
 mod extract;
 mod jwt;
 mod openapi;
+mod rate_limit;
 mod routes;
 mod schemas;
 mod user_auth;
@@ -31,6 +33,7 @@ pub use api_error::{ApiError, OUT_OF_MEMORY};
 pub use auth::{SERVICE_KEY_ENV, ServiceKey};
 pub use body_check::{AdminBody, CheckedBody, check_admin_body};
 pub use jwt::{JWT_SECRET_ENV, TokenError, UserTokens};
+pub use rate_limit::RateLimits;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Invoker;
@@ -75,11 +78,16 @@ pub struct AppState {
     pub options: Arc<ServeOptions>,
     /// Verifies user tokens; `None` when `FLUXBASE_JWT_SECRET` is unset (user tokens refused).
     pub tokens: Option<UserTokens>,
+    /// The admin API's key (also accepted by functions that require a caller).
+    pub service_key: ServiceKey,
+    /// The per-caller counters of functions with `@fluxbase:rate-limit`.
+    pub rate_limits: rate_limit::RateLimits,
 }
 
 /// Every route: the tables of [`routes`], each behind its credential check, and the OpenAPI
 /// document generated from the same tables.
-pub fn router(state: AppState, key: ServiceKey) -> Router {
+pub fn router(state: AppState) -> Router {
+    let key = state.service_key.clone();
     let either = user_auth::EitherCredential {
         key: key.clone(),
         tokens: state.tokens.clone(),
@@ -145,12 +153,12 @@ pub fn announce(options: &ServeOptions, database: &str) -> Result<()> {
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
-    key: ServiceKey,
     stop: tokio::sync::watch::Sender<bool>,
 ) -> Result<()> {
     let grace = state.options.shutdown_grace;
     let mut stopping = stop.subscribe();
-    let app = router(state, key);
+    // The peer address is the key of a rate limit for callers without a user token.
+    let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new connections, letting in-flight requests finish");

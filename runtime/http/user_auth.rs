@@ -14,6 +14,7 @@ use super::AppState;
 use super::api_error::ApiError;
 use super::auth::ServiceKey;
 use super::jwt::{JWT_SECRET_ENV, UserTokens, looks_like_jwt};
+use crate::invoke::CallUser;
 use crate::settings::UserId;
 
 /// The user a request is authenticated as, from `Authorization: Bearer <user token>`; any
@@ -29,7 +30,7 @@ impl FromRequestParts<AppState> for AuthenticatedUser {
         let token = bearer(parts.headers.get(AUTHORIZATION)).ok_or_else(|| {
             unauthorized("missing user token: send Authorization: Bearer <user token>")
         })?;
-        Ok(AuthenticatedUser(verify(tokens, token)?))
+        Ok(AuthenticatedUser(verify(tokens, token)?.id))
     }
 }
 
@@ -65,7 +66,9 @@ pub async fn require_service_key_or_user(
         )),
         Some(token) if either.key.matches(token) => Ok(Caller::Service),
         Some(token) => match &either.tokens {
-            Some(tokens) if looks_like_jwt(token) => verify(tokens, token).map(Caller::User),
+            Some(tokens) if looks_like_jwt(token) => {
+                verify(tokens, token).map(|user| Caller::User(user.id))
+            }
             _ => Err(unauthorized("invalid service key")),
         },
     };
@@ -77,20 +80,42 @@ pub async fn require_service_key_or_user(
     Ok(next.run(request).await)
 }
 
-/// The user a function call is made for: with user tokens enabled, a JWT-shaped bearer token
-/// must be a valid user token (else 401); no token, or a bearer token of another kind, means
-/// no user (the function may check its own credentials).
-pub fn invocation_user(state: &AppState, headers: &HeaderMap) -> Result<Option<UserId>, ApiError> {
-    let Some(tokens) = &state.tokens else {
-        return Ok(None);
-    };
-    match bearer(headers.get(AUTHORIZATION)) {
-        Some(token) if looks_like_jwt(token) => Ok(Some(verify(tokens, token)?)),
-        _ => Ok(None),
+/// Who calls a function.
+#[derive(Debug, Clone)]
+pub enum FunctionCaller {
+    /// The holder of the service key.
+    Service,
+    /// A user, by a valid user token (with its claims).
+    User(CallUser),
+    /// Nobody the host knows: no credential, or a bearer token of the function's own.
+    Anonymous,
+}
+
+impl FunctionCaller {
+    /// The user the call is made for, if any.
+    pub fn user(&self) -> Option<CallUser> {
+        match self {
+            FunctionCaller::User(user) => Some(user.clone()),
+            _ => None,
+        }
     }
 }
 
-fn verify(tokens: &UserTokens, token: &str) -> Result<UserId, ApiError> {
+/// Who calls a function: the service key, or (with user tokens enabled) a JWT-shaped bearer
+/// token that must be a valid user token (else 401); no token, or a bearer token of another
+/// kind, is anonymous (the function may check its own credentials).
+pub fn function_caller(state: &AppState, headers: &HeaderMap) -> Result<FunctionCaller, ApiError> {
+    match bearer(headers.get(AUTHORIZATION)) {
+        Some(token) if state.service_key.matches(token) => Ok(FunctionCaller::Service),
+        Some(token) if looks_like_jwt(token) => match &state.tokens {
+            Some(tokens) => verify(tokens, token).map(FunctionCaller::User),
+            None => Ok(FunctionCaller::Anonymous),
+        },
+        _ => Ok(FunctionCaller::Anonymous),
+    }
+}
+
+fn verify(tokens: &UserTokens, token: &str) -> Result<CallUser, ApiError> {
     tokens
         .verify(token)
         .map_err(|error| unauthorized(error.to_string()))

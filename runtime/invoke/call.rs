@@ -30,6 +30,24 @@ pub enum CallInput {
     },
 }
 
+/// Who a call is made for: a user, and the claims of the token that says so (a job run's user
+/// has only `sub`). The handler sees both as `ctx.user`.
+#[derive(Debug, Clone, PartialEq)]
+pub struct CallUser {
+    /// The user id (the token's `sub`).
+    pub id: UserId,
+    /// The token's claims, as JSON.
+    pub claims: serde_json::Value,
+}
+
+impl CallUser {
+    /// A user known by id only (a job run enqueued for them).
+    pub fn by_id(id: UserId) -> CallUser {
+        let claims = serde_json::json!({ "sub": id.as_str() });
+        CallUser { id, claims }
+    }
+}
+
 /// One execution: see the module documentation.
 #[derive(Debug)]
 pub struct Call {
@@ -41,7 +59,7 @@ pub struct Call {
     pub input: CallInput,
     /// The user the call is made for (from a valid user token, or the user a job run was
     /// enqueued for): the handler then also sees that user's settings secrets.
-    pub user: Option<UserId>,
+    pub user: Option<CallUser>,
     /// The id of the execution record.
     pub id: String,
 }
@@ -82,7 +100,7 @@ impl Call {
     }
 
     /// The same call made for `user`.
-    pub fn for_user(mut self, user: Option<UserId>) -> Self {
+    pub fn for_user(mut self, user: Option<CallUser>) -> Self {
         self.user = user;
         self
     }

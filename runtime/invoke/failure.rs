@@ -12,6 +12,8 @@ pub enum ExecutionFailure {
     Exception(String),
     /// The wall-clock limit was reached and the isolate was terminated.
     Timeout(Duration),
+    /// The CPU-time limit was reached and the isolate was terminated.
+    CpuTime(Duration),
     /// The heap limit was reached and the isolate was terminated.
     OutOfMemory {
         /// The limit, in bytes.
@@ -25,6 +27,7 @@ impl ExecutionFailure {
         match self {
             ExecutionFailure::Boot(_) | ExecutionFailure::Exception(_) => "failed",
             ExecutionFailure::Timeout(_) => "timeout",
+            ExecutionFailure::CpuTime(_) => "cpu_limit",
             ExecutionFailure::OutOfMemory { .. } => "out_of_memory",
         }
     }
@@ -58,6 +61,11 @@ impl std::fmt::Display for ExecutionFailure {
             ExecutionFailure::Timeout(limit) => {
                 write!(f, "timed out after {}", humantime::format_duration(*limit))
             }
+            ExecutionFailure::CpuTime(limit) => write!(
+                f,
+                "used more than {} of CPU time",
+                humantime::format_duration(*limit)
+            ),
             ExecutionFailure::OutOfMemory { limit_bytes } => write!(
                 f,
                 "ran out of memory (heap limit {} MiB)",

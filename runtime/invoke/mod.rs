@@ -17,7 +17,7 @@ use std::path::Path;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-pub use call::{Call, CallInput, Outcome};
+pub use call::{Call, CallInput, CallUser, Outcome};
 pub use failure::ExecutionFailure;
 pub use injection::{Injection, Source, host_env_secrets};
 pub use preboot::PrebootPool;
@@ -27,10 +27,10 @@ use injection::InjectionCache;
 use records::RecordWriter;
 use warm::{Fingerprint, Retirement, Warm, WarmIsolates, WarmKey};
 
-use crate::handlers::{self, Handler, HandlerKind, NamespaceCache};
+use crate::handlers::{self, Handler, HandlerKind, HandlerSettings, HostPattern, SettingsCache};
 use crate::isolate::{
-    BlankIsolate, BootFailure, BootOptions, Invocation, Isolate, IsolateConfig, IsolateEnv,
-    IsolateError, LogLevel, NetworkAccess,
+    BlankIsolate, BootFailure, BootOptions, CallLimits, Invocation, Isolate, IsolateCall,
+    IsolateConfig, IsolateEnv, IsolateError, LogLevel, NetworkAccess,
 };
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
@@ -148,7 +148,7 @@ pub struct Invoker {
     /// process does not change.
     host_secrets: Vec<(crate::secrets::SecretName, secrecy::SecretString)>,
     injections: InjectionCache,
-    namespaces: NamespaceCache,
+    handler_settings: SettingsCache,
 }
 
 impl Invoker {
@@ -173,7 +173,7 @@ impl Invoker {
             settings,
             host_secrets: host_env_secrets(),
             injections: InjectionCache::default(),
-            namespaces: NamespaceCache::default(),
+            handler_settings: SettingsCache::default(),
         }
     }
 
@@ -211,6 +211,41 @@ impl Invoker {
         }
     }
 
+    /// The settings the function `name` of `dir` declares (its `// @fluxbase:` lines), for the
+    /// HTTP layer's auth, CORS and rate limit: [`Error::NoHandler`] when there is no such
+    /// function, `None` when a line is bad (its call fails to load, and its record says why,
+    /// before any of its code runs).
+    pub fn function_settings(
+        &self,
+        dir: &Path,
+        name: &str,
+    ) -> Result<Option<Arc<HandlerSettings>>> {
+        let handler = handlers::find(dir, HandlerKind::Function, name)?;
+        Ok(self
+            .handler_settings
+            .settings(&handler, handler.stamp())
+            .ok())
+    }
+
+    /// The limits an execution of a handler with `declared` settings runs under: the
+    /// handler's own, else the host's.
+    fn limits(&self, kind: HandlerKind, declared: &HandlerSettings) -> Limits {
+        let host_timeout = match kind {
+            HandlerKind::Function => self.config.function_timeout,
+            HandlerKind::Job => self.config.job_timeout,
+        };
+        Limits {
+            call: CallLimits {
+                timeout: declared.timeout.unwrap_or(host_timeout),
+                cpu_time: declared.cpu_time,
+            },
+            heap_bytes: declared
+                .memory_bytes
+                .unwrap_or(self.config.heap_limit_bytes),
+            allow_net: declared.allow_net.clone(),
+        }
+    }
+
     /// Runs one call: finds its handler, resolves the secrets of the handler's namespace and
     /// the caller's settings secrets, runs the handler in a warm or new isolate under its
     /// limits, and records the execution however it ends.
@@ -230,7 +265,8 @@ impl Invoker {
         };
         let dir = dir.as_path();
         let execution_id = execution_id.as_str();
-        let user = user.as_ref();
+        let caller = user;
+        let user = caller.as_ref().map(|u| &u.id);
         let run_id = run_id.as_deref();
         let wait = match handler.kind {
             HandlerKind::Function => Wait::Bounded,
@@ -238,9 +274,27 @@ impl Invoker {
         };
         let _slot = self.admission.enter(wait).await?;
         let stamp = handler.stamp();
-        let namespace =
-            self.namespaces
-                .namespace(handler, stamp, &self.config.default_namespace)?;
+        let declared = match self.handler_settings.settings(handler, stamp) {
+            Ok(declared) => declared,
+            Err(error) => {
+                // A bad `@fluxbase:` line: the handler cannot load, and the record says why.
+                let record = Record {
+                    handler,
+                    namespace: &self.config.default_namespace,
+                    id: execution_id,
+                    started_at: Timestamp::now(),
+                    clock: Instant::now(),
+                    logs: Vec::new(),
+                    accessed: Vec::new(),
+                };
+                return Err(self.failed(record, ExecutionFailure::Boot(error.to_string())));
+            }
+        };
+        let namespace = declared
+            .namespace
+            .clone()
+            .unwrap_or_else(|| self.config.default_namespace.clone());
+        let limits = self.limits(handler.kind, &declared);
         // One read of the store generation serves both caches.
         let generation = self.secrets.generation().await?;
         let resolved = self
@@ -261,10 +315,6 @@ impl Invoker {
             &namespace,
             run_id.unwrap_or(execution_id),
         );
-        let timeout = match handler.kind {
-            HandlerKind::Function => self.config.function_timeout,
-            HandlerKind::Job => self.config.job_timeout,
-        };
         let started_at = Timestamp::now();
         let clock = Instant::now();
         let record = |logs, accessed| Record {
@@ -285,7 +335,7 @@ impl Invoker {
         };
         let warm = match reused {
             Some(warm) => warm,
-            None => match self.boot(dir, handler, &injection, &env, timeout).await {
+            None => match self.boot(dir, handler, &injection, &env, &limits).await {
                 Ok(isolate) => {
                     logs.extend(isolate.boot_report().logs.iter().map(store_line));
                     Warm {
@@ -303,19 +353,26 @@ impl Invoker {
                     // What the module's top level logged and read is kept for a failed boot too.
                     logs.extend(lines.iter().map(store_line));
                     let accessed = secrets_accessed.found.into_iter().collect();
-                    let failure = self.failure(error, timeout, true);
+                    let failure = failure(error, &limits, true);
                     return Err(self.failed(record(logs, accessed), failure));
                 }
             },
         };
+        let context = serde_json::json!({
+            "user": caller.map(|u| serde_json::json!({ "id": u.id.as_str(), "claims": u.claims })),
+            "namespace": namespace.as_str(),
+            "executionId": execution_id,
+            "runId": run_id,
+        });
         let result = warm
             .isolate
-            .invoke(
+            .invoke(IsolateCall {
                 invocation,
-                settings.with_env(env),
-                settings.isolate_settings(),
-                timeout,
-            )
+                env: settings.with_env(env),
+                settings: settings.isolate_settings(),
+                context,
+                limits: limits.call,
+            })
             .await;
         // An exception leaves the isolate sound (its module state is the function's own
         // business), so it stays warm: retiring one costs a boot, which a caller could
@@ -343,7 +400,7 @@ impl Invoker {
                 })
             }
             Err(error) => {
-                let failure = self.failure(error, timeout, false);
+                let failure = failure(error, &limits, false);
                 Err(self.failed(record(logs, accessed), failure))
             }
         }
@@ -366,41 +423,31 @@ impl Invoker {
         handler: &Handler,
         injection: &Injection,
         env: &IsolateEnv,
-        timeout: Duration,
+        limits: &Limits,
     ) -> std::result::Result<Isolate, BootFailure> {
+        let boot = BootOptions {
+            max_heap_bytes: Some(limits.heap_bytes),
+            ..boot_options(&self.config)
+        };
         let config = IsolateConfig {
             root_dir: dir.to_path_buf(),
             main_module: std::path::absolute(&handler.path)
                 .unwrap_or_else(|_| handler.path.clone()),
             secrets: injection.isolate_secrets(),
             env: env.clone(),
-            boot: boot_options(&self.config),
-            boot_timeout: timeout,
+            boot,
+            boot_timeout: limits.call.timeout,
+            allow_net: limits.allow_net.clone(),
         };
-        let blank = match self.preboot.take() {
+        // Pre-booted isolates have the host's heap limit, fixed when they were created.
+        let pooled = limits.heap_bytes == self.config.heap_limit_bytes;
+        let blank = match self.preboot.take().filter(|_| pooled) {
             Some(blank) => blank,
             None => BlankIsolate::boot(config.boot.clone())
                 .await
                 .map_err(BootFailure::from)?,
         };
         blank.load(config).await
-    }
-
-    /// What a failed execution is reported as. Messages come out of the isolate already
-    /// redacted (see `isolate::worker`): nothing is redacted here.
-    fn failure(&self, error: IsolateError, timeout: Duration, booting: bool) -> ExecutionFailure {
-        match error {
-            IsolateError::Timeout(_) => ExecutionFailure::Timeout(timeout),
-            IsolateError::HeapLimit => ExecutionFailure::OutOfMemory {
-                limit_bytes: self.config.heap_limit_bytes,
-            },
-            IsolateError::Boot(message) => ExecutionFailure::Boot(message),
-            IsolateError::Handler(message) if booting => ExecutionFailure::Boot(message),
-            IsolateError::Handler(message) => ExecutionFailure::Exception(message),
-            IsolateError::Gone => {
-                ExecutionFailure::Exception("the isolate stopped unexpectedly".into())
-            }
-        }
     }
 
     /// Records a failed execution and returns the error that describes it.
@@ -414,6 +461,34 @@ impl Invoker {
         self.records
             .write(record.finish(failure.status(), Some(failure.detail())));
         error
+    }
+}
+
+/// What one execution may use: its call's limits, its isolate's heap, the hosts it may reach.
+struct Limits {
+    call: CallLimits,
+    heap_bytes: usize,
+    allow_net: Option<Vec<HostPattern>>,
+}
+
+/// What a failed execution is reported as. Messages come out of the isolate already redacted
+/// (see `isolate::worker`): nothing is redacted here.
+fn failure(error: IsolateError, limits: &Limits, booting: bool) -> ExecutionFailure {
+    match error {
+        IsolateError::Timeout(_) => ExecutionFailure::Timeout(limits.call.timeout),
+        IsolateError::CpuLimit(limit) if limit.is_zero() => {
+            ExecutionFailure::CpuTime(limits.call.cpu_time.unwrap_or_default())
+        }
+        IsolateError::CpuLimit(limit) => ExecutionFailure::CpuTime(limit),
+        IsolateError::HeapLimit => ExecutionFailure::OutOfMemory {
+            limit_bytes: limits.heap_bytes,
+        },
+        IsolateError::Boot(message) => ExecutionFailure::Boot(message),
+        IsolateError::Handler(message) if booting => ExecutionFailure::Boot(message),
+        IsolateError::Handler(message) => ExecutionFailure::Exception(message),
+        IsolateError::Gone => {
+            ExecutionFailure::Exception("the isolate stopped unexpectedly".into())
+        }
     }
 }
 

@@ -7,6 +7,7 @@
 
 pub mod array_buffers;
 pub mod boot;
+pub mod cpu_clock;
 pub mod loader;
 pub mod network;
 pub mod sources;
@@ -22,6 +23,6 @@ pub use fluxbase_ops::state::{
 };
 pub use network::NetworkAccess;
 pub use worker::{
-    BlankIsolate, BootFailure, Invocation, InvocationResult, Isolate, IsolateConfig, IsolateError,
-    Output,
+    BlankIsolate, BootFailure, CallLimits, Invocation, InvocationResult, Isolate, IsolateCall,
+    IsolateConfig, IsolateError, Output,
 };

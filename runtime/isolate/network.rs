@@ -3,7 +3,10 @@
 //! metadata endpoint. Two checks in deno_fetch's own request path, redirects included: an IP
 //! literal is refused before sending ([`refuse_non_public_literal`]), and a host name resolves
 //! through [`PublicOnlyResolver`] to checked public addresses only, so no second lookup can race.
+//! A function's `@fluxbase:allow-net` list narrows this further: the request hook refuses any
+//! other host, on the isolate's own thread (each isolate has one), redirects included.
 
+use std::cell::RefCell;
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
 use std::sync::Arc;
@@ -11,6 +14,19 @@ use std::sync::Arc;
 use deno_error::JsErrorBox;
 use deno_fetch::dns::{Resolve, Resolving};
 use hyper_util::client::legacy::connect::dns::Name;
+
+use crate::handlers::HostPattern;
+
+thread_local! {
+    /// The hosts the function on this thread's isolate may reach, if it narrowed them.
+    static ALLOWED_HOSTS: RefCell<Option<Vec<HostPattern>>> = const { RefCell::new(None) };
+}
+
+/// Narrows `fetch` of the isolate on the calling thread to `hosts` (`None`: no narrowing).
+/// Called on the isolate's thread when its function is loaded.
+pub fn restrict_to(hosts: Option<Vec<HostPattern>>) {
+    ALLOWED_HOSTS.with(|allowed| *allowed.borrow_mut() = hosts);
+}
 
 /// Which addresses `fetch` may connect to.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
@@ -25,9 +41,12 @@ pub enum NetworkAccess {
 
 /// The part of deno_fetch's options that `access` decides.
 pub fn apply(access: NetworkAccess, options: &mut deno_fetch::Options) {
-    if access == NetworkAccess::PublicOnly {
-        options.request_builder_hook = Some(refuse_non_public_literal);
-        options.resolver = deno_fetch::dns::Resolver::custom(Arc::new(PublicOnlyResolver));
+    match access {
+        NetworkAccess::PublicOnly => {
+            options.request_builder_hook = Some(refuse_non_public_literal);
+            options.resolver = deno_fetch::dns::Resolver::custom(Arc::new(PublicOnlyResolver));
+        }
+        NetworkAccess::Any => options.request_builder_hook = Some(refuse_unlisted_host),
     }
 }
 
@@ -80,13 +99,44 @@ fn refusal(what: &str) -> String {
     )
 }
 
-/// deno_fetch's request hook: refuses a request whose URL names a non-public IP address.
+/// deno_fetch's request hook on a host that allows any address: refuses a request to a host
+/// its function did not list in `@fluxbase:allow-net`.
+fn refuse_unlisted_host(
+    request: &mut http::Request<deno_fetch::ReqBody>,
+) -> Result<(), JsErrorBox> {
+    let Some(host) = request.uri().host() else {
+        return Ok(());
+    };
+    check_listed(host)
+}
+
+/// Refuses `host` unless the function on this thread listed it (or listed nothing).
+fn check_listed(host: &str) -> Result<(), JsErrorBox> {
+    let bare = host
+        .strip_prefix('[')
+        .and_then(|h| h.strip_suffix(']'))
+        .unwrap_or(host);
+    ALLOWED_HOSTS.with(|allowed| match &*allowed.borrow() {
+        Some(hosts) if !hosts.iter().any(|pattern| pattern.matches(bare)) => {
+            let listed: Vec<&str> = hosts.iter().map(HostPattern::as_str).collect();
+            Err(JsErrorBox::type_error(format!(
+                "fetch refused: {bare} is not in this function's @fluxbase:allow-net list ({})",
+                listed.join(", ")
+            )))
+        }
+        _ => Ok(()),
+    })
+}
+
+/// deno_fetch's request hook: refuses a request to a host its function did not list in
+/// `@fluxbase:allow-net`, or whose URL names a non-public IP address.
 fn refuse_non_public_literal(
     request: &mut http::Request<deno_fetch::ReqBody>,
 ) -> Result<(), JsErrorBox> {
     let Some(host) = request.uri().host() else {
         return Ok(());
     };
+    check_listed(host)?;
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))

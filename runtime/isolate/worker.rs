@@ -36,7 +36,9 @@ use fluxbase_ops::{InvocationOutcome, PendingInvocation};
 
 use super::array_buffers::BufferBudget;
 use super::boot::BootOptions;
+use super::cpu_clock::ThreadCpuClock;
 use super::loader::FsModuleLoader;
+use crate::handlers::HostPattern;
 
 /// Errors of booting an isolate or running an invocation.
 #[derive(Debug, thiserror::Error)]
@@ -54,6 +56,9 @@ pub enum IsolateError {
     /// The heap limit was hit; the isolate was terminated.
     #[error("heap limit exceeded; isolate terminated")]
     HeapLimit,
+    /// The invocation used more CPU time than its limit; the isolate was terminated.
+    #[error("CPU-time limit of {0:?} exceeded; isolate terminated")]
+    CpuLimit(Duration),
     /// The isolate's thread is gone (terminated earlier, or panicked).
     #[error("isolate is no longer running")]
     Gone,
@@ -96,6 +101,8 @@ pub struct IsolateConfig {
     pub boot: BootOptions,
     /// Limit for booting (runtime creation + main module evaluation).
     pub boot_timeout: Duration,
+    /// The only hosts `fetch` may reach (`None`: any the network access allows).
+    pub allow_net: Option<Vec<HostPattern>>,
 }
 
 impl IsolateConfig {
@@ -109,6 +116,7 @@ impl IsolateConfig {
             env: IsolateEnv::default(),
             boot: BootOptions::default(),
             boot_timeout: Duration::from_secs(10),
+            allow_net: None,
         }
     }
 }
@@ -175,14 +183,36 @@ pub struct BootReport {
     pub logs: Vec<LogLine>,
 }
 
+/// One invocation as an isolate runs it: what to call and with what, under which limits.
+#[derive(Debug)]
+pub struct IsolateCall {
+    /// The request or job payload.
+    pub invocation: Invocation,
+    /// `Deno.env` while it runs.
+    pub env: IsolateEnv,
+    /// Its settings secrets (its user's and the system's), seen by `secrets.get` until it ends.
+    pub settings: InvocationSettings,
+    /// The handler's second argument, `ctx` (user, namespace, execution id), as JSON.
+    pub context: serde_json::Value,
+    /// Its wall-clock and CPU-time limits.
+    pub limits: CallLimits,
+}
+
 enum Command {
     Invoke {
-        invocation: Invocation,
-        env: IsolateEnv,
-        settings: InvocationSettings,
+        call: IsolateCall,
         reply: oneshot::Sender<InvocationResult>,
         cancel: oneshot::Receiver<()>,
     },
+}
+
+/// The limits of one invocation.
+#[derive(Debug, Clone, Copy)]
+pub struct CallLimits {
+    /// Wall-clock limit.
+    pub timeout: Duration,
+    /// CPU time the isolate's thread may use for it (`None`: no limit but the wall clock).
+    pub cpu_time: Option<Duration>,
 }
 
 /// Flags shared between the owner and the isolate thread.
@@ -190,12 +220,26 @@ enum Command {
 struct Flags {
     timed_out: AtomicBool,
     heap_exceeded: AtomicBool,
+    cpu_exceeded: AtomicBool,
 }
+
+impl Flags {
+    /// Whether a limit terminated the isolate.
+    fn terminated(&self) -> bool {
+        self.timed_out.load(Ordering::SeqCst)
+            || self.heap_exceeded.load(Ordering::SeqCst)
+            || self.cpu_exceeded.load(Ordering::SeqCst)
+    }
+}
+
+/// What the isolate thread reports once its runtime exists.
+type Ready = Result<(v8::IsolateHandle, Duration, Option<ThreadCpuClock>), IsolateError>;
 
 /// A live isolate on its own thread. Drop it to end the isolate and thread.
 pub struct Isolate {
     tx: Option<mpsc::UnboundedSender<Command>>,
     handle: v8::IsolateHandle,
+    cpu: Option<ThreadCpuClock>,
     flags: Arc<Flags>,
     thread: Option<JoinHandle<()>>,
     boot: BootReport,
@@ -217,6 +261,7 @@ impl std::fmt::Debug for Isolate {
 pub struct BlankIsolate {
     assign: Option<oneshot::Sender<Assignment>>,
     handle: v8::IsolateHandle,
+    cpu: Option<ThreadCpuClock>,
     flags: Arc<Flags>,
     thread: Option<JoinHandle<()>>,
     runtime_created_in: Duration,
@@ -249,9 +294,10 @@ impl BlankIsolate {
             .spawn(move || isolate_thread(options, thread_flags, ready_tx, assign_rx))
             .map_err(|e| IsolateError::Boot(format!("cannot spawn thread: {e}")))?;
         match ready_rx.await {
-            Ok(Ok((handle, runtime_created_in))) => Ok(BlankIsolate {
+            Ok(Ok((handle, runtime_created_in, cpu))) => Ok(BlankIsolate {
                 assign: Some(assign_tx),
                 handle,
+                cpu,
                 flags,
                 thread: Some(thread),
                 runtime_created_in,
@@ -316,6 +362,7 @@ impl BlankIsolate {
         Ok(Isolate {
             tx: Some(tx),
             handle: self.handle.clone(),
+            cpu: self.cpu,
             flags: self.flags.clone(),
             thread: Some(thread),
             boot,
@@ -353,51 +400,72 @@ impl Isolate {
         self.tx.as_ref().is_some_and(|tx| !tx.is_closed())
     }
 
-    /// Runs one invocation with a wall-clock limit. `env` replaces the isolate's `Deno.env`
-    /// and `settings` are the invocation's settings secrets (its user's and the system's),
-    /// which `secrets.get` sees until the invocation ends and no longer. On timeout the
-    /// isolate is terminated and discarded.
-    pub async fn invoke(
-        &self,
-        invocation: Invocation,
-        env: IsolateEnv,
-        settings: InvocationSettings,
-        timeout: Duration,
-    ) -> InvocationResult {
+    /// Runs one invocation under its limits. Its `env` replaces the isolate's `Deno.env` and
+    /// its settings secrets are seen by `secrets.get` until it ends and no longer. When the
+    /// wall clock or the CPU time runs out, the isolate is terminated and discarded.
+    pub async fn invoke(&self, call: IsolateCall) -> InvocationResult {
+        let limits = call.limits;
+        let timeout = limits.timeout;
         let Some(tx) = self.tx.as_ref() else {
             return InvocationResult::failed(IsolateError::Gone);
         };
         let (reply_tx, mut reply_rx) = oneshot::channel();
         let (cancel_tx, cancel_rx) = oneshot::channel();
         let sent = tx.send(Command::Invoke {
-            invocation,
-            env,
-            settings,
+            call,
             reply: reply_tx,
             cancel: cancel_rx,
         });
         if sent.is_err() {
             return InvocationResult::failed(IsolateError::Gone);
         }
-        match tokio::time::timeout(timeout, &mut reply_rx).await {
-            Ok(Ok(result)) => result,
-            Ok(Err(_)) => InvocationResult::failed(IsolateError::Gone),
-            Err(_) => {
-                // Busy JS (`while (true) {}`) only stops through termination; an
-                // isolate idling in the event loop stops through the cancel signal.
-                self.flags.timed_out.store(true, Ordering::SeqCst);
-                self.handle.terminate_execution();
-                let _ = cancel_tx.send(());
-                // Give the thread a moment to unwind: its answer carries what the call logged
-                // and read before it was stopped.
-                let late = tokio::time::timeout(Duration::from_secs(5), reply_rx).await;
-                let mut result = match late {
-                    Ok(Ok(result)) => result,
-                    _ => InvocationResult::failed(IsolateError::Gone),
-                };
-                result.outcome = Err(IsolateError::Timeout(timeout));
-                result
+        let cpu_limit = limits.cpu_time.zip(self.cpu);
+        let (flag, error) = tokio::select! {
+            reply = tokio::time::timeout(timeout, &mut reply_rx) => match reply {
+                Ok(Ok(result)) => return result,
+                Ok(Err(_)) => return InvocationResult::failed(IsolateError::Gone),
+                Err(_) => (&self.flags.timed_out, IsolateError::Timeout(timeout)),
+            },
+            limit = cpu_exhausted(cpu_limit) => {
+                (&self.flags.cpu_exceeded, IsolateError::CpuLimit(limit))
             }
+        };
+        // Busy JS (`while (true) {}`) only stops through termination; an isolate idling in the
+        // event loop stops through the cancel signal.
+        flag.store(true, Ordering::SeqCst);
+        self.handle.terminate_execution();
+        let _ = cancel_tx.send(());
+        // Give the thread a moment to unwind: its answer carries what the call logged and read
+        // before it was stopped.
+        let late = tokio::time::timeout(Duration::from_secs(5), reply_rx).await;
+        let mut result = match late {
+            Ok(Ok(result)) => result,
+            _ => InvocationResult::failed(IsolateError::Gone),
+        };
+        result.outcome = Err(error);
+        result
+    }
+}
+
+/// Resolves with the limit once the clock's thread has used more CPU time than it since this
+/// was first polled; never without a limit (or a clock).
+async fn cpu_exhausted(limit: Option<(Duration, ThreadCpuClock)>) -> Duration {
+    let Some((limit, clock)) = limit else {
+        return std::future::pending().await;
+    };
+    let Some(start) = clock.used() else {
+        return std::future::pending().await;
+    };
+    // Checked a few times per limit, and at least every 10 ms: the overshoot is at most that.
+    let every = (limit / 4).clamp(Duration::from_millis(1), Duration::from_millis(10));
+    let mut ticks = tokio::time::interval(every);
+    ticks.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        ticks.tick().await;
+        match clock.used() {
+            Some(now) if now.saturating_sub(start) > limit => return limit,
+            Some(_) => {}
+            None => return std::future::pending().await,
         }
     }
 }
@@ -417,7 +485,7 @@ impl Drop for Isolate {
 fn isolate_thread(
     options: BootOptions,
     flags: Arc<Flags>,
-    ready: oneshot::Sender<Result<(v8::IsolateHandle, Duration), IsolateError>>,
+    ready: oneshot::Sender<Ready>,
     assign: oneshot::Receiver<Assignment>,
 ) {
     let tokio = match tokio::runtime::Builder::new_current_thread()
@@ -442,7 +510,8 @@ fn isolate_thread(
         };
         let runtime_created_in = started.elapsed();
         let handle = runtime.v8_isolate().thread_safe_handle();
-        if ready.send(Ok((handle, runtime_created_in))).is_err() {
+        let cpu = ThreadCpuClock::of_current_thread();
+        if ready.send(Ok((handle, runtime_created_in, cpu))).is_err() {
             return;
         }
         // A blank isolate dropped before it is given a function ends here.
@@ -556,6 +625,7 @@ async fn load_main(
         state.put(config.env.clone());
         state.put(ConsoleSink::with_capacity_limit(10_000));
     }
+    super::network::restrict_to(config.allow_net.clone());
     let path = if config.main_module.is_absolute() {
         config.main_module.clone()
     } else {
@@ -639,18 +709,29 @@ async fn serve(
     mut rx: mpsc::UnboundedReceiver<Command>,
 ) {
     while let Some(Command::Invoke {
-        invocation,
-        env,
-        settings,
+        call:
+            IsolateCall {
+                invocation,
+                env,
+                settings,
+                context,
+                limits: _,
+            },
         reply,
         mut cancel,
     }) = rx.recv().await
     {
         let started = Instant::now();
+        let context_json = context.to_string();
         let pending = match invocation {
-            Invocation::Http { request, sink } => PendingInvocation::Http { request, sink },
+            Invocation::Http { request, sink } => PendingInvocation::Http {
+                request,
+                sink,
+                context_json,
+            },
             Invocation::Job(payload) => PendingInvocation::Job {
                 payload_json: payload.to_string(),
+                context_json,
             },
         };
         {
@@ -673,8 +754,7 @@ async fn serve(
         // Whatever happened, the request body and the response sink go now: a streamed
         // response ends here.
         fluxbase_ops::end_invocation(&mut runtime.op_state().borrow_mut());
-        let terminated =
-            flags.timed_out.load(Ordering::SeqCst) || flags.heap_exceeded.load(Ordering::SeqCst);
+        let terminated = flags.terminated();
         let outcome = match result {
             Err(e) => Err(classify(&flags, e, IsolateError::Handler)),
             Ok(()) if terminated => Err(classify(&flags, String::new(), IsolateError::Handler)),
@@ -709,6 +789,9 @@ fn handler_error_message(error: deno_core::error::CoreError) -> String {
 fn classify(flags: &Flags, message: String, other: fn(String) -> IsolateError) -> IsolateError {
     if flags.heap_exceeded.load(Ordering::SeqCst) {
         IsolateError::HeapLimit
+    } else if flags.cpu_exceeded.load(Ordering::SeqCst) {
+        // As for a timeout, the caller reports the configured limit.
+        IsolateError::CpuLimit(Duration::ZERO)
     } else if flags.timed_out.load(Ordering::SeqCst) {
         // The caller knows the configured limit and reports it; this value is
         // only seen if the thread answers first.

@@ -4,6 +4,10 @@
 //! failures with exponential backoff up to `max_attempts`; an outcome is recorded only while
 //! its attempt still holds the run. It runs no SQL (the store's queries) and resolves no secret.
 
+mod scheduler;
+
+pub use scheduler::ScheduleView;
+
 use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::Duration;
@@ -12,7 +16,7 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::handlers::{self, HandlerKind};
-use crate::invoke::{Call, Invoker};
+use crate::invoke::{Call, CallUser, Invoker};
 use crate::settings::UserId;
 use crate::store::{Backend, JobRun, Store};
 use crate::time::Timestamp;
@@ -84,11 +88,15 @@ impl JobQueue {
         payload: &serde_json::Value,
         user: Option<&UserId>,
     ) -> Result<String> {
-        handlers::find(&self.config.jobs_dir, HandlerKind::Job, name)?;
+        let handler = handlers::find(&self.config.jobs_dir, HandlerKind::Job, name)?;
+        let max_attempts = handler
+            .settings()?
+            .max_attempts
+            .unwrap_or(self.config.max_attempts);
         let id = uuid::Uuid::new_v4().to_string();
         let Some(user) = user else {
             self.store
-                .enqueue_job(&id, name, payload, self.config.max_attempts)
+                .enqueue_job(&id, name, payload, max_attempts)
                 .await?;
             self.wake.notify_one();
             return Ok(id);
@@ -97,7 +105,7 @@ impl JobQueue {
         self.store.set_job_run_user(&id, user).await?;
         let enqueued = self
             .store
-            .enqueue_job(&id, name, payload, self.config.max_attempts)
+            .enqueue_job(&id, name, payload, max_attempts)
             .await;
         if let Err(error) = enqueued {
             let _ = self.store.forget_job_run_user(&id).await;
@@ -171,7 +179,7 @@ impl JobQueue {
             let user = self.store.job_run_user(&run.id).await?;
             let call = Call::job(&self.config.jobs_dir, &run.name, run.payload.clone())
                 .of_run(&run.id)
-                .for_user(user);
+                .for_user(user.map(CallUser::by_id));
             invoker.execute(call).await
         };
         let outcome = tokio::select! {

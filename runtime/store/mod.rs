@@ -11,6 +11,7 @@ mod executions;
 mod generation;
 mod jobs;
 mod records;
+mod schedules;
 mod secrets;
 mod settings;
 
@@ -22,6 +23,7 @@ pub use records::{
     AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion,
     VersionRecord,
 };
+pub use schedules::{ScheduleState, ScheduledRun};
 pub use settings::{SettingRecord, SettingWrite};
 
 use std::sync::Arc;

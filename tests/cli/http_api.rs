@@ -487,7 +487,7 @@ fn new_and_changed_handler_files_are_picked_up_without_a_restart() {
     std::fs::create_dir_all(&functions).unwrap();
     let write = |name: &str, text: &str| {
         let source = format!(
-            "export default async function handler(_req: Request): Promise<Response> {{\n  return new Response({text:?});\n}}\n"
+            "// @fluxbase:allow-unauthenticated\nexport default async function handler(_req: Request): Promise<Response> {{\n  return new Response({text:?});\n}}\n"
         );
         std::fs::write(functions.join(name), source).unwrap();
     };

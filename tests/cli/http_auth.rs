@@ -30,11 +30,16 @@ fn operations(spec: &serde_json::Value) -> Vec<Operation> {
                 continue;
             }
             let security = operation.get("security").unwrap_or(default_security);
-            let schemes: Vec<String> = security
-                .as_array()
-                .unwrap()
+            let requirements = security.as_array().unwrap();
+            // An empty requirement (`{}`) among them makes a credential optional: the route is
+            // open (a function decides by its own annotation whether it needs one).
+            let optional = requirements
+                .iter()
+                .any(|requirement| requirement.as_object().unwrap().is_empty());
+            let schemes: Vec<String> = requirements
                 .iter()
                 .flat_map(|requirement| requirement.as_object().unwrap().keys().cloned())
+                .filter(|_| !optional)
                 .collect();
             found.push(Operation {
                 method: method.to_uppercase(),

@@ -135,13 +135,13 @@ fn a_function_error_holding_nul_is_recorded_with_the_rest_of_its_batch() {
     std::fs::create_dir_all(&functions).unwrap();
     std::fs::write(
         functions.join("nul.ts"),
-        "export default async function handler(req: Request): Promise<Response> {\n  \
+        "// @fluxbase:allow-unauthenticated\nexport default async function handler(req: Request): Promise<Response> {\n  \
          throw new Error(\"boom\\u0000zero\");\n}\n",
     )
     .unwrap();
     std::fs::write(
         functions.join("ok.ts"),
-        "export default async function handler(req: Request): Promise<Response> {\n  \
+        "// @fluxbase:allow-unauthenticated\nexport default async function handler(req: Request): Promise<Response> {\n  \
          return new Response(\"ok\");\n}\n",
     )
     .unwrap();

@@ -10,18 +10,22 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::{Body, to_bytes};
-use axum::extract::{Path, Request, State};
+use std::net::SocketAddr;
+
+use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use futures::StreamExt;
-use tokio::sync::mpsc;
+use tokio::sync::{mpsc, oneshot};
 use tokio::task::JoinHandle;
 
+use crate::handlers::HandlerSettings;
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
+use crate::http::cors;
 use crate::http::schemas::{ErrorBody, HandlerNameInput};
-use crate::http::user_auth;
-use crate::invoke::{Call, Outcome};
+use crate::http::user_auth::{self, FunctionCaller};
+use crate::invoke::{Call, CallUser, Outcome};
 use crate::isolate::{HttpRequest, RequestBody, RequestChunk, ResponseHead, ResponseSink};
 
 /// Headers that belong to one hop and are not passed to or from a handler.
@@ -51,17 +55,19 @@ const CHUNKS_BUFFERED: usize = 8;
     get,
     post,
     path = "/functions/v1/{name}",
-    security(()),
+    security((), ("serviceKey" = []), ("userToken" = [])),
     params(("name" = HandlerNameInput, Path)),
     responses(
         (status = "default", description = "The function's own response"),
         (status = 400, description = "Invalid function name or Host header", body = ErrorBody),
-        (status = 401, description = "A user token that does not verify", body = ErrorBody),
+        (status = 401, description = "No user token or service key (unless the function allows anyone), or a user token that does not verify", body = ErrorBody),
+        (status = 403, description = "A CORS preflight from an origin the function does not allow", body = ErrorBody),
         (status = 404, description = "No such function", body = ErrorBody),
         (status = 413, description = "Body too large", body = ErrorBody),
+        (status = 429, description = "Over the function's rate limit for this caller (Retry-After says when to retry)", body = ErrorBody),
         (status = 500, description = "The function failed", body = ErrorBody),
         (status = 504, description = "The function timed out", body = ErrorBody),
-        (status = 546, description = "The function ran out of memory", body = ErrorBody)
+        (status = 546, description = "The function ran out of memory or over its CPU-time limit", body = ErrorBody)
     )
 )]
 pub async fn invoke_root(
@@ -81,11 +87,95 @@ pub async fn invoke_path(
     invoke(state, name, request).await
 }
 
+/// Applies the function's own settings around the call: the host answers a CORS preflight,
+/// refuses a caller the function does not admit (401) or one over its rate limit (429), and
+/// adds the CORS headers to whatever goes back.
 async fn invoke(state: AppState, name: String, request: Request) -> Result<Response, ApiError> {
+    let (parts, body) = request.into_parts();
+    let settings = state
+        .invoker
+        .function_settings(&state.options.functions_dir, &name)?;
+    let cors = settings.as_ref().and_then(|s| s.cors.as_ref());
+    if let Some(cors) = cors
+        && cors::is_preflight(&parts.method, &parts.headers)
+    {
+        return Ok(cors::preflight(cors, &parts.headers));
+    }
+    let request_headers = cors.map(|_| parts.headers.clone());
+    let admitted = match settings.as_deref() {
+        Some(settings) => admit(&state, &name, settings, &parts),
+        // A bad annotation: the call fails to load before any of its code runs.
+        None => user_auth::function_caller(&state, &parts.headers),
+    };
+    let mut response = match admitted {
+        Ok(caller) => run(state, name, parts, body, caller.user())
+            .await
+            .unwrap_or_else(IntoResponse::into_response),
+        Err(refusal) => refusal.into_response(),
+    };
+    if let (Some(cors), Some(headers)) = (cors, request_headers) {
+        cors::decorate(cors, &headers, &mut response);
+    }
+    Ok(response)
+}
+
+/// The caller, if the function admits them: a user token or the service key unless it allows
+/// anyone, and within its rate limit (per user, else per client address; the service key is not
+/// counted).
+fn admit(
+    state: &AppState,
+    name: &str,
+    settings: &HandlerSettings,
+    parts: &http::request::Parts,
+) -> Result<FunctionCaller, ApiError> {
+    let caller = user_auth::function_caller(state, &parts.headers)?;
+    if matches!(caller, FunctionCaller::Anonymous) && !settings.allow_unauthenticated {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "this function needs a user token or the service key (Authorization: Bearer ...); \
+             its file can open it to anyone with // @fluxbase:allow-unauthenticated",
+        ));
+    }
+    let Some(limit) = settings.rate_limit else {
+        return Ok(caller);
+    };
+    let key = match &caller {
+        FunctionCaller::Service => return Ok(caller),
+        FunctionCaller::User(user) => format!("user:{}", user.id.as_str()),
+        FunctionCaller::Anonymous => parts
+            .extensions
+            .get::<ConnectInfo<SocketAddr>>()
+            .map_or_else(
+                || "address:unknown".to_owned(),
+                |peer| format!("address:{}", peer.0.ip()),
+            ),
+    };
+    match state.rate_limits.check(name, limit, &key) {
+        Ok(()) => Ok(caller),
+        Err(wait) => {
+            let seconds = (wait.as_secs() + u64::from(wait.subsec_nanos() > 0)).max(1);
+            Err(ApiError::new(
+                StatusCode::TOO_MANY_REQUESTS,
+                format!(
+                    "rate limit of {} calls per {} s reached for this caller: retry in {seconds} s",
+                    limit.count, limit.per_seconds
+                ),
+            )
+            .retry_after(seconds))
+        }
+    }
+}
+
+/// Runs the function with the request as it came, for `user`.
+async fn run(
+    state: AppState,
+    name: String,
+    parts: http::request::Parts,
+    body: Body,
+    user: Option<CallUser>,
+) -> Result<Response, ApiError> {
     let limit = state.options.body_limit;
     let too_large = Arc::new(AtomicBool::new(false));
-    let (parts, body) = request.into_parts();
-    let user = user_auth::invocation_user(&state, &parts.headers)?;
     let authority = request_authority(&parts, state.options.listen)?;
     let body = request_body(&parts.method, &parts.headers, body, limit, &too_large).await?;
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
@@ -109,7 +199,7 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
     let invoker = state.invoker.clone();
     let dir = state.options.functions_dir.clone();
     let id = execution_id.clone();
-    let task = tokio::spawn(async move {
+    let mut task = tokio::spawn(async move {
         invoker
             .execute(
                 Call::function(&dir, &name, request)
@@ -119,19 +209,27 @@ async fn invoke(state: AppState, name: String, request: Request) -> Result<Respo
             )
             .await
     });
+    let mut complete = receiver.complete;
     match receiver.head.await {
         // A body that was in memory goes out whole, with its length, once the execution is
-        // recorded; an error between the two is still an error response.
-        Ok(mut head) if head.body.is_some() => match task.await {
-            Ok(Ok(_)) => {
-                let body = Body::from(head.body.take().unwrap_or_default());
-                Ok(response(head, &execution_id, body))
+        // recorded (an error between the two is still an error response), or at once when the
+        // handler left `waitUntil` work running after it.
+        Ok(mut head) if head.body.is_some() => {
+            let ended = tokio::select! {
+                ended = &mut task => Some(ended),
+                Ok(()) = &mut complete => None,
+            };
+            match ended {
+                Some(Ok(Err(error))) => Err(ApiError::from(error)),
+                Some(Err(join)) => Err(task_failed(join)),
+                Some(Ok(Ok(_))) | None => {
+                    let body = Body::from(head.body.take().unwrap_or_default());
+                    Ok(response(head, &execution_id, body))
+                }
             }
-            Ok(Err(error)) => Err(ApiError::from(error)),
-            Err(join) => Err(task_failed(join)),
-        },
+        }
         Ok(head) => {
-            let body = streamed_body(receiver.chunks, task);
+            let body = streamed_body(receiver.chunks, complete, task);
             Ok(response(head, &execution_id, body))
         }
         // The invocation ended without a response: it failed, and says why.
@@ -252,14 +350,20 @@ fn stream_request_body(
 }
 
 /// The body of a streamed response, as the handler produces it. If the invocation fails after
-/// the head went out, the body ends in an error, which cuts the connection.
+/// the head went out, the body ends in an error, which cuts the connection. A body the handler
+/// finished before handing work to `waitUntil` ends when its last chunk is sent.
 fn streamed_body(
     chunks: mpsc::Receiver<Vec<u8>>,
+    complete: oneshot::Receiver<()>,
     task: JoinHandle<crate::Result<Outcome>>,
 ) -> Body {
-    let body = futures::stream::unfold((chunks, Some(task)), |(mut chunks, task)| async move {
+    let state = (chunks, complete, Some(task));
+    let body = futures::stream::unfold(state, |(mut chunks, mut complete, task)| async move {
         if let Some(chunk) = chunks.recv().await {
-            return Some((Ok(axum::body::Bytes::from(chunk)), (chunks, task)));
+            return Some((Ok(axum::body::Bytes::from(chunk)), (chunks, complete, task)));
+        }
+        if complete.try_recv().is_ok() {
+            return None;
         }
         match task?.await {
             Ok(Ok(_)) => None,
@@ -267,7 +371,7 @@ fn streamed_body(
                 Err(io::Error::other(
                     "the function failed while sending its response body",
                 )),
-                (chunks, None),
+                (chunks, complete, None),
             )),
         }
     });

@@ -1,6 +1,10 @@
 //! Finding handler files on disk: functions (`functions/<name>.ts`, or `functions/<name>/index.ts`)
 //! and jobs (`jobs/<name>.ts`), and reading the namespace a handler declares.
 
+mod deployed;
+
+pub use deployed::{Annotation, Deployed, deployed};
+
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 

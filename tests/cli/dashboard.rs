@@ -427,7 +427,7 @@ async fn drive(s: &mut Session<'_>) {
     s.wait_text("#secrets-message", "Created DASH_API_KEY (version 1)").await;
     let row = r#"tr[data-secret="DASH_API_KEY"]"#;
     let listed = s.wait_text(row, "Created by the browser test").await;
-    assert!(listed.contains("expires in 2 days") || listed.contains("expires in 3 days"), "{listed}");
+    assert!(listed.contains("expires in 3 days"), "{listed}");
     s.assert_clean("created", true).await;
     assert_eq!(s.secret("DASH_API_KEY").json()["version"], 1);
     assert_eq!(s.seen_by_function("DASH_API_KEY"), first);
@@ -478,6 +478,8 @@ async fn drive(s: &mut Session<'_>) {
     assert_eq!(concurrent.status, 200, "{concurrent:#?}");
     s.click(r#"#secret-history tr[data-version="2"] button.rollback"#).await;
     s.wait_text("#secrets-message", "Conflict").await;
+    // The history is read again: the other writer's version is there now.
+    s.find(r#"#secret-history tr[data-version="4"]"#).await;
     s.assert_clean("a conflict", true).await;
     assert_eq!(s.secret("DASH_API_KEY").json()["version"], 4);
     assert_eq!(s.seen_by_function("DASH_API_KEY"), third);
@@ -536,6 +538,10 @@ async fn drive(s: &mut Session<'_>) {
         assert!(Instant::now() < deadline, "the run did not succeed: {text}");
         tokio::time::sleep(Duration::from_millis(200)).await;
     }
+    s.click(r#"#runs-list tr[data-run] button"#).await;
+    // The job logged the secret it read: the page shows the line redacted.
+    s.wait_text("#run-detail", "[REDACTED]").await;
+    s.wait_text("#run-detail", r#""sum":6"#).await;
     s.assert_clean("jobs", true).await;
     s.screenshot("08-jobs", (1280, 800)).await;
 

@@ -82,8 +82,8 @@ export function fromNow(rfc3339, now = Date.now()) {
     ["hour", 3600], ["minute", 60], ["second", 1],
   ];
   for (const [unit, size] of units) {
-    if (Math.abs(seconds) >= size || unit === "second") {
-      return relative.format(Math.trunc(seconds / size), unit);
+    if (Math.abs(seconds) >= size * 0.95 || unit === "second") {
+      return relative.format(Math.round(seconds / size), unit);
     }
   }
   return "";

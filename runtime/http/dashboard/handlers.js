@@ -40,7 +40,7 @@ export async function renderFunctions(view) {
     h("h3", { id: "chart-title" }, "Invocations and failures per minute, last hour"));
   const detail = h("section", { id: "function-detail" });
   const listArea = h("div", { id: "functions-list" });
-  replace(view, h("h2", {}, "Functions"), status, listArea, chartArea, detail);
+  replace(view, h("h2", {}, "Functions"), status, chartArea, detail, listArea);
 
   try {
     const functions = await deployed("function");
@@ -152,11 +152,11 @@ export async function renderJobs(view) {
     }
   });
 
-  replace(view, h("h2", {}, "Jobs"), status, listArea, enqueue,
+  replace(view, h("h2", {}, "Jobs"), status, enqueue,
     h("h3", {}, "Runs"),
     h("form", { class: "filters", role: "search", onsubmit: (e) => { e.preventDefault(); cursors = [""]; loadRuns(); } },
       field("Job name", filterName), field("Status", filterStatus), h("button", { type: "submit" }, "Filter")),
-    runsArea, detail);
+    runsArea, detail, h("h3", {}, "Deployed jobs"), listArea);
 
   try {
     const jobs = await deployed("job");

@@ -165,7 +165,12 @@ export async function render(view) {
       await history(updated);
     } catch (error) {
       status.show(conflictText(error, `Cannot roll back ${label(meta)}`), "error");
-      if (error.status === 409) await load();
+      if (error.status === 409) {
+        await load();
+        // Show the history as it is now, so the next choice is made against it.
+        const fresh = state.list.find((m) => m.name === meta.name && m.namespace === meta.namespace);
+        if (fresh) await history(fresh);
+      }
     }
   }
 

@@ -41,6 +41,8 @@ const ASSETS: [&str; 10] = [
     "logs.js",
     "chart.js",
 ];
+/// A description that would run script if the page parsed API values as HTML.
+const MARKUP: &str = r#"<img src="x" onerror="window.pwned = 1"><b>bold</b>"#;
 /// How long any one condition may take to hold in the browser.
 const WAIT: Duration = Duration::from_secs(30);
 
@@ -364,7 +366,15 @@ fn dashboard_in_a_real_browser_manages_secrets_without_exposing_values() {
         "POST",
         "/api/v1/admin/secrets",
         true,
-        Some(r#"{"name":"REPORT_TOKEN","value":"dash-report-token-5e1f"}"#),
+        Some(
+            &json!({
+                "name": "REPORT_TOKEN",
+                "value": "dash-report-token-5e1f",
+                // Markup in an API value must show as text, never run.
+                "description": MARKUP,
+            })
+            .to_string(),
+        ),
     );
     assert_eq!(token.status, 201, "{token:#?}");
     let profile = tempfile::tempdir().unwrap();
@@ -412,11 +422,35 @@ async fn drive(s: &mut Session<'_>) {
     s.assert_clean("a wrong key", false).await;
     s.screenshot("02-wrong-key", (1280, 800)).await;
 
-    // The right key signs in and shows the (empty) secrets list.
-    s.fill("#sign-in-key", SERVICE_KEY).await;
-    s.click("#sign-in-submit").await;
+    // The right key signs in, with the keyboard alone: the field has the focus, Enter submits.
+    let focused = s
+        .client
+        .execute("return document.activeElement.id;", vec![])
+        .await
+        .unwrap();
+    assert_eq!(focused, "sign-in-key");
+    s.client
+        .active_element()
+        .await
+        .unwrap()
+        .send_keys(&format!("{SERVICE_KEY}\u{E007}"))
+        .await
+        .unwrap();
     s.wait_text("#secrets-list", "REPORT_TOKEN").await;
     s.assert_clean("signed in", true).await;
+    // The markup in a description is shown as its text: no element made, no script run.
+    let rendered = s
+        .client
+        .execute(
+            "return [document.querySelectorAll('#secrets-list img, #secrets-list b').length, \
+             window.pwned === undefined, document.getElementById('secrets-list').textContent];",
+            vec![],
+        )
+        .await
+        .unwrap();
+    assert_eq!(rendered[0], 0, "{rendered}");
+    assert_eq!(rendered[1], true, "{rendered}");
+    assert!(rendered[2].as_str().unwrap().contains(MARKUP), "{rendered}");
 
     // Create.
     s.fill("#new-name", "dash_api_key").await;

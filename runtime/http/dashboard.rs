@@ -50,7 +50,10 @@ const ASSETS: &[Asset] = assets! {
 /// The dashboard's routes: `/admin` (redirects), `/admin/` (the page), `/admin/<file>`.
 pub fn router<S: Clone + Send + Sync + 'static>() -> Router<S> {
     Router::new()
-        .route("/admin", get(|| async { secured(Redirect::permanent("/admin/")) }))
+        .route(
+            "/admin",
+            get(|| async { secured(Redirect::permanent("/admin/")) }),
+        )
         .route("/admin/", get(|| async { secured(file("index.html")) }))
         .route(
             "/admin/{file}",

@@ -132,7 +132,9 @@ impl JobQueue {
             .as_deref()
             .is_some_and(|name| name.contains('\0'))
         {
-            return Err(Error::invalid("a job name cannot contain the NUL character"));
+            return Err(Error::invalid(
+                "a job name cannot contain the NUL character",
+            ));
         }
         if let Some(before) = &filter.before {
             let known = !before.contains('\0') && self.store.job_run(before).await?.is_some();

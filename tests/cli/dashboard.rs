@@ -48,10 +48,22 @@ const WAIT: Duration = Duration::from_secs(30);
 
 #[track_caller]
 fn assert_secured(answer: &support::server::Answer, what: &str) {
-    assert_eq!(answer.header("content-security-policy"), Some(CSP), "{what}");
+    assert_eq!(
+        answer.header("content-security-policy"),
+        Some(CSP),
+        "{what}"
+    );
     assert_eq!(answer.header("x-frame-options"), Some("DENY"), "{what}");
-    assert_eq!(answer.header("referrer-policy"), Some("no-referrer"), "{what}");
-    assert_eq!(answer.header("x-content-type-options"), Some("nosniff"), "{what}");
+    assert_eq!(
+        answer.header("referrer-policy"),
+        Some("no-referrer"),
+        "{what}"
+    );
+    assert_eq!(
+        answer.header("x-content-type-options"),
+        Some("nosniff"),
+        "{what}"
+    );
 }
 
 #[test]
@@ -72,11 +84,17 @@ fn dashboard_files_are_served_with_strict_security_headers() {
 
     let page = server.request("GET", "/admin/", false, None);
     assert_eq!(page.status, 200);
-    assert_eq!(page.header("content-type"), Some("text/html; charset=utf-8"));
+    assert_eq!(
+        page.header("content-type"),
+        Some("text/html; charset=utf-8")
+    );
     assert_secured(&page, "/admin/");
     // No inline script or style, no inline handlers: the CSP would block them anyway.
     assert!(!page.body.contains("<script>") && !page.body.contains("style="));
-    assert!(page.body.contains(r#"<script type="module" src="app.js"></script>"#));
+    assert!(
+        page.body
+            .contains(r#"<script type="module" src="app.js"></script>"#)
+    );
 
     for asset in ASSETS {
         let answer = server.request("GET", &format!("/admin/{asset}"), false, None);
@@ -91,8 +109,17 @@ fn dashboard_files_are_served_with_strict_security_headers() {
         };
         assert_eq!(answer.header("content-type"), Some(expected), "{asset}");
         // Values are rendered as text only.
-        for unsafe_sink in ["innerHTML", "outerHTML =", "insertAdjacentHTML", "document.write", "eval("] {
-            assert!(!answer.body.contains(unsafe_sink), "{asset} uses {unsafe_sink}");
+        for unsafe_sink in [
+            "innerHTML",
+            "outerHTML =",
+            "insertAdjacentHTML",
+            "document.write",
+            "eval(",
+        ] {
+            assert!(
+                !answer.body.contains(unsafe_sink),
+                "{asset} uses {unsafe_sink}"
+            );
         }
     }
     let missing = server.request("GET", "/admin/secrets.txt", false, None);
@@ -128,8 +155,10 @@ fn program(env: &str, names: &[&str]) -> Option<PathBuf> {
 
 /// Starts `chromedriver`, or says why it cannot (then the test skips, or fails when required).
 fn start_driver() -> Option<(Driver, PathBuf)> {
-    let found = program("CHROMEDRIVER", &["chromedriver"])
-        .zip(program("CHROMIUM", &["chromium", "chromium-browser", "google-chrome"]));
+    let found = program("CHROMEDRIVER", &["chromedriver"]).zip(program(
+        "CHROMIUM",
+        &["chromium", "chromium-browser", "google-chrome"],
+    ));
     let Some((driver, browser)) = found else {
         assert!(
             std::env::var(REQUIRE_BROWSER_ENV).as_deref() != Ok("1"),
@@ -173,7 +202,10 @@ fn start_driver() -> Option<(Driver, PathBuf)> {
         if ready {
             return Some((driver, browser));
         }
-        assert!(Instant::now() < deadline, "chromedriver did not become ready");
+        assert!(
+            Instant::now() < deadline,
+            "chromedriver did not become ready"
+        );
         std::thread::sleep(Duration::from_millis(100));
     }
 }
@@ -217,7 +249,9 @@ async fn set_viewport(client: &Client, width: u32, height: u32) {
             return;
         }
         let (_, _, outer_w, outer_h) = client.get_window_rect().await.unwrap();
-        let grow = |outer: u64, have: u64, want: u32| (outer + u64::from(want)).saturating_sub(have) as u32;
+        let grow = |outer: u64, have: u64, want: u32| {
+            (outer + u64::from(want)).saturating_sub(have) as u32
+        };
         client
             .set_window_size(grow(outer_w, w, width), grow(outer_h, h, height))
             .await
@@ -265,16 +299,25 @@ impl Session<'_> {
             .collect();
         let url = state["url"].as_str().unwrap();
         for value in &self.values {
-            assert!(!html.contains(value.as_str()), "{step}: a secret value is in the DOM");
+            assert!(
+                !html.contains(value.as_str()),
+                "{step}: a secret value is in the DOM"
+            );
             assert!(
                 !values.iter().any(|v| v.contains(value.as_str())),
                 "{step}: a secret value is in a form field"
             );
-            assert!(!url.contains(value.as_str()), "{step}: a secret value is in the URL");
+            assert!(
+                !url.contains(value.as_str()),
+                "{step}: a secret value is in the URL"
+            );
         }
         // The key is never displayed either, though it is allowed in session storage.
         assert!(!html.contains(SERVICE_KEY), "{step}: the key is in the DOM");
-        assert!(!values.contains(&SERVICE_KEY), "{step}: the key is in a form field");
+        assert!(
+            !values.contains(&SERVICE_KEY),
+            "{step}: the key is in a form field"
+        );
         let expected = if signed_in {
             json!({ "fluxbase.serviceKey": SERVICE_KEY })
         } else {
@@ -304,7 +347,10 @@ impl Session<'_> {
             if text.contains(needle) {
                 return text;
             }
-            assert!(Instant::now() < deadline, "{css} never said {needle:?}; it says {text:?}");
+            assert!(
+                Instant::now() < deadline,
+                "{css} never said {needle:?}; it says {text:?}"
+            );
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
     }
@@ -312,7 +358,13 @@ impl Session<'_> {
     /// Waits until no element matches `css`.
     async fn wait_gone(&self, css: &str) {
         let deadline = Instant::now() + WAIT;
-        while !self.client.find_all(Locator::Css(css)).await.unwrap().is_empty() {
+        while !self
+            .client
+            .find_all(Locator::Css(css))
+            .await
+            .unwrap()
+            .is_empty()
+        {
             assert!(Instant::now() < deadline, "{css} is still there");
             tokio::time::sleep(Duration::from_millis(50)).await;
         }
@@ -348,7 +400,12 @@ impl Session<'_> {
     /// The value a function sees for `name` (the `secrets` fixture returns it).
     fn seen_by_function(&self, name: &str) -> Value {
         self.server
-            .request("GET", &format!("/functions/v1/secrets?name={name}"), false, None)
+            .request(
+                "GET",
+                &format!("/functions/v1/secrets?name={name}"),
+                false,
+                None,
+            )
             .json()["value"]
             .clone()
     }
@@ -405,19 +462,32 @@ async fn drive(s: &mut Session<'_>) {
     let third = "dash-third-value-c05d12";
     let setting = "dash-setting-value-99aa01";
     let report = "dash-report-token-5e1f";
-    s.values = [first, second, third, setting, report].map(String::from).to_vec();
+    s.values = [first, second, third, setting, report]
+        .map(String::from)
+        .to_vec();
 
     // /admin redirects to the page, which asks for the key.
-    s.client.goto(&format!("{}/admin", s.server.base)).await.unwrap();
+    s.client
+        .goto(&format!("{}/admin", s.server.base))
+        .await
+        .unwrap();
     s.find("#sign-in-key").await;
-    assert!(s.client.current_url().await.unwrap().path().ends_with("/admin/"));
+    assert!(
+        s.client
+            .current_url()
+            .await
+            .unwrap()
+            .path()
+            .ends_with("/admin/")
+    );
     s.assert_clean("the sign-in page", false).await;
     s.screenshot("01-sign-in", (1280, 800)).await;
 
     // A wrong key is refused and not kept.
     s.fill("#sign-in-key", "wrong-service-key-000000").await;
     s.click("#sign-in-submit").await;
-    s.wait_text("#sign-in-error", "That service key is wrong").await;
+    s.wait_text("#sign-in-error", "That service key is wrong")
+        .await;
     assert!(!s.find("#nav").await.is_displayed().await.unwrap());
     s.assert_clean("a wrong key", false).await;
     s.screenshot("02-wrong-key", (1280, 800)).await;
@@ -455,10 +525,12 @@ async fn drive(s: &mut Session<'_>) {
     // Create.
     s.fill("#new-name", "dash_api_key").await;
     s.fill("#new-value", first).await;
-    s.fill("#new-description", "Created by the browser test").await;
+    s.fill("#new-description", "Created by the browser test")
+        .await;
     s.fill("#new-expires", "3d").await;
     s.click("#new-submit").await;
-    s.wait_text("#secrets-message", "Created DASH_API_KEY (version 1)").await;
+    s.wait_text("#secrets-message", "Created DASH_API_KEY (version 1)")
+        .await;
     let row = r#"tr[data-secret="DASH_API_KEY"]"#;
     let listed = s.wait_text(row, "Created by the browser test").await;
     assert!(listed.contains("expires in 3 days"), "{listed}");
@@ -494,7 +566,8 @@ async fn drive(s: &mut Session<'_>) {
     s.screenshot("04-history", (1280, 800)).await;
 
     // Roll back to version 1: version 3 holds the first value again.
-    s.click(r#"#secret-history tr[data-version="1"] button.rollback"#).await;
+    s.click(r#"#secret-history tr[data-version="1"] button.rollback"#)
+        .await;
     s.wait_text("#secrets-message", "now version 3").await;
     s.find(r#"#secret-history tr[data-version="3"]"#).await;
     s.assert_clean("rolled back", true).await;
@@ -510,7 +583,8 @@ async fn drive(s: &mut Session<'_>) {
         Some(&json!({ "value": third }).to_string()),
     );
     assert_eq!(concurrent.status, 200, "{concurrent:#?}");
-    s.click(r#"#secret-history tr[data-version="2"] button.rollback"#).await;
+    s.click(r#"#secret-history tr[data-version="2"] button.rollback"#)
+        .await;
     s.wait_text("#secrets-message", "Conflict").await;
     // The history is read again: the other writer's version is there now.
     s.find(r#"#secret-history tr[data-version="4"]"#).await;
@@ -523,19 +597,25 @@ async fn drive(s: &mut Session<'_>) {
     s.click(&format!("{row} button.delete")).await;
     s.wait_text("#delete-question", "cannot be undone").await;
     s.click("#delete-confirm").await;
-    s.wait_text("#secrets-message", "Deleted DASH_API_KEY").await;
+    s.wait_text("#secrets-message", "Deleted DASH_API_KEY")
+        .await;
     s.wait_gone(row).await;
     assert_eq!(s.secret("DASH_API_KEY").status, 404);
     s.assert_clean("deleted", true).await;
 
     // Settings secrets: set one for a user.
-    s.client.goto(&format!("{}/admin/#/settings", s.server.base)).await.unwrap();
+    s.client
+        .goto(&format!("{}/admin/#/settings", s.server.base))
+        .await
+        .unwrap();
     s.fill("#settings-user", "dash-user").await;
     s.fill("#settings-key", "openai_key").await;
     s.fill("#settings-value", setting).await;
     s.click(r#"#settings-set button[type="submit"]"#).await;
-    s.wait_text("#settings-message", "Set OPENAI_KEY for user dash-user").await;
-    s.wait_text(r#"tr[data-setting="OPENAI_KEY"]"#, "dash-user").await;
+    s.wait_text("#settings-message", "Set OPENAI_KEY for user dash-user")
+        .await;
+    s.wait_text(r#"tr[data-setting="OPENAI_KEY"]"#, "dash-user")
+        .await;
     s.assert_clean("a settings secret", true).await;
     s.screenshot("06-settings", (1280, 800)).await;
 
@@ -544,7 +624,10 @@ async fn drive(s: &mut Session<'_>) {
         s.server.request("GET", "/functions/v1/hello", false, None);
     }
     s.server.request("GET", "/functions/v1/throws", false, None);
-    s.client.goto(&format!("{}/admin/#/functions", s.server.base)).await.unwrap();
+    s.client
+        .goto(&format!("{}/admin/#/functions", s.server.base))
+        .await
+        .unwrap();
     s.find(r#"[data-chart="hello"]"#).await;
     s.find(r#"[data-chart="throws"]"#).await;
     s.click(r#"tr[data-function="hello"] button"#).await;
@@ -553,9 +636,16 @@ async fn drive(s: &mut Session<'_>) {
     s.screenshot("07-functions", (1280, 800)).await;
 
     // Jobs: enqueue one with a payload and see its run.
-    s.client.goto(&format!("{}/admin/#/jobs", s.server.base)).await.unwrap();
+    s.client
+        .goto(&format!("{}/admin/#/jobs", s.server.base))
+        .await
+        .unwrap();
     s.find(r#"#enqueue-job option[value="summarize"]"#).await;
-    s.find("#enqueue-job").await.select_by_value("summarize").await.unwrap();
+    s.find("#enqueue-job")
+        .await
+        .select_by_value("summarize")
+        .await
+        .unwrap();
     s.fill("#enqueue-payload", "{not json").await;
     s.click(r#"#enqueue button[type="submit"]"#).await;
     s.wait_text("#jobs-message", "not JSON").await;
@@ -580,9 +670,16 @@ async fn drive(s: &mut Session<'_>) {
     s.screenshot("08-jobs", (1280, 800)).await;
 
     // Logs: audit records of what was done, newest first.
-    s.client.goto(&format!("{}/admin/#/logs", s.server.base)).await.unwrap();
+    s.client
+        .goto(&format!("{}/admin/#/logs", s.server.base))
+        .await
+        .unwrap();
     s.wait_text("#logs-list", "delete").await;
-    s.find("#logs-category").await.select_by_value("audit").await.unwrap();
+    s.find("#logs-category")
+        .await
+        .select_by_value("audit")
+        .await
+        .unwrap();
     s.fill("#logs-search", "rollback").await;
     s.click(r#"form.filters button[type="submit"]"#).await;
     s.wait_text("#logs-list", "rollback").await;
@@ -591,14 +688,23 @@ async fn drive(s: &mut Session<'_>) {
 
     // A narrow window still shows the secrets page, without sideways scrolling of the page.
     set_viewport(&s.client, 420, 800).await;
-    s.client.goto(&format!("{}/admin/#/secrets", s.server.base)).await.unwrap();
+    s.client
+        .goto(&format!("{}/admin/#/secrets", s.server.base))
+        .await
+        .unwrap();
     s.find("#secret-create").await;
     let overflow = s
         .client
-        .execute("return document.documentElement.scrollWidth - window.innerWidth;", vec![])
+        .execute(
+            "return document.documentElement.scrollWidth - window.innerWidth;",
+            vec![],
+        )
         .await
         .unwrap();
-    assert!(overflow.as_i64().unwrap() <= 0, "the page scrolls sideways by {overflow}px");
+    assert!(
+        overflow.as_i64().unwrap() <= 0,
+        "the page scrolls sideways by {overflow}px"
+    );
     s.screenshot("10-narrow-secrets", (420, 800)).await;
     set_viewport(&s.client, 1280, 800).await;
 

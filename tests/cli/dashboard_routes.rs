@@ -55,10 +55,21 @@ fn handlers_lists_functions_and_jobs_with_namespace_file_and_annotations() {
     assert_eq!(hello["annotations"], serde_json::json!([]));
     assert_eq!(find("job", "summarize")["file"], "summarize.ts");
     // Shared code is not a handler.
-    assert!(all.as_array().unwrap().iter().all(|h| h["name"] != "_shared"));
+    assert!(
+        all.as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["name"] != "_shared")
+    );
 
     let jobs = server.request("GET", "/api/v1/admin/handlers?kind=job", true, None);
-    assert!(jobs.json().as_array().unwrap().iter().all(|h| h["kind"] == "job"));
+    assert!(
+        jobs.json()
+            .as_array()
+            .unwrap()
+            .iter()
+            .all(|h| h["kind"] == "job")
+    );
     server
         .request("GET", "/api/v1/admin/handlers?kind=daemon", true, None)
         .error(400, "invalid kind");
@@ -84,7 +95,12 @@ fn job_runs_are_listed_newest_first_filtered_and_paged() {
     );
     assert_eq!(secret.status, 201, "{secret:#?}");
     let mut ids = Vec::new();
-    for (job, n) in [("summarize", 1), ("fails", 2), ("summarize", 3), ("summarize", 4)] {
+    for (job, n) in [
+        ("summarize", 1),
+        ("fails", 2),
+        ("summarize", 3),
+        ("summarize", 4),
+    ] {
         let answer = server.request(
             "POST",
             &format!("/api/v1/jobs/{job}"),
@@ -121,10 +137,17 @@ fn job_runs_are_listed_newest_first_filtered_and_paged() {
     assert_eq!(future.json(), serde_json::json!([]));
 
     // Two pages of two, then an empty one: every run once.
-    let first = server.request("GET", "/api/v1/jobs/runs?limit=2", true, None).json();
+    let first = server
+        .request("GET", "/api/v1/jobs/runs?limit=2", true, None)
+        .json();
     let cursor = first[1]["id"].as_str().unwrap();
     let second = server
-        .request("GET", &format!("/api/v1/jobs/runs?limit=2&before={cursor}"), true, None)
+        .request(
+            "GET",
+            &format!("/api/v1/jobs/runs?limit=2&before={cursor}"),
+            true,
+            None,
+        )
         .json();
     let paged: Vec<&str> = first
         .as_array()
@@ -135,7 +158,12 @@ fn job_runs_are_listed_newest_first_filtered_and_paged() {
         .collect();
     assert_eq!(paged, newest_first);
     let last = second[1]["id"].as_str().unwrap();
-    let third = server.request("GET", &format!("/api/v1/jobs/runs?before={last}"), true, None);
+    let third = server.request(
+        "GET",
+        &format!("/api/v1/jobs/runs?before={last}"),
+        true,
+        None,
+    );
     assert_eq!(third.json(), serde_json::json!([]));
 
     for (query, needle) in [
@@ -195,10 +223,20 @@ fn invocation_counts_per_minute_count_calls_and_failures() {
     let host = Host::new();
     let server = Server::start(&host, &[]);
     for _ in 0..3 {
-        assert_eq!(server.request("GET", "/functions/v1/hello", false, None).status, 200);
+        assert_eq!(
+            server
+                .request("GET", "/functions/v1/hello", false, None)
+                .status,
+            200
+        );
     }
     for _ in 0..2 {
-        assert_eq!(server.request("GET", "/functions/v1/throws", false, None).status, 500);
+        assert_eq!(
+            server
+                .request("GET", "/functions/v1/throws", false, None)
+                .status,
+            500
+        );
     }
     let stats = server.request("GET", "/api/v1/admin/stats/invocations", true, None);
     assert_eq!(stats.status, 200, "{stats:#?}");
@@ -223,7 +261,12 @@ fn invocation_counts_per_minute_count_calls_and_failures() {
         let minute = point["minute"].as_str().unwrap();
         assert!(minute >= since && minute.ends_with(":00Z"), "{point}");
     }
-    let one = server.request("GET", "/api/v1/admin/stats/invocations?minutes=1", true, None);
+    let one = server.request(
+        "GET",
+        "/api/v1/admin/stats/invocations?minutes=1",
+        true,
+        None,
+    );
     assert_eq!(one.json()["minutes"], 1);
     for query in ["minutes=0", "minutes=1441", "minutes=x"] {
         let answer = server.request(
@@ -241,7 +284,12 @@ fn logs_are_paged_with_offset() {
     let host = Host::new();
     let server = Server::start(&host, &[]);
     for _ in 0..5 {
-        assert_eq!(server.request("GET", "/functions/v1/hello", false, None).status, 200);
+        assert_eq!(
+            server
+                .request("GET", "/functions/v1/hello", false, None)
+                .status,
+            200
+        );
         std::thread::sleep(Duration::from_millis(3));
     }
     let ids = |query: &str| -> Vec<String> {

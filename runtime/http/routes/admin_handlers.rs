@@ -52,10 +52,9 @@ pub async fn list(
         };
         let fallback = fallback.clone();
         // Reading the files is blocking work; keep it off the async workers.
-        let listed =
-            tokio::task::spawn_blocking(move || handlers::deployed(&dir, kind, &fallback))
-                .await
-                .map_err(|e| crate::Error::invalid(format!("listing handlers failed: {e}")))??;
+        let listed = tokio::task::spawn_blocking(move || handlers::deployed(&dir, kind, &fallback))
+            .await
+            .map_err(|e| crate::Error::invalid(format!("listing handlers failed: {e}")))??;
         found.extend(listed);
     }
     Ok(Json(found))

@@ -34,5 +34,7 @@ pub async fn invocations(
     ApiQuery(query): ApiQuery<StatsQuery>,
 ) -> Result<Json<PerMinute>, ApiError> {
     state.invoker.flush_records().await;
-    Ok(Json(state.logs.per_minute(query.minutes.unwrap_or(60)).await?))
+    Ok(Json(
+        state.logs.per_minute(query.minutes.unwrap_or(60)).await?,
+    ))
 }

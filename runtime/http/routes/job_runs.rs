@@ -64,7 +64,9 @@ pub async fn list(
             DateTime::parse_from_rfc3339(raw)
                 .map(|at| Timestamp::from(at.with_timezone(&Utc)))
                 .map_err(|_| {
-                    ApiError::bad_request("invalid since: use an RFC 3339 time such as 2026-12-01T00:00:00Z")
+                    ApiError::bad_request(
+                        "invalid since: use an RFC 3339 time such as 2026-12-01T00:00:00Z",
+                    )
                 })
         })
         .transpose()?;

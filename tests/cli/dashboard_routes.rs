@@ -171,6 +171,7 @@ fn job_runs_are_listed_newest_first_filtered_and_paged() {
         ("limit=0", "limit"),
         ("limit=501", "limit"),
         ("since=yesterday", "invalid since"),
+        ("since=", "invalid since"),
         ("colour=red", "unknown field"),
     ] {
         server

@@ -59,7 +59,6 @@ pub async fn list(
     let since = query
         .since
         .as_deref()
-        .filter(|s| !s.is_empty())
         .map(|raw| {
             DateTime::parse_from_rfc3339(raw)
                 .map(|at| Timestamp::from(at.with_timezone(&Utc)))

@@ -10,11 +10,13 @@
 //! `FLUXBASE_TEST_REQUIRE_BROWSER=1` (CI sets it), which makes a missing browser a failure.
 
 use std::net::TcpListener;
+use std::panic::AssertUnwindSafe;
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use fantoccini::{Client, ClientBuilder, Locator};
+use futures::FutureExt;
 use serde_json::{Value, json};
 
 use crate::support;
@@ -224,6 +226,11 @@ async fn browser(driver: &Driver, browser: &std::path::Path, profile: &std::path
                 "--disable-dev-shm-usage",
                 "--window-size=1280,800",
                 "--hide-scrollbars",
+                // Nothing in the background: the other tests share the cores.
+                "--disable-extensions",
+                "--disable-component-update",
+                "--disable-background-networking",
+                "--mute-audio",
                 format!("--user-data-dir={}", profile.display()),
             ],
         }),
@@ -449,9 +456,13 @@ fn dashboard_in_a_real_browser_manages_secrets_without_exposing_values() {
             values: Vec::new(),
             shots,
         };
-        let outcome = drive(&mut session).await;
+        // The browser is closed whatever happens: killing chromedriver alone would leave it
+        // running.
+        let outcome = AssertUnwindSafe(drive(&mut session)).catch_unwind().await;
         let _ = session.client.clone().close().await;
-        outcome
+        if let Err(panic) = outcome {
+            std::panic::resume_unwind(panic);
+        }
     });
 }
 

@@ -564,6 +564,22 @@ async fn drive(s: &mut Session<'_>) {
     s.assert_clean("updated", true).await;
     assert_eq!(s.seen_by_function("DASH_API_KEY"), second);
 
+    // Description and expiry alone: no new version.
+    s.click(&format!("{row} button.edit")).await;
+    s.fill("#edit-description", "Changed in the browser").await;
+    s.find("#edit-expires").await.clear().await.unwrap();
+    s.click("#edit-submit").await;
+    s.wait_text("#secrets-message", "Saved the description and expiry")
+        .await;
+    let listed = s.wait_text(row, "Changed in the browser").await;
+    assert!(listed.contains("never"), "{listed}");
+    let meta = s.secret("DASH_API_KEY").json();
+    assert_eq!(
+        (meta["version"].clone(), meta["expires_at"].clone()),
+        (json!(2), Value::Null)
+    );
+    assert_eq!(s.seen_by_function("DASH_API_KEY"), second);
+
     // History: two versions.
     s.click(&format!("{row} button.history")).await;
     s.find(r#"#secret-history tr[data-version="2"]"#).await;
@@ -629,6 +645,25 @@ async fn drive(s: &mut Session<'_>) {
         .await;
     s.assert_clean("a settings secret", true).await;
     s.screenshot("06-settings", (1280, 800)).await;
+    let stored = s.server.request(
+        "GET",
+        "/api/v1/admin/settings/secrets/OPENAI_KEY?user=dash-user",
+        true,
+        None,
+    );
+    assert_eq!(stored.status, 200, "{stored:#?}");
+    // And delete it, after a confirmation.
+    s.click(r#"tr[data-setting="OPENAI_KEY"] button"#).await;
+    s.click("#settings-delete-confirm").await;
+    s.wait_text("#settings-message", "Deleted OPENAI_KEY").await;
+    s.wait_gone(r#"tr[data-setting="OPENAI_KEY"]"#).await;
+    let gone = s.server.request(
+        "GET",
+        "/api/v1/admin/settings/secrets/OPENAI_KEY?user=dash-user",
+        true,
+        None,
+    );
+    assert_eq!(gone.status, 404, "{gone:#?}");
 
     // Functions: some calls first, so that the chart and the executions have something.
     for _ in 0..3 {

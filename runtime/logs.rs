@@ -4,7 +4,8 @@
 
 use serde::{Deserialize, Serialize};
 
-use crate::store::{AuditRecord, ExecutionRecord, JobRun, LogFilter, LogLine, Store};
+use crate::store::{AuditRecord, ExecutionRecord, JobRun, LogFilter, LogLine, MinuteCount, Store};
+use crate::time::Timestamp;
 use crate::{Error, Result};
 
 /// Kinds of log records.
@@ -49,6 +50,24 @@ impl LogEntry {
     }
 }
 
+/// Largest `offset` of a page of records.
+pub const MAX_OFFSET: i64 = 100_000;
+
+/// Longest window of [`LogBook::per_minute`]: a day.
+pub const MAX_MINUTES: i64 = 1440;
+
+/// Executions per handler and minute over a window.
+#[derive(Debug, Serialize, utoipa::ToSchema)]
+pub struct PerMinute {
+    /// The start of the window's first minute.
+    pub since: Timestamp,
+    /// How many minutes the window holds (the last one is the current minute).
+    pub minutes: i64,
+    /// One point per handler and minute with at least one execution; minutes without any are
+    /// left out.
+    pub points: Vec<MinuteCount>,
+}
+
 /// The execution and audit records of a store, for the CLI and the API: the one way into them.
 #[derive(Debug, Clone)]
 pub struct LogBook {
@@ -67,9 +86,29 @@ impl LogBook {
         category: Option<Category>,
         filter: &LogFilter,
     ) -> Result<Vec<LogEntry>> {
+        self.page(category, filter, 0).await
+    }
+
+    /// Like [`LogBook::list`], skipping the `offset` newest matching records first (a page).
+    pub async fn page(
+        &self,
+        category: Option<Category>,
+        filter: &LogFilter,
+        offset: i64,
+    ) -> Result<Vec<LogEntry>> {
         if !(1..=10_000).contains(&filter.limit) {
             return Err(Error::invalid("limit must be between 1 and 10000"));
         }
+        if !(0..=MAX_OFFSET).contains(&offset) {
+            return Err(Error::invalid(format!(
+                "offset must be between 0 and {MAX_OFFSET}"
+            )));
+        }
+        // Each kind is read up to the end of the page, then both are merged and the page cut.
+        let filter = &LogFilter {
+            limit: filter.limit + offset,
+            ..filter.clone()
+        };
         // PostgreSQL cannot compare text holding NUL; nothing stored holds one either.
         for text in [&filter.search, &filter.name].into_iter().flatten() {
             if text.contains('\0') {
@@ -89,7 +128,28 @@ impl LogBook {
         }
         entries.sort_by_key(|entry| std::cmp::Reverse(entry.millis()));
         entries.truncate(usize::try_from(filter.limit).unwrap_or(usize::MAX));
-        Ok(entries)
+        Ok(entries
+            .into_iter()
+            .skip(usize::try_from(offset).unwrap_or(usize::MAX))
+            .collect())
+    }
+
+    /// Executions per handler and minute over the last `minutes` minutes (1 to 1440), the
+    /// current minute included, counted by the store.
+    pub async fn per_minute(&self, minutes: i64) -> Result<PerMinute> {
+        if !(1..=MAX_MINUTES).contains(&minutes) {
+            return Err(Error::invalid(format!(
+                "minutes must be between 1 and {MAX_MINUTES}"
+            )));
+        }
+        let this_minute = Timestamp::now().millis() / 60_000 * 60_000;
+        let since = Timestamp::from_millis(this_minute - (minutes - 1) * 60_000);
+        let points = self.store.executions_per_minute(since).await?;
+        Ok(PerMinute {
+            since,
+            minutes,
+            points,
+        })
     }
 
     /// The execution record `id`, or [`Error::NoExecution`].

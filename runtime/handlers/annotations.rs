@@ -186,7 +186,7 @@ impl HandlerSettings {
 }
 
 /// The key and value of an annotation line, if `line` is one.
-fn annotation(line: &str) -> Option<(&str, &str)> {
+pub(super) fn annotation(line: &str) -> Option<(&str, &str)> {
     let rest = line
         .trim()
         .strip_prefix("//")?

@@ -8,6 +8,10 @@ mod schedule;
 pub use annotations::{Cors, HandlerSettings, HostPattern, RateLimit};
 pub use schedule::Schedule;
 
+mod deployed;
+
+pub use deployed::{Annotation, Deployed, deployed};
+
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;

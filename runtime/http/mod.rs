@@ -8,6 +8,7 @@ mod api_error;
 mod auth;
 mod body_check;
 mod cors;
+mod dashboard;
 mod extract;
 mod jwt;
 mod openapi;
@@ -117,6 +118,7 @@ pub fn router(state: AppState) -> Router {
             "/api/v1/openapi.json",
             get(move || async move { Json(document.as_ref().clone()) }),
         )
+        .merge(dashboard::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -177,6 +177,11 @@ impl Invoker {
         }
     }
 
+    /// The namespace of a handler whose file names none (the dashboard's list shows it).
+    pub fn default_namespace(&self) -> &Namespace {
+        &self.config.default_namespace
+    }
+
     /// Waits until the records of every execution that has ended are stored. Readers of the
     /// execution log call this first; see `records` for why records are written behind.
     pub async fn flush_records(&self) {

@@ -18,9 +18,15 @@ use tokio::task::JoinHandle;
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::{Call, CallUser, Invoker};
 use crate::settings::UserId;
-use crate::store::{Backend, JobRun, Store};
+use crate::store::{Backend, JobRun, JobRunFilter, Store};
 use crate::time::Timestamp;
 use crate::{Error, Result};
+
+/// The statuses a run can be in.
+pub const RUN_STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
+
+/// Most runs one listing returns.
+pub const MAX_RUNS_LISTED: i64 = 500;
 
 /// Default number of attempts of a run.
 pub const DEFAULT_MAX_ATTEMPTS: i64 = 3;
@@ -139,6 +145,48 @@ impl JobQueue {
             .job_run(id)
             .await?
             .ok_or_else(|| Error::NoJobRun(id.to_owned()))
+    }
+
+    /// Runs matching `filter`, newest first; with `user`, only the runs enqueued for that
+    /// user. A `before` cursor that names no run (of that user) is [`Error::NoJobRun`].
+    pub async fn runs(&self, filter: &JobRunFilter, user: Option<&UserId>) -> Result<Vec<JobRun>> {
+        if !(1..=MAX_RUNS_LISTED).contains(&filter.limit) {
+            return Err(Error::invalid(format!(
+                "limit must be between 1 and {MAX_RUNS_LISTED}"
+            )));
+        }
+        if let Some(status) = &filter.status
+            && !RUN_STATUSES.contains(&status.as_str())
+        {
+            return Err(Error::invalid(format!(
+                "invalid status {status:?}: use {}",
+                RUN_STATUSES.join(", ")
+            )));
+        }
+        if filter
+            .name
+            .as_deref()
+            .is_some_and(|name| name.contains('\0'))
+        {
+            return Err(Error::invalid(
+                "a job name cannot contain the NUL character",
+            ));
+        }
+        if let Some(before) = &filter.before {
+            let known = !before.contains('\0') && self.store.job_run(before).await?.is_some();
+            let owned = match user {
+                Some(user) => self.run_user(before).await.ok().flatten().as_ref() == Some(user),
+                None => true,
+            };
+            if !(known && owned) {
+                return Err(Error::NoJobRun(before.escape_debug().to_string()));
+            }
+        }
+        let filter = JobRunFilter {
+            user: user.map(|u| u.as_str().to_owned()),
+            ..filter.clone()
+        };
+        self.store.job_runs(&filter).await
     }
 
     /// Starts the workers; they stop when `stop` turns true.

@@ -44,7 +44,47 @@ pub struct ExecutionRecord {
     pub error: Option<String>,
 }
 
+/// How many executions of one handler started in one minute, and how many of them failed.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct MinuteCount {
+    /// `function` or `job`.
+    pub kind: String,
+    /// Handler name.
+    pub name: String,
+    /// The start of the minute.
+    pub minute: Timestamp,
+    /// Executions that started in it.
+    pub invocations: i64,
+    /// Those of them that did not succeed (failed, timed out, ran out of memory).
+    pub failures: i64,
+}
+
 impl Store {
+    /// Executions per handler and minute since `since`, ordered by kind, name and minute.
+    pub async fn executions_per_minute(&self, since: Timestamp) -> Result<Vec<MinuteCount>> {
+        let rows = sqlx::query(
+            "SELECT kind, name, started_at / 60000 AS minute, COUNT(*) AS invocations, \
+             SUM(CASE WHEN status = 'succeeded' THEN 0 ELSE 1 END) AS failures \
+             FROM executions WHERE started_at >= $1 \
+             GROUP BY kind, name, started_at / 60000 ORDER BY kind, name, minute",
+        )
+        .bind(since.millis())
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter()
+            .map(|row| {
+                let minute: i64 = row.try_get("minute")?;
+                Ok(MinuteCount {
+                    kind: row.try_get("kind")?,
+                    name: row.try_get("name")?,
+                    minute: Timestamp::from_millis(minute * 60_000),
+                    invocations: row.try_get("invocations")?,
+                    failures: row.try_get("failures")?,
+                })
+            })
+            .collect()
+    }
+
     /// Stores one execution record.
     pub async fn record_execution(&self, record: &ExecutionRecord) -> Result<()> {
         self.record_executions(std::slice::from_ref(record)).await

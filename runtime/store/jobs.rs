@@ -38,6 +38,23 @@ pub struct JobRun {
     pub updated_at: Timestamp,
 }
 
+/// Which job runs a listing returns (newest first).
+#[derive(Debug, Clone, Default)]
+pub struct JobRunFilter {
+    /// Only runs of this job.
+    pub name: Option<String>,
+    /// Only runs in this status.
+    pub status: Option<String>,
+    /// Only runs enqueued at or after this time.
+    pub since: Option<Timestamp>,
+    /// Only runs enqueued before this run (the paging cursor: the last run of a page).
+    pub before: Option<String>,
+    /// Only runs enqueued for this user.
+    pub user: Option<String>,
+    /// At most this many.
+    pub limit: i64,
+}
+
 /// The claim statement; `$lock` is how the chosen row is locked against other claimers.
 macro_rules! claim_sql {
     ($lock:literal) => {
@@ -229,6 +246,33 @@ impl Store {
         .fetch_optional(&self.pool)
         .await?;
         row.map(|row| job_run(&row)).transpose()
+    }
+}
+
+impl Store {
+    /// Runs matching `filter`, newest first (enqueue time, then id, so pages never overlap).
+    pub async fn job_runs(&self, filter: &JobRunFilter) -> Result<Vec<JobRun>> {
+        let rows = sqlx::query(
+            "SELECT id, name, payload, status, attempts, max_attempts, result, error, \
+             last_execution_id, created_at, updated_at FROM job_runs r \
+             WHERE ($1 = '' OR r.name = $1) AND ($2 = '' OR r.status = $2) \
+               AND r.created_at >= $3 \
+               AND ($4 = '' \
+                    OR r.created_at < (SELECT c.created_at FROM job_runs c WHERE c.id = $4) \
+                    OR (r.created_at = (SELECT c.created_at FROM job_runs c WHERE c.id = $4) \
+                        AND r.id < $4)) \
+               AND ($5 = '' OR r.id IN (SELECT u.run_id FROM job_run_users u WHERE u.user_id = $5)) \
+             ORDER BY r.created_at DESC, r.id DESC LIMIT $6",
+        )
+        .bind(filter.name.clone().unwrap_or_default())
+        .bind(filter.status.clone().unwrap_or_default())
+        .bind(filter.since.map_or(i64::MIN, Timestamp::millis))
+        .bind(filter.before.clone().unwrap_or_default())
+        .bind(filter.user.clone().unwrap_or_default())
+        .bind(filter.limit)
+        .fetch_all(&self.pool)
+        .await?;
+        rows.iter().map(job_run).collect()
     }
 }
 

@@ -339,13 +339,17 @@ fn functions_are_invoked_with_the_full_request() {
 #[test]
 fn a_timeout_is_504_and_running_out_of_memory_546() {
     let host = Host::new();
-    let server = Server::start(
-        &host,
-        &["--function-timeout", "1s", "--heap-limit-mb", "64"],
-    );
+    let server = Server::start(&host, &["--function-timeout", "1s"]);
     server
         .request("GET", "/functions/v1/infinite_loop", false, None)
         .error(504, "timed out after 1s");
+    drop(server);
+    // The memory bomb gets time to reach its heap limit: under a 1 s timeout, on two cores
+    // shared with other test binaries, it sometimes timed out first (504) in full runs.
+    let server = Server::start(
+        &host,
+        &["--function-timeout", "60s", "--heap-limit-mb", "64"],
+    );
     server
         .request("GET", "/functions/v1/memory_bomb", false, None)
         .error(546, "ran out of memory (heap limit 64 MiB)");

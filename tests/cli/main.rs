@@ -8,6 +8,8 @@ mod settings_support;
 mod support;
 
 mod conformance;
+mod dashboard;
+mod dashboard_routes;
 mod egress;
 mod fault_kill;
 mod fault_storage;

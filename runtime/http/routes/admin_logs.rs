@@ -30,6 +30,9 @@ pub struct LogsQuery {
     /// At most this many records (default 50).
     #[param(minimum = 1, maximum = 10000)]
     limit: Option<i64>,
+    /// Skip this many of the newest matching records first (a page; default 0).
+    #[param(minimum = 0, maximum = 100000)]
+    offset: Option<i64>,
 }
 
 /// Execution and audit records, newest first.
@@ -56,5 +59,10 @@ pub async fn list(
     };
     // Executions that ended before this request are listed: their records are stored first.
     state.invoker.flush_records().await;
-    Ok(Json(state.logs.list(category, &filter).await?))
+    Ok(Json(
+        state
+            .logs
+            .page(category, &filter, query.offset.unwrap_or(0))
+            .await?,
+    ))
 }

@@ -4,6 +4,7 @@
 //! Handlers parse, call one service or the invoker, and shape the answer; they never reach the
 //! store. Credentials are checked by the layers `http::router` puts around each table, not here.
 
+pub(super) mod admin_handlers;
 pub(super) mod admin_log_execution;
 pub(super) mod admin_logs;
 pub(super) mod admin_secret;
@@ -12,10 +13,12 @@ pub(super) mod admin_secret_rollback;
 pub(super) mod admin_secrets;
 pub(super) mod admin_settings_secret;
 pub(super) mod admin_settings_secrets;
+pub(super) mod admin_stats_invocations;
 pub(super) mod functions;
 pub(super) mod health;
 pub(super) mod job_enqueue;
 pub(super) mod job_run;
+pub(super) mod job_runs;
 pub(super) mod secret_address;
 pub(super) mod settings_access;
 pub(super) mod settings_secret;
@@ -41,6 +44,8 @@ pub(super) fn admin() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_secret_rollback::rollback))
         .routes(routes!(admin_logs::list))
         .routes(routes!(admin_log_execution::show))
+        .routes(routes!(admin_handlers::list))
+        .routes(routes!(admin_stats_invocations::invocations))
         .routes(routes!(admin_settings_secrets::list))
         .routes(routes!(
             admin_settings_secret::get,
@@ -54,6 +59,7 @@ pub(super) fn jobs() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(job_enqueue::enqueue))
         .routes(routes!(job_run::status))
+        .routes(routes!(job_runs::list))
 }
 
 /// The routes of a user's own settings secrets (a user token, checked by their extractor).

@@ -27,6 +27,7 @@ import {
   op_invocation_take,
   op_invocation_take_body,
   op_invocation_write_chunk,
+  op_job_progress,
 } from "ext:core/ops";
 const {
   ArrayBufferIsView,
@@ -34,6 +35,7 @@ const {
   ArrayPrototypePush,
   JSONParse,
   JSONStringify,
+  Number,
   ObjectDefineProperty,
   ObjectFreeze,
   ObjectKeys,
@@ -41,6 +43,7 @@ const {
   Promise,
   PromiseResolve,
   SafePromiseAllSettled,
+  String,
   SymbolFor,
   TypeError,
   TypedArrayPrototypeGetSymbolToStringTag,
@@ -184,6 +187,14 @@ async function settleBackground() {
   }
 }
 
+/**
+ * `ctx.progress(percent, message)` of a job: how far it has come (0 to 100), shown on its run
+ * while it runs. The message passes the redactor.
+ */
+function jobProgress(percent, message) {
+  op_job_progress(Number(percent), message === undefined ? null : String(message));
+}
+
 /** The handler's second argument: who called, where it runs, and `waitUntil`. */
 function newContext(inv, extra) {
   const raw = JSONParse(inv.contextJson);
@@ -297,7 +308,10 @@ async function dispatch(handler) {
       }
     } else {
       const payload = JSONParse(inv.payloadJson);
-      const ctx = newContext(inv, { runId: JSONParse(inv.contextJson).runId ?? null });
+      const ctx = newContext(inv, {
+        runId: JSONParse(inv.contextJson).runId ?? null,
+        progress: jobProgress,
+      });
       const result = await call(handler, payload, ctx);
       const json = result === undefined ? "null" : JSONStringify(result);
       op_invocation_job_done(json === undefined ? "null" : json);

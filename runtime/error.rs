@@ -36,6 +36,11 @@ pub enum Error {
     #[error("no job run {0}")]
     NoJobRun(String),
 
+    /// The request does not fit the state the thing is in (a run that has ended cannot be
+    /// cancelled); nothing was changed.
+    #[error("{0}")]
+    Conflict(String),
+
     /// No execution record with that id.
     #[error("no execution record {0}")]
     NoExecution(String),

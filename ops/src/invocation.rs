@@ -13,6 +13,7 @@ use deno_error::JsErrorBox;
 use tokio::sync::mpsc;
 
 use crate::body::{RequestBody, RequestChunk, ResponseHead, ResponseSink};
+use crate::progress::ProgressSink;
 use crate::state::{HttpRequest, HttpResponse};
 
 /// What the next dispatch runs.
@@ -31,6 +32,8 @@ pub enum PendingInvocation {
     Job {
         /// The payload as JSON text.
         payload_json: String,
+        /// Where `ctx.progress` reports go, if anywhere.
+        progress: Option<ProgressSink>,
         /// The handler's second argument (`ctx`) as JSON text.
         context_json: String,
     },
@@ -54,6 +57,7 @@ pub fn end_invocation(state: &mut OpState) {
     state.try_take::<ResponseSink>();
     state.try_take::<PendingInvocation>();
     state.try_take::<crate::settings::InvocationSettings>();
+    state.try_take::<ProgressSink>();
 }
 
 /// Invocation metadata as JS sees it.
@@ -119,16 +123,22 @@ pub(crate) fn op_invocation_take(state: &mut OpState) -> Result<InvocationMeta, 
         }
         PendingInvocation::Job {
             payload_json,
+            progress,
             context_json,
-        } => InvocationMeta {
-            kind: "job",
-            method: None,
-            url: None,
-            headers: Vec::new(),
-            body: "none",
-            payload_json: Some(payload_json),
-            context_json,
-        },
+        } => {
+            if let Some(progress) = progress {
+                state.put(progress);
+            }
+            InvocationMeta {
+                kind: "job",
+                method: None,
+                url: None,
+                headers: Vec::new(),
+                body: "none",
+                payload_json: Some(payload_json),
+                context_json,
+            }
+        }
     })
 }
 

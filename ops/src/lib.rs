@@ -9,6 +9,7 @@ pub mod body;
 mod console;
 mod env;
 mod invocation;
+pub mod progress;
 pub mod redact;
 mod secrets;
 pub mod settings;
@@ -37,6 +38,7 @@ deno_core::extension!(
         invocation::op_invocation_write_chunk,
         invocation::op_invocation_job_done,
         invocation::op_invocation_response_complete,
+        progress::op_job_progress,
     ],
     esm_entry_point = "ext:fluxbase/99_global_scope.js",
     // The entry point comes first: instantiated first, 99 pulls 00-03 in as one module graph.

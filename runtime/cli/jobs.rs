@@ -11,8 +11,9 @@ use crate::config::Config;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Call;
-use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig};
+use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig, RunTiming};
 use crate::logs::LogBook;
+use crate::store::JobRunFilter;
 use crate::{Error, Result};
 
 /// `fluxbase jobs` subcommands.
@@ -41,9 +42,37 @@ pub enum JobsCommand {
         /// The payload, as JSON (default: null).
         #[arg(long, default_value = "null")]
         payload: String,
-        /// Attempts before the run fails for good.
+        /// Attempts before the run fails for good (the job's `@fluxbase:max-attempts` wins).
         #[arg(long, default_value_t = DEFAULT_MAX_ATTEMPTS, value_parser = clap::value_parser!(i64).range(1..=100))]
         max_attempts: i64,
+        /// Not before this: an RFC 3339 time or a delay from now (`30s`, `5m`, `2h`).
+        #[arg(long)]
+        run_at: Option<String>,
+        /// Among due runs, higher first (-1000 to 1000).
+        #[arg(long, default_value_t = 0, allow_hyphen_values = true)]
+        priority: i64,
+    },
+    /// Cancel a queued run, or stop a running one (the host running it stops it).
+    Cancel {
+        /// Run id.
+        id: String,
+    },
+    /// Queue a failed or cancelled run again, with a fresh count of attempts.
+    Retry {
+        /// Run id.
+        id: String,
+    },
+    /// List runs, newest first.
+    Runs {
+        /// Only runs of this job.
+        #[arg(long)]
+        name: Option<String>,
+        /// Only runs in this status: queued, running, succeeded, failed or cancelled.
+        #[arg(long)]
+        status: Option<String>,
+        /// At most this many (1 to 500).
+        #[arg(long, default_value_t = 20)]
+        limit: i64,
     },
     /// Show a queued run: status, attempts, result, error and the logs of its last attempt.
     Status {
@@ -85,11 +114,59 @@ impl JobsCommand {
                 dir,
                 payload,
                 max_attempts,
+                run_at,
+                priority,
             } => {
                 let payload = parse_payload(&payload)?;
+                let timing = RunTiming {
+                    run_at: RunTiming::parse_run_at(run_at.as_deref())?,
+                    priority,
+                };
                 let queue = queue(config, dir, max_attempts).await?;
-                let id = queue.enqueue(&name, &payload, None).await?;
+                let id = queue.enqueue(&name, &payload, None, timing).await?;
                 print_json(&serde_json::json!({ "id": id }));
+                Ok(())
+            }
+            JobsCommand::Cancel { id } => {
+                let queue = queue(config, PathBuf::new(), DEFAULT_MAX_ATTEMPTS).await?;
+                let run = queue.cancel(&id, None).await?;
+                if format == OutputFormat::Json {
+                    print_json(&run);
+                } else if run.status == "cancelled" {
+                    println!("Cancelled run {id}: it will not run.");
+                } else {
+                    println!("Asked the host running {id} to stop it.");
+                }
+                Ok(())
+            }
+            JobsCommand::Retry { id } => {
+                let queue = queue(config, PathBuf::new(), DEFAULT_MAX_ATTEMPTS).await?;
+                let run = queue.retry(&id, None).await?;
+                if format == OutputFormat::Json {
+                    print_json(&run);
+                } else {
+                    println!("Queued run {id} again.");
+                }
+                Ok(())
+            }
+            JobsCommand::Runs {
+                name,
+                status,
+                limit,
+            } => {
+                let queue = queue(config, PathBuf::new(), DEFAULT_MAX_ATTEMPTS).await?;
+                let filter = JobRunFilter {
+                    name,
+                    status,
+                    limit,
+                    ..JobRunFilter::default()
+                };
+                let runs = queue.runs(&filter, None).await?;
+                if format == OutputFormat::Json {
+                    print_json(&runs);
+                } else {
+                    println!("{}", output::runs_table(&runs));
+                }
                 Ok(())
             }
             JobsCommand::Status { id } => {

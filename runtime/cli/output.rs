@@ -316,3 +316,29 @@ pub fn schedules_table(schedules: &[crate::jobs::ScheduleView]) -> Table {
     }
     table
 }
+
+/// Job runs, newest first, with their progress.
+pub fn runs_table(runs: &[crate::store::JobRun]) -> Table {
+    let mut table = table(&[
+        "RUN", "JOB", "STATUS", "ATTEMPTS", "PRIORITY", "PROGRESS", "CREATED",
+    ]);
+    for run in runs {
+        let progress = run.progress.as_ref().map_or_else(
+            || "-".to_owned(),
+            |p| match &p.message {
+                Some(message) => format!("{}% {message}", p.percent),
+                None => format!("{}%", p.percent),
+            },
+        );
+        table.add_row(vec![
+            run.id.clone(),
+            run.name.clone(),
+            run.status.clone(),
+            format!("{}/{}", run.attempts, run.max_attempts),
+            run.priority.to_string(),
+            progress,
+            run.created_at.to_rfc3339(),
+        ]);
+    }
+    table
+}

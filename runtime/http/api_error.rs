@@ -70,13 +70,14 @@ impl From<Error> for ApiError {
             | Error::NoHandler { .. }
             | Error::NoJobRun(_)
             | Error::NoExecution(_) => StatusCode::NOT_FOUND,
-            Error::VersionConflict { .. } => StatusCode::CONFLICT,
+            Error::VersionConflict { .. } | Error::Conflict(_) => StatusCode::CONFLICT,
             Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Execution { failure, .. } => match failure {
                 ExecutionFailure::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,
                 ExecutionFailure::OutOfMemory { .. } | ExecutionFailure::CpuTime(_) => {
                     StatusCode::from_u16(OUT_OF_MEMORY).expect("valid status")
                 }
+                ExecutionFailure::Cancelled => StatusCode::CONFLICT,
                 ExecutionFailure::Boot(_) | ExecutionFailure::Exception(_) => {
                     StatusCode::INTERNAL_SERVER_ERROR
                 }

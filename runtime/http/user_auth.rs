@@ -43,6 +43,16 @@ pub enum Caller {
     User(UserId),
 }
 
+impl Caller {
+    /// The user, for a user token; `None` for the service key.
+    pub fn user(&self) -> Option<&UserId> {
+        match self {
+            Caller::Service => None,
+            Caller::User(user) => Some(user),
+        }
+    }
+}
+
 /// What the "service key or user token" middleware checks against.
 #[derive(Debug, Clone)]
 pub struct EitherCredential {

@@ -7,6 +7,8 @@ use std::path::{Path, PathBuf};
 use crate::handlers::HandlerKind;
 use crate::isolate::{HttpRequest, HttpResponse, ResponseSink};
 use crate::settings::UserId;
+use fluxbase_ops::progress::ProgressSink;
+use tokio_util::sync::CancellationToken;
 
 /// What a handler is called with.
 #[derive(Debug)]
@@ -27,6 +29,8 @@ pub enum CallInput {
         payload: serde_json::Value,
         /// The queued run, if any.
         run_id: Option<String>,
+        /// Where the job's `ctx.progress` reports go, if anywhere.
+        progress: Option<ProgressSink>,
     },
 }
 
@@ -62,6 +66,8 @@ pub struct Call {
     pub user: Option<CallUser>,
     /// The id of the execution record.
     pub id: String,
+    /// Cancelling it stops the execution (the isolate is terminated) and records it cancelled.
+    pub cancel: CancellationToken,
 }
 
 impl Call {
@@ -85,6 +91,7 @@ impl Call {
             CallInput::Job {
                 payload,
                 run_id: None,
+                progress: None,
             },
         )
     }
@@ -96,6 +103,7 @@ impl Call {
             input,
             user: None,
             id: uuid::Uuid::new_v4().to_string(),
+            cancel: CancellationToken::new(),
         }
     }
 
@@ -125,6 +133,20 @@ impl Call {
         if let CallInput::Job { run_id: slot, .. } = &mut self.input {
             *slot = Some(run_id.to_owned());
         }
+        self
+    }
+
+    /// The same job call, its progress reports sent to `sink`.
+    pub fn reporting_to(mut self, sink: ProgressSink) -> Self {
+        if let CallInput::Job { progress, .. } = &mut self.input {
+            *progress = Some(sink);
+        }
+        self
+    }
+
+    /// The same call, stopped when `token` is cancelled.
+    pub fn cancelled_by(mut self, token: CancellationToken) -> Self {
+        self.cancel = token;
         self
     }
 

@@ -14,6 +14,8 @@ pub enum ExecutionFailure {
     Timeout(Duration),
     /// The CPU-time limit was reached and the isolate was terminated.
     CpuTime(Duration),
+    /// The call was cancelled (a job run cancelled while it ran); the isolate was terminated.
+    Cancelled,
     /// The heap limit was reached and the isolate was terminated.
     OutOfMemory {
         /// The limit, in bytes.
@@ -28,6 +30,7 @@ impl ExecutionFailure {
             ExecutionFailure::Boot(_) | ExecutionFailure::Exception(_) => "failed",
             ExecutionFailure::Timeout(_) => "timeout",
             ExecutionFailure::CpuTime(_) => "cpu_limit",
+            ExecutionFailure::Cancelled => "cancelled",
             ExecutionFailure::OutOfMemory { .. } => "out_of_memory",
         }
     }
@@ -61,6 +64,7 @@ impl std::fmt::Display for ExecutionFailure {
             ExecutionFailure::Timeout(limit) => {
                 write!(f, "timed out after {}", humantime::format_duration(*limit))
             }
+            ExecutionFailure::Cancelled => write!(f, "cancelled while it ran"),
             ExecutionFailure::CpuTime(limit) => write!(
                 f,
                 "used more than {} of CPU time",

@@ -262,11 +262,16 @@ impl Invoker {
             input,
             user,
             id: execution_id,
+            cancel,
         } = call;
         let handler = &handlers::find(&dir, kind, &name)?;
         let (invocation, run_id) = match input {
             CallInput::Http { request, sink } => (Invocation::Http { request, sink }, None),
-            CallInput::Job { payload, run_id } => (Invocation::Job(payload), run_id),
+            CallInput::Job {
+                payload,
+                run_id,
+                progress,
+            } => (Invocation::Job { payload, progress }, run_id),
         };
         let dir = dir.as_path();
         let execution_id = execution_id.as_str();
@@ -377,6 +382,7 @@ impl Invoker {
                 settings: settings.isolate_settings(),
                 context,
                 limits: limits.call,
+                cancel,
             })
             .await;
         // An exception leaves the isolate sound (its module state is the function's own
@@ -485,6 +491,7 @@ fn failure(error: IsolateError, limits: &Limits, booting: bool) -> ExecutionFail
             ExecutionFailure::CpuTime(limits.call.cpu_time.unwrap_or_default())
         }
         IsolateError::CpuLimit(limit) => ExecutionFailure::CpuTime(limit),
+        IsolateError::Cancelled => ExecutionFailure::Cancelled,
         IsolateError::HeapLimit => ExecutionFailure::OutOfMemory {
             limit_bytes: limits.heap_bytes,
         },

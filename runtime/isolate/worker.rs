@@ -22,6 +22,7 @@ use tokio::sync::mpsc;
 use tokio::sync::oneshot;
 
 use fluxbase_ops::body::ResponseSink;
+use fluxbase_ops::progress::ProgressSink;
 use fluxbase_ops::redact::Redactor;
 use fluxbase_ops::settings::InvocationSettings;
 use fluxbase_ops::state::AccessLog;
@@ -33,6 +34,7 @@ use fluxbase_ops::state::LogLine;
 use fluxbase_ops::state::MAX_ERROR_BYTES;
 use fluxbase_ops::state::ResolvedSecrets;
 use fluxbase_ops::{InvocationOutcome, PendingInvocation};
+use tokio_util::sync::CancellationToken;
 
 use super::array_buffers::BufferBudget;
 use super::boot::BootOptions;
@@ -59,6 +61,9 @@ pub enum IsolateError {
     /// The invocation used more CPU time than its limit; the isolate was terminated.
     #[error("CPU-time limit of {0:?} exceeded; isolate terminated")]
     CpuLimit(Duration),
+    /// The invocation was cancelled; the isolate was terminated.
+    #[error("cancelled; isolate terminated")]
+    Cancelled,
     /// The isolate's thread is gone (terminated earlier, or panicked).
     #[error("isolate is no longer running")]
     Gone,
@@ -133,8 +138,14 @@ pub enum Invocation {
         /// Where the response streams to, if anywhere.
         sink: Option<ResponseSink>,
     },
-    /// Call `default(payload): Promise<unknown>` with this JSON payload.
-    Job(serde_json::Value),
+    /// Call `default(payload, ctx): Promise<unknown>` with this JSON payload; `ctx.progress`
+    /// reports go to `progress`.
+    Job {
+        /// The payload.
+        payload: serde_json::Value,
+        /// Where progress reports go, if anywhere.
+        progress: Option<ProgressSink>,
+    },
 }
 
 /// What an invocation produced.
@@ -196,6 +207,8 @@ pub struct IsolateCall {
     pub context: serde_json::Value,
     /// Its wall-clock and CPU-time limits.
     pub limits: CallLimits,
+    /// Stops it when cancelled.
+    pub cancel: CancellationToken,
 }
 
 enum Command {
@@ -221,6 +234,7 @@ struct Flags {
     timed_out: AtomicBool,
     heap_exceeded: AtomicBool,
     cpu_exceeded: AtomicBool,
+    cancelled: AtomicBool,
 }
 
 impl Flags {
@@ -229,6 +243,7 @@ impl Flags {
         self.timed_out.load(Ordering::SeqCst)
             || self.heap_exceeded.load(Ordering::SeqCst)
             || self.cpu_exceeded.load(Ordering::SeqCst)
+            || self.cancelled.load(Ordering::SeqCst)
     }
 }
 
@@ -406,6 +421,7 @@ impl Isolate {
     pub async fn invoke(&self, call: IsolateCall) -> InvocationResult {
         let limits = call.limits;
         let timeout = limits.timeout;
+        let cancel = call.cancel.clone();
         let Some(tx) = self.tx.as_ref() else {
             return InvocationResult::failed(IsolateError::Gone);
         };
@@ -429,6 +445,7 @@ impl Isolate {
             limit = cpu_exhausted(cpu_limit) => {
                 (&self.flags.cpu_exceeded, IsolateError::CpuLimit(limit))
             }
+            () = cancel.cancelled() => (&self.flags.cancelled, IsolateError::Cancelled),
         };
         // Busy JS (`while (true) {}`) only stops through termination; an isolate idling in the
         // event loop stops through the cancel signal.
@@ -716,6 +733,7 @@ async fn serve(
                 settings,
                 context,
                 limits: _,
+                cancel: _,
             },
         reply,
         mut cancel,
@@ -729,8 +747,9 @@ async fn serve(
                 sink,
                 context_json,
             },
-            Invocation::Job(payload) => PendingInvocation::Job {
+            Invocation::Job { payload, progress } => PendingInvocation::Job {
                 payload_json: payload.to_string(),
+                progress,
                 context_json,
             },
         };
@@ -789,6 +808,8 @@ fn handler_error_message(error: deno_core::error::CoreError) -> String {
 fn classify(flags: &Flags, message: String, other: fn(String) -> IsolateError) -> IsolateError {
     if flags.heap_exceeded.load(Ordering::SeqCst) {
         IsolateError::HeapLimit
+    } else if flags.cancelled.load(Ordering::SeqCst) {
+        IsolateError::Cancelled
     } else if flags.cpu_exceeded.load(Ordering::SeqCst) {
         // As for a timeout, the caller reports the configured limit.
         IsolateError::CpuLimit(Duration::ZERO)

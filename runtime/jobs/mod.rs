@@ -4,8 +4,10 @@
 //! failures with exponential backoff up to `max_attempts`; an outcome is recorded only while
 //! its attempt still holds the run. It runs no SQL (the store's queries) and resolves no secret.
 
+mod control;
 mod scheduler;
 
+pub use control::{MAX_PRIORITY, RunTiming};
 pub use scheduler::ScheduleView;
 
 use std::path::PathBuf;
@@ -16,14 +18,17 @@ use tokio::sync::{Notify, watch};
 use tokio::task::JoinHandle;
 
 use crate::handlers::{self, HandlerKind};
-use crate::invoke::{Call, CallUser, Invoker};
+use crate::invoke::{Call, CallUser, ExecutionFailure, Invoker};
 use crate::settings::UserId;
 use crate::store::{Backend, JobRun, JobRunFilter, Store};
 use crate::time::Timestamp;
 use crate::{Error, Result};
+use fluxbase_ops::progress::ProgressSink;
+use tokio::sync::mpsc;
+use tokio_util::sync::CancellationToken;
 
 /// The statuses a run can be in.
-pub const RUN_STATUSES: [&str; 4] = ["queued", "running", "succeeded", "failed"];
+pub const RUN_STATUSES: [&str; 5] = ["queued", "running", "succeeded", "failed", "cancelled"];
 
 /// Most runs one listing returns.
 pub const MAX_RUNS_LISTED: i64 = 500;
@@ -87,13 +92,16 @@ impl JobQueue {
     }
 
     /// Enqueues a run of job `name` (which must exist) and returns its id. A run made for
-    /// `user` gets that user's settings secrets.
+    /// `user` gets that user's settings secrets; `timing` delays it or gives it a priority.
     pub async fn enqueue(
         &self,
         name: &str,
         payload: &serde_json::Value,
         user: Option<&UserId>,
+        timing: RunTiming,
     ) -> Result<String> {
+        timing.check()?;
+        let run_after = timing.run_at.unwrap_or_else(Timestamp::now);
         let handler = handlers::find(&self.config.jobs_dir, HandlerKind::Job, name)?;
         let max_attempts = handler
             .settings()?
@@ -102,7 +110,7 @@ impl JobQueue {
         let id = uuid::Uuid::new_v4().to_string();
         let Some(user) = user else {
             self.store
-                .enqueue_job(&id, name, payload, max_attempts)
+                .enqueue_job(&id, name, payload, max_attempts, run_after, timing.priority)
                 .await?;
             self.wake.notify_one();
             return Ok(id);
@@ -111,7 +119,7 @@ impl JobQueue {
         self.store.set_job_run_user(&id, user).await?;
         let enqueued = self
             .store
-            .enqueue_job(&id, name, payload, max_attempts)
+            .enqueue_job(&id, name, payload, max_attempts, run_after, timing.priority)
             .await;
         if let Err(error) = enqueued {
             let _ = self.store.forget_job_run_user(&id).await;
@@ -223,19 +231,35 @@ impl JobQueue {
     }
 
     async fn run(&self, invoker: &Invoker, run: JobRun) {
+        let cancel = CancellationToken::new();
+        let (progress, reports) = mpsc::unbounded_channel();
         let invocation = async {
             let user = self.store.job_run_user(&run.id).await?;
             let call = Call::job(&self.config.jobs_dir, &run.name, run.payload.clone())
                 .of_run(&run.id)
-                .for_user(user.map(CallUser::by_id));
+                .for_user(user.map(CallUser::by_id))
+                .reporting_to(ProgressSink(progress))
+                .cancelled_by(cancel.clone());
             invoker.execute(call).await
         };
         let outcome = tokio::select! {
             biased;
             outcome = invocation => outcome,
             never = self.keep_lease(&run) => match never {},
+            never = self.watch_for_cancel(&run, &cancel) => match never {},
+            never = self.record_progress(&run, reports) => match never {},
         };
         let stored = match outcome {
+            Err(Error::Execution {
+                execution_id,
+                failure: ExecutionFailure::Cancelled,
+                ..
+            }) => {
+                tracing::info!("job {} run {} cancelled while it ran", run.name, run.id);
+                self.store
+                    .cancel_running_job(&run.id, run.attempts, Some(&execution_id))
+                    .await
+            }
             Ok(done) => {
                 let execution_id = done.execution_id.clone();
                 let result = done.result().unwrap_or_default();

@@ -20,7 +20,7 @@ pub struct JobRun {
     pub name: String,
     /// The payload.
     pub payload: serde_json::Value,
-    /// `queued`, `running`, `succeeded` or `failed`.
+    /// `queued`, `running`, `succeeded`, `failed` or `cancelled`.
     pub status: String,
     /// Attempts started so far.
     pub attempts: i64,
@@ -34,6 +34,14 @@ pub struct JobRun {
     pub last_execution_id: Option<String>,
     /// When it was enqueued.
     pub created_at: Timestamp,
+    /// When it may run (a delayed run waits until then).
+    pub run_after: Timestamp,
+    /// Among due runs, higher runs first.
+    pub priority: i64,
+    /// What the job last reported with `ctx.progress`, while or after it ran.
+    pub progress: Option<Progress>,
+    /// A cancel was asked of this running run; its worker stops it.
+    pub cancel_requested: bool,
     /// When it last changed.
     pub updated_at: Timestamp,
 }
@@ -55,6 +63,37 @@ pub struct JobRunFilter {
     pub limit: i64,
 }
 
+/// How far a run has come, as its job said with `ctx.progress(percent, message)`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, utoipa::ToSchema)]
+pub struct Progress {
+    /// 0 to 100.
+    pub percent: i64,
+    /// What the job said (passed through its isolate's redactor).
+    pub message: Option<String>,
+}
+
+/// What a cancel did to a run.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Cancelled {
+    /// It was queued: it is cancelled and will not run.
+    Queued,
+    /// It is running: its worker is asked to stop it.
+    Requested,
+    /// It had already ended (its status says how); nothing changed.
+    AlreadyEnded,
+    /// There is no such run.
+    Missing,
+}
+
+/// The columns of a run, in every query that reads one.
+macro_rules! run_columns {
+    () => {
+        "id, name, payload, status, attempts, max_attempts, result, error, last_execution_id, \
+         created_at, updated_at, run_after, priority, progress_percent, progress_message, \
+         cancel_requested"
+    };
+}
+
 /// The claim statement; `$lock` is how the chosen row is locked against other claimers.
 macro_rules! claim_sql {
     ($lock:literal) => {
@@ -63,11 +102,12 @@ macro_rules! claim_sql {
              lease_until = $1, updated_at = $2 \
              WHERE id = (SELECT id FROM job_runs \
                WHERE (status = 'queued' AND run_after <= $2) \
-                  OR (status = 'running' AND lease_until < $2 AND attempts < max_attempts) \
-               ORDER BY run_after LIMIT 1 ",
+                  OR (status = 'running' AND lease_until < $2 AND attempts < max_attempts \
+                      AND cancel_requested = 0) \
+               ORDER BY priority DESC, run_after LIMIT 1 ",
             $lock,
-            ") RETURNING id, name, payload, status, attempts, max_attempts, result, error, \
-             last_execution_id, created_at, updated_at"
+            ") RETURNING ",
+            run_columns!()
         )
     };
 }
@@ -76,24 +116,140 @@ macro_rules! claim_sql {
 const ABANDONED: &str = "the host running its last attempt stopped before it finished";
 
 impl Store {
-    /// Enqueues a run of job `name`.
+    /// Enqueues a run of job `name`, due at `run_after` (now or later), with `priority`.
     pub async fn enqueue_job(
         &self,
         id: &str,
         name: &str,
         payload: &serde_json::Value,
         max_attempts: i64,
+        run_after: Timestamp,
+        priority: i64,
     ) -> Result<()> {
         let now = Timestamp::now().millis();
         sqlx::query(
             "INSERT INTO job_runs (id, name, payload, status, attempts, max_attempts, run_after, \
-             created_at, updated_at) VALUES ($1, $2, $3, 'queued', 0, $4, $5, $5, $5)",
+             created_at, updated_at, priority) \
+             VALUES ($1, $2, $3, 'queued', 0, $4, $5, $6, $6, $7)",
         )
         .bind(id)
         .bind(name)
         .bind(payload.to_string())
         .bind(max_attempts)
+        .bind(run_after.millis().max(now))
         .bind(now)
+        .bind(priority)
+        .execute(&self.pool)
+        .await?;
+        Ok(())
+    }
+
+    /// Cancels run `id`: a queued run at once, a running one by a request its worker sees.
+    pub async fn cancel_job_run(&self, id: &str) -> Result<Cancelled> {
+        let now = Timestamp::now().millis();
+        let queued = sqlx::query(
+            "UPDATE job_runs SET status = 'cancelled', error = 'cancelled before it ran', \
+             updated_at = $1 WHERE id = $2 AND status = 'queued'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if queued.rows_affected() == 1 {
+            return Ok(Cancelled::Queued);
+        }
+        let running = sqlx::query(
+            "UPDATE job_runs SET cancel_requested = 1, updated_at = $1 \
+             WHERE id = $2 AND status = 'running'",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        if running.rows_affected() == 1 {
+            return Ok(Cancelled::Requested);
+        }
+        Ok(match self.job_run(id).await? {
+            Some(_) => Cancelled::AlreadyEnded,
+            None => Cancelled::Missing,
+        })
+    }
+
+    /// Whether a cancel was asked of run `id` while attempt `attempt` runs it.
+    pub async fn job_cancel_requested(&self, id: &str, attempt: i64) -> Result<bool> {
+        let row = sqlx::query(
+            "SELECT cancel_requested FROM job_runs WHERE id = $1 AND attempts = $2 \
+             AND status = 'running'",
+        )
+        .bind(id)
+        .bind(attempt)
+        .fetch_optional(&self.pool)
+        .await?;
+        Ok(match row {
+            Some(row) => row.try_get::<i64, _>("cancel_requested")? != 0,
+            None => false,
+        })
+    }
+
+    /// Marks a running run cancelled (its worker stopped it), if attempt `attempt` holds it.
+    pub async fn cancel_running_job(
+        &self,
+        id: &str,
+        attempt: i64,
+        execution_id: Option<&str>,
+    ) -> Result<bool> {
+        let done = sqlx::query(
+            "UPDATE job_runs SET status = 'cancelled', error = 'cancelled while it ran', \
+             last_execution_id = COALESCE($1, last_execution_id), lease_until = NULL, \
+             updated_at = $2 WHERE id = $3 AND attempts = $4 AND status = 'running'",
+        )
+        .bind(execution_id)
+        .bind(Timestamp::now().millis())
+        .bind(id)
+        .bind(attempt)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Queues a failed or cancelled run again, with a fresh count of attempts; `false` when it
+    /// is not failed or cancelled (or does not exist).
+    pub async fn retry_job_run(&self, id: &str) -> Result<bool> {
+        let now = Timestamp::now().millis();
+        let done = sqlx::query(
+            "UPDATE job_runs SET status = 'queued', attempts = 0, error = NULL, result = NULL, \
+             lease_until = NULL, cancel_requested = 0, progress_percent = NULL, \
+             progress_message = NULL, run_after = $1, updated_at = $1 \
+             WHERE id = $2 AND status IN ('failed', 'cancelled')",
+        )
+        .bind(now)
+        .bind(id)
+        .execute(&self.pool)
+        .await?;
+        Ok(done.rows_affected() == 1)
+    }
+
+    /// Records the progress attempt `attempt` of run `id` reports, while it holds the run.
+    pub async fn set_job_progress(
+        &self,
+        id: &str,
+        attempt: i64,
+        progress: &Progress,
+    ) -> Result<()> {
+        sqlx::query(
+            "UPDATE job_runs SET progress_percent = $1, progress_message = $2, updated_at = $3 \
+             WHERE id = $4 AND attempts = $5 AND status = 'running'",
+        )
+        .bind(progress.percent)
+        .bind(
+            progress
+                .message
+                .as_deref()
+                .map(super::executions::storable_text),
+        )
+        .bind(Timestamp::now().millis())
+        .bind(id)
+        .bind(attempt)
         .execute(&self.pool)
         .await?;
         Ok(())
@@ -238,10 +394,11 @@ impl Store {
 
     /// One run by id.
     pub async fn job_run(&self, id: &str) -> Result<Option<JobRun>> {
-        let row = sqlx::query(
-            "SELECT id, name, payload, status, attempts, max_attempts, result, error, \
-             last_execution_id, created_at, updated_at FROM job_runs WHERE id = $1",
-        )
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM job_runs WHERE id = $1"
+        ))
         .bind(id)
         .fetch_optional(&self.pool)
         .await?;
@@ -252,9 +409,10 @@ impl Store {
 impl Store {
     /// Runs matching `filter`, newest first (enqueue time, then id, so pages never overlap).
     pub async fn job_runs(&self, filter: &JobRunFilter) -> Result<Vec<JobRun>> {
-        let rows = sqlx::query(
-            "SELECT id, name, payload, status, attempts, max_attempts, result, error, \
-             last_execution_id, created_at, updated_at FROM job_runs r \
+        let rows = sqlx::query(concat!(
+            "SELECT ",
+            run_columns!(),
+            " FROM job_runs r \
              WHERE ($1 = '' OR r.name = $1) AND ($2 = '' OR r.status = $2) \
                AND r.created_at >= $3 \
                AND ($4 = '' \
@@ -262,8 +420,8 @@ impl Store {
                     OR (r.created_at = (SELECT c.created_at FROM job_runs c WHERE c.id = $4) \
                         AND r.id < $4)) \
                AND ($5 = '' OR r.id IN (SELECT u.run_id FROM job_run_users u WHERE u.user_id = $5)) \
-             ORDER BY r.created_at DESC, r.id DESC LIMIT $6",
-        )
+             ORDER BY r.created_at DESC, r.id DESC LIMIT $6"
+        ))
         .bind(filter.name.clone().unwrap_or_default())
         .bind(filter.status.clone().unwrap_or_default())
         .bind(filter.since.map_or(i64::MIN, Timestamp::millis))
@@ -293,5 +451,17 @@ fn job_run(row: &AnyRow) -> Result<JobRun> {
         last_execution_id: row.try_get("last_execution_id")?,
         created_at: Timestamp::from_millis(row.try_get("created_at")?),
         updated_at: Timestamp::from_millis(row.try_get("updated_at")?),
+        run_after: Timestamp::from_millis(row.try_get("run_after")?),
+        priority: row.try_get("priority")?,
+        progress: row
+            .try_get::<Option<i64>, _>("progress_percent")?
+            .map(|percent| -> Result<Progress> {
+                Ok(Progress {
+                    percent,
+                    message: row.try_get("progress_message")?,
+                })
+            })
+            .transpose()?,
+        cancel_requested: row.try_get::<i64, _>("cancel_requested")? != 0,
     })
 }

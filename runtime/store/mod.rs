@@ -18,7 +18,7 @@ mod settings;
 pub use audit::AuditEntry;
 pub use connect::{Backend, default_sqlite_url, redact_url};
 pub use executions::{ExecutionRecord, LogLine, MinuteCount};
-pub use jobs::{JobRun, JobRunFilter};
+pub use jobs::{Cancelled, JobRun, JobRunFilter, Progress};
 pub use records::{
     AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion,
     VersionRecord,

@@ -20,6 +20,7 @@ mod http_auth;
 mod http_input;
 mod http_jobs;
 mod http_streaming;
+mod job_control;
 mod load_http;
 mod multi_host;
 mod redaction;

@@ -249,7 +249,9 @@ impl Server {
             let answer = self.job_run(id, credential);
             assert_eq!(answer.status, 200, "{answer:#?}");
             let run = answer.json();
-            if run["status"] == "succeeded" || run["status"] == "failed" {
+            if ["succeeded", "failed", "cancelled"]
+                .contains(&run["status"].as_str().unwrap_or_default())
+            {
                 return run;
             }
             assert!(

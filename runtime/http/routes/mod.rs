@@ -18,6 +18,8 @@ pub(super) mod functions;
 pub(super) mod health;
 pub(super) mod job_enqueue;
 pub(super) mod job_run;
+pub(super) mod job_run_cancel;
+pub(super) mod job_run_retry;
 pub(super) mod job_runs;
 pub(super) mod secret_address;
 pub(super) mod settings_access;
@@ -59,6 +61,8 @@ pub(super) fn jobs() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
         .routes(routes!(job_enqueue::enqueue))
         .routes(routes!(job_run::status))
+        .routes(routes!(job_run_cancel::cancel))
+        .routes(routes!(job_run_retry::retry))
         .routes(routes!(job_runs::list))
 }
 

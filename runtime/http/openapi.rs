@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::schemas::ErrorBody;
+use super::schemas::{ErrorBody, HandlerNameInput, RunAtInput};
 
 /// The document's frame: info, default security, shared schemas.
 #[derive(OpenApi)]
@@ -19,7 +19,7 @@ use super::schemas::ErrorBody;
                        returned."
     ),
     security(("serviceKey" = [])),
-    components(schemas(ErrorBody)),
+    components(schemas(ErrorBody, HandlerNameInput, RunAtInput)),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;
@@ -80,7 +80,9 @@ fn refine(doc: &mut Value) {
     let enqueued = &mut doc["paths"]["/api/v1/jobs/{name}"]["post"]["responses"]["202"];
     if enqueued.is_object() {
         enqueued["links"] = json!({
-            "run": { "operationId": "getJobRun", "parameters": { "id": "$response.body#/id" } }
+            "run": { "operationId": "getJobRun", "parameters": { "id": "$response.body#/id" } },
+            "cancel": { "operationId": "cancelJobRun", "parameters": { "id": "$response.body#/id" } },
+            "retry": { "operationId": "retryJobRun", "parameters": { "id": "$response.body#/id" } }
         });
     }
 }

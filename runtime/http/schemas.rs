@@ -115,6 +115,22 @@ component!(
         .into_schema()
 );
 
+/// When a job run may start: a delay from now or a time.
+pub struct RunAtInput;
+component!(
+    RunAtInput,
+    "RunAt",
+    AnyOfBuilder::new()
+        .description(Some(
+            "A delay from now (30s, 5m, 2h, 1d: any humantime duration) or an RFC 3339 time (a \
+             past time means now)",
+        ))
+        .item(string().pattern(Some("^[0-9]{1,6}(ms|s|m|h|d|w)$")))
+        .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
+        .build()
+        .into_schema()
+);
+
 /// The name of a function or a job.
 pub struct HandlerNameInput;
 component!(

@@ -41,12 +41,19 @@ impl RunTiming {
         if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
             return Ok(Some(Timestamp::from(at.with_timezone(&chrono::Utc))));
         }
-        let delay = humantime::parse_duration(raw).map_err(|_| {
+        let invalid = || {
             Error::invalid(format!(
                 "invalid run_at {raw:?}: use an RFC 3339 time such as 2027-01-31T08:00:00Z or a \
                  delay such as 30s, 5m or 2h"
             ))
-        })?;
+        };
+        // One number and one unit, as the API document says.
+        let digits = raw.chars().take_while(char::is_ascii_digit).count();
+        let unit = &raw[digits..];
+        if !(1..=6).contains(&digits) || !["ms", "s", "m", "h", "d", "w"].contains(&unit) {
+            return Err(invalid());
+        }
+        let delay = humantime::parse_duration(raw).map_err(|_| invalid())?;
         let millis = i64::try_from(delay.as_millis()).unwrap_or(i64::MAX);
         Ok(Some(Timestamp::from_millis(
             Timestamp::now().millis().saturating_add(millis),

@@ -48,7 +48,7 @@ pub struct CreateBody {
     scope: Option<String>,
     #[schema(value_type = Option<Namespace>)]
     namespace: Option<String>,
-    #[schema(value_type = DescriptionInput)]
+    #[schema(value_type = DescriptionInput, required = false)]
     description: Option<String>,
     #[schema(value_type = Option<ExpiryInput>)]
     expires_at: Option<String>,

@@ -11,7 +11,7 @@ use utoipa::{IntoParams, ToSchema};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery};
-use crate::http::schemas::{AdminErrors, BodyErrors, ErrorBody, HandlerNameInput};
+use crate::http::schemas::{AdminErrors, BodyErrors, ErrorBody, HandlerNameInput, RunAtInput};
 use crate::http::user_auth::Caller;
 use crate::jobs::RunTiming;
 
@@ -28,6 +28,7 @@ pub struct Enqueued {
 #[serde(deny_unknown_fields)]
 pub struct EnqueueQuery {
     /// Not before this: an RFC 3339 time or a delay from now (`30s`, `5m`, `2h`).
+    #[param(value_type = Option<RunAtInput>)]
     run_at: Option<String>,
     /// Among due runs, higher first (-1000 to 1000, default 0).
     #[param(minimum = -1000, maximum = 1000)]

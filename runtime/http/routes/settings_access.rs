@@ -39,7 +39,7 @@ pub struct PutBody {
     #[schema(value_type = SecretValueInput)]
     value: String,
     /// A new description; absent keeps the current one.
-    #[schema(value_type = DescriptionInput)]
+    #[schema(value_type = DescriptionInput, required = false)]
     description: Option<String>,
 }
 

@@ -29,6 +29,13 @@ impl Timestamp {
         DateTime::from_timestamp_millis(self.0).unwrap_or(DateTime::<Utc>::MAX_UTC)
     }
 
+    /// The instant an RFC 3339 time (any offset) names, if `raw` is one.
+    pub fn parse_rfc3339(raw: &str) -> Option<Timestamp> {
+        DateTime::parse_from_rfc3339(raw.trim())
+            .ok()
+            .map(|at| Timestamp::from(at.with_timezone(&Utc)))
+    }
+
     /// RFC 3339 with second precision, e.g. `2026-11-28T18:30:00Z`.
     pub fn to_rfc3339(self) -> String {
         self.to_datetime()

@@ -14,6 +14,7 @@ use crate::invoke::Call;
 use crate::jobs::{DEFAULT_MAX_ATTEMPTS, JobQueue, QueueConfig, RunTiming};
 use crate::logs::LogBook;
 use crate::store::JobRunFilter;
+use crate::time::Timestamp;
 use crate::{Error, Result};
 
 /// `fluxbase jobs` subcommands.
@@ -70,6 +71,12 @@ pub enum JobsCommand {
         /// Only runs in this status: queued, running, succeeded, failed or cancelled.
         #[arg(long)]
         status: Option<String>,
+        /// Only runs enqueued at or after this RFC 3339 time.
+        #[arg(long)]
+        since: Option<String>,
+        /// The next page: runs enqueued before this run (the last id of the previous page).
+        #[arg(long)]
+        before: Option<String>,
         /// At most this many (1 to 500).
         #[arg(long, default_value_t = 20)]
         limit: i64,
@@ -152,12 +159,26 @@ impl JobsCommand {
             JobsCommand::Runs {
                 name,
                 status,
+                since,
+                before,
                 limit,
             } => {
+                let since = since
+                    .map(|raw| {
+                        Timestamp::parse_rfc3339(&raw).ok_or_else(|| {
+                            Error::invalid(format!(
+                                "invalid --since {raw:?}: use an RFC 3339 time such as \
+                                 2026-12-01T00:00:00Z"
+                            ))
+                        })
+                    })
+                    .transpose()?;
                 let queue = queue(config, PathBuf::new(), DEFAULT_MAX_ATTEMPTS).await?;
                 let filter = JobRunFilter {
                     name,
                     status,
+                    since,
+                    before,
                     limit,
                     ..JobRunFilter::default()
                 };

@@ -38,8 +38,8 @@ impl RunTiming {
         let Some(raw) = raw.map(str::trim) else {
             return Ok(None);
         };
-        if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
-            return Ok(Some(Timestamp::from(at.with_timezone(&chrono::Utc))));
+        if let Some(at) = Timestamp::parse_rfc3339(raw) {
+            return Ok(Some(at));
         }
         let invalid = || {
             Error::invalid(format!(

@@ -231,4 +231,25 @@ fn the_cli_enqueues_lists_cancels_and_retries_on_the_store() {
     assert!(retried.contains("Queued run"), "{retried}");
     host.run(&["jobs", "runs", "--status", "lost"])
         .fails_with("invalid status \"lost\"");
+    host.run(&["jobs", "runs", "--since", "yesterday"])
+        .fails_with("invalid --since");
+    let later = host
+        .run(&[
+            "jobs",
+            "runs",
+            "--since",
+            "2999-01-01T00:00:00Z",
+            "-o",
+            "json",
+        ])
+        .json();
+    assert_eq!(later, serde_json::json!([]));
+    let next_page = host
+        .run(&["jobs", "runs", "--before", &id, "-o", "json"])
+        .json();
+    assert_eq!(
+        next_page,
+        serde_json::json!([]),
+        "nothing enqueued before the only run"
+    );
 }

@@ -4,7 +4,6 @@
 
 use axum::Json;
 use axum::extract::{Extension, State};
-use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use utoipa::IntoParams;
 
@@ -60,13 +59,11 @@ pub async fn list(
         .since
         .as_deref()
         .map(|raw| {
-            DateTime::parse_from_rfc3339(raw)
-                .map(|at| Timestamp::from(at.with_timezone(&Utc)))
-                .map_err(|_| {
-                    ApiError::bad_request(
-                        "invalid since: use an RFC 3339 time such as 2026-12-01T00:00:00Z",
-                    )
-                })
+            Timestamp::parse_rfc3339(raw).ok_or_else(|| {
+                ApiError::bad_request(
+                    "invalid since: use an RFC 3339 time such as 2026-12-01T00:00:00Z",
+                )
+            })
         })
         .transpose()?;
     let filter = JobRunFilter {

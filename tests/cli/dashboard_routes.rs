@@ -48,11 +48,26 @@ fn handlers_lists_functions_and_jobs_with_namespace_file_and_annotations() {
     assert_eq!(billing["file"], "billing.ts");
     assert_eq!(
         billing["annotations"],
-        serde_json::json!([{"key": "namespace", "value": "billing"}])
+        serde_json::json!([
+            {"key": "allow-unauthenticated", "value": ""},
+            {"key": "namespace", "value": "billing"}
+        ])
     );
+    assert_eq!(billing["error"], serde_json::Value::Null);
     let hello = find("function", "hello");
     assert_eq!(hello["namespace"], "fallback-ns");
-    assert_eq!(hello["annotations"], serde_json::json!([]));
+    assert_eq!(
+        hello["annotations"],
+        serde_json::json!([{"key": "allow-unauthenticated", "value": ""}])
+    );
+    let bad = find("function", "bad_annotation");
+    assert!(
+        bad["error"]
+            .as_str()
+            .unwrap()
+            .contains("bad_annotation.ts:3: @fluxbase:timeout"),
+        "{bad}"
+    );
     assert_eq!(find("job", "summarize")["file"], "summarize.ts");
     // Shared code is not a handler.
     assert!(

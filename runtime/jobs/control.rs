@@ -78,7 +78,7 @@ impl JobQueue {
     pub async fn cancel(&self, id: &str, user: Option<&UserId>) -> Result<JobRun> {
         self.check_owner(id, user).await?;
         match self.store.cancel_job_run(id).await? {
-            Cancelled::Queued | Cancelled::Requested => self.status(id).await,
+            Cancelled::Queued(run) | Cancelled::Requested(run) => Ok(run),
             Cancelled::Missing => Err(Error::NoJobRun(id.to_owned())),
             Cancelled::AlreadyEnded => {
                 let run = self.status(id).await?;
@@ -94,15 +94,15 @@ impl JobQueue {
     /// only a run enqueued for that user.
     pub async fn retry(&self, id: &str, user: Option<&UserId>) -> Result<JobRun> {
         self.check_owner(id, user).await?;
-        if !self.store.retry_job_run(id).await? {
+        let Some(queued) = self.store.retry_job_run(id).await? else {
             let run = self.status(id).await?;
             return Err(Error::Conflict(format!(
                 "run {id} is {}: only a failed or cancelled run can be retried",
                 run.status
             )));
-        }
+        };
         self.wake.notify_one();
-        self.status(id).await
+        Ok(queued)
     }
 
     /// A user sees only the runs enqueued for them; any other run is "no such run".

@@ -73,12 +73,12 @@ pub struct Progress {
 }
 
 /// What a cancel did to a run.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub enum Cancelled {
-    /// It was queued: it is cancelled and will not run.
-    Queued,
-    /// It is running: its worker is asked to stop it.
-    Requested,
+    /// It was queued: it is cancelled and will not run (the run as the cancel left it).
+    Queued(JobRun),
+    /// It is running: its worker is asked to stop it (the run as the cancel left it).
+    Requested(JobRun),
     /// It had already ended (its status says how); nothing changed.
     AlreadyEnded,
     /// There is no such run.
@@ -147,27 +147,29 @@ impl Store {
     /// Cancels run `id`: a queued run at once, a running one by a request its worker sees.
     pub async fn cancel_job_run(&self, id: &str) -> Result<Cancelled> {
         let now = Timestamp::now().millis();
-        let queued = sqlx::query(
+        let queued = sqlx::query(concat!(
             "UPDATE job_runs SET status = 'cancelled', error = 'cancelled before it ran', \
-             updated_at = $1 WHERE id = $2 AND status = 'queued'",
-        )
+             updated_at = $1 WHERE id = $2 AND status = 'queued' RETURNING ",
+            run_columns!()
+        ))
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        if queued.rows_affected() == 1 {
-            return Ok(Cancelled::Queued);
+        if let Some(row) = queued {
+            return Ok(Cancelled::Queued(job_run(&row)?));
         }
-        let running = sqlx::query(
+        let running = sqlx::query(concat!(
             "UPDATE job_runs SET cancel_requested = 1, updated_at = $1 \
-             WHERE id = $2 AND status = 'running'",
-        )
+             WHERE id = $2 AND status = 'running' RETURNING ",
+            run_columns!()
+        ))
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        if running.rows_affected() == 1 {
-            return Ok(Cancelled::Requested);
+        if let Some(row) = running {
+            return Ok(Cancelled::Requested(job_run(&row)?));
         }
         Ok(match self.job_run(id).await? {
             Some(_) => Cancelled::AlreadyEnded,
@@ -212,21 +214,22 @@ impl Store {
         Ok(done.rows_affected() == 1)
     }
 
-    /// Queues a failed or cancelled run again, with a fresh count of attempts; `false` when it
-    /// is not failed or cancelled (or does not exist).
-    pub async fn retry_job_run(&self, id: &str) -> Result<bool> {
+    /// Queues a failed or cancelled run again, with a fresh count of attempts, and returns it as
+    /// queued; `None` when it is not failed or cancelled (or does not exist).
+    pub async fn retry_job_run(&self, id: &str) -> Result<Option<JobRun>> {
         let now = Timestamp::now().millis();
-        let done = sqlx::query(
+        let row = sqlx::query(concat!(
             "UPDATE job_runs SET status = 'queued', attempts = 0, error = NULL, result = NULL, \
              lease_until = NULL, cancel_requested = 0, progress_percent = NULL, \
              progress_message = NULL, run_after = $1, updated_at = $1 \
-             WHERE id = $2 AND status IN ('failed', 'cancelled')",
-        )
+             WHERE id = $2 AND status IN ('failed', 'cancelled') RETURNING ",
+            run_columns!()
+        ))
         .bind(now)
         .bind(id)
-        .execute(&self.pool)
+        .fetch_optional(&self.pool)
         .await?;
-        Ok(done.rows_affected() == 1)
+        row.map(|row| job_run(&row)).transpose()
     }
 
     /// Records the progress attempt `attempt` of run `id` reports, while it holds the run.

@@ -15,6 +15,7 @@ import { env } from "ext:fluxbase/01_env.js";
 import * as dispatch from "ext:fluxbase/02_dispatch.js";
 import { createConsole } from "ext:fluxbase/03_console.js";
 import * as errors from "ext:fluxbase/04_errors.js";
+import { Navigator, navigator } from "ext:fluxbase/05_navigator.js";
 const {
   ObjectDefineProperty,
   ObjectFreeze,
@@ -26,9 +27,7 @@ const {
 const webidl = core.loadExtScript("ext:deno_webidl/00_webidl.js");
 const event = core.loadExtScript("ext:deno_web/02_event.js");
 const url = core.loadExtScript("ext:deno_web/00_url.js");
-const { structuredClone } = core.loadExtScript(
-  "ext:deno_web/02_structured_clone.js",
-);
+const { URLPattern } = core.loadExtScript("ext:deno_web/01_urlpattern.js");
 const { DOMException, QuotaExceededError } = core.loadExtScript(
   "ext:deno_web/01_dom_exception.js",
 );
@@ -44,6 +43,16 @@ const timers = core.loadExtScript("ext:deno_web/02_timers.js");
 const base64 = core.loadExtScript("ext:deno_web/05_base64.js");
 const encoding = core.loadExtScript("ext:deno_web/08_text_encoding.js");
 const performance = core.loadExtScript("ext:deno_web/15_performance.js");
+const compression = core.loadExtScript("ext:deno_web/14_compression.js");
+// MessageChannel/MessagePort, and the `structuredClone` that takes `transfer` (the one of
+// 02_structured_clone.js has no options), as Deno's global scope has it.
+const messagePort = core.loadExtScript("ext:deno_web/13_message_port.js");
+// Between the channels of one isolate: each isolate gets its own InMemoryBroadcastChannel
+// (runtime/isolate/boot.rs), so no message crosses to another function or invocation.
+const { BroadcastChannel } = core.loadExtScript(
+  "ext:deno_web/01_broadcast_channel.js",
+);
+const { Window } = core.loadExtScript("ext:deno_web/04_global_interfaces.js");
 const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
 const consoleScript = core.loadExtScript("ext:deno_web/01_console.js");
 
@@ -70,6 +79,8 @@ internals.__telemetryUtil ??= {
 // deno_fetch's `fetch`, with the TLS helpers its http client needs.
 core.loadExtScript("ext:deno_net/02_tls.js");
 const fetch = core.loadExtScript("ext:deno_fetch/26_fetch.js");
+// Connects through deno_fetch's own request path, so the egress checks of `fetch` apply.
+const { EventSource } = core.loadExtScript("ext:deno_fetch/27_eventsource.js");
 
 // Ops throw DOMExceptions by class name: "DOMException" + the exception's name (deno_web's
 // base64 ops "DOMExceptionInvalidCharacterError", deno_crypto's "DOMExceptionDataError" and
@@ -125,6 +136,7 @@ const globalScope = {
   // url
   URL: core.propNonEnumerable(url.URL),
   URLSearchParams: core.propNonEnumerable(url.URLSearchParams),
+  URLPattern: core.propNonEnumerable(URLPattern),
   // encoding
   TextEncoder: core.propNonEnumerable(encoding.TextEncoder),
   TextDecoder: core.propNonEnumerable(encoding.TextDecoder),
@@ -139,14 +151,25 @@ const globalScope = {
   setInterval: core.propWritable(timers.setInterval),
   clearTimeout: core.propWritable(timers.clearTimeout),
   clearInterval: core.propWritable(timers.clearInterval),
-  structuredClone: core.propWritable(structuredClone),
+  structuredClone: core.propWritable(messagePort.structuredClone),
   performance: core.propWritable(performance.performance),
+  Performance: core.propNonEnumerable(performance.Performance),
+  PerformanceEntry: core.propNonEnumerable(performance.PerformanceEntry),
+  PerformanceMark: core.propNonEnumerable(performance.PerformanceMark),
+  PerformanceMeasure: core.propNonEnumerable(performance.PerformanceMeasure),
+  PerformanceObserver: core.propNonEnumerable(performance.PerformanceObserver),
+  PerformanceObserverEntryList: core.propNonEnumerable(
+    performance.PerformanceObserverEntryList,
+  ),
   // events & abort
   Event: core.propNonEnumerable(event.Event),
   EventTarget: core.propNonEnumerable(event.EventTarget),
   ErrorEvent: core.propNonEnumerable(event.ErrorEvent),
   CustomEvent: core.propNonEnumerable(event.CustomEvent),
   PromiseRejectionEvent: core.propNonEnumerable(event.PromiseRejectionEvent),
+  MessageEvent: core.propNonEnumerable(event.MessageEvent),
+  CloseEvent: core.propNonEnumerable(event.CloseEvent),
+  ProgressEvent: core.propNonEnumerable(event.ProgressEvent),
   DOMException: core.propNonEnumerable(DOMException),
   QuotaExceededError: core.propNonEnumerable(QuotaExceededError),
   AbortController: core.propNonEnumerable(abortSignal.AbortController),
@@ -165,12 +188,24 @@ const globalScope = {
     streams.ByteLengthQueuingStrategy,
   ),
   CountQueuingStrategy: core.propNonEnumerable(streams.CountQueuingStrategy),
+  CompressionStream: core.propNonEnumerable(compression.CompressionStream),
+  DecompressionStream: core.propNonEnumerable(compression.DecompressionStream),
+  // messaging
+  MessageChannel: core.propNonEnumerable(messagePort.MessageChannel),
+  MessagePort: core.propNonEnumerable(messagePort.MessagePort),
+  BroadcastChannel: core.propNonEnumerable(BroadcastChannel),
+  EventSource: core.propWritable(EventSource),
   // crypto: the Crypto instance is a cppgc object, which cannot be made while the snapshot is
   // built; deno_crypto mints it on first access.
   crypto: core.propGetterOnly(() => crypto.crypto),
   Crypto: core.propNonEnumerable(crypto.Crypto),
   CryptoKey: core.propNonEnumerable(crypto.CryptoKey),
   SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
+  // the window: `self` is the global object, as in Deno
+  self: core.propGetterOnly(() => globalThis),
+  Window: core.propNonEnumerable(Window),
+  Navigator: core.propNonEnumerable(Navigator),
+  navigator: core.propGetterOnly(() => navigator),
   // fluxbase
   secrets: core.propReadOnly(secrets),
   // Branding as a WebIDL object
@@ -179,9 +214,10 @@ const globalScope = {
 
 core.defineGlobalProperties(globalThis, globalScope);
 
-// The global scope is an EventTarget, as in Deno: stray errors are dispatched on it
+// The global scope is a Window, so an EventTarget, as in Deno: `addEventListener` and
+// `dispatchEvent` are global functions, and stray errors are dispatched on it
 // (`addEventListener("error", ...)`, `"unhandledrejection"`).
-ObjectSetPrototypeOf(globalThis, event.EventTarget.prototype);
+ObjectSetPrototypeOf(globalThis, Window.prototype);
 event.setEventTargetData(globalThis);
 event.saveGlobalThisReference(globalThis);
 errors.init({

@@ -9,6 +9,7 @@ pub mod body;
 mod console;
 mod env;
 mod invocation;
+pub mod navigator;
 pub mod redact;
 mod secrets;
 pub mod settings;
@@ -36,6 +37,8 @@ deno_core::extension!(
         invocation::op_invocation_respond_text,
         invocation::op_invocation_write_chunk,
         invocation::op_invocation_job_done,
+        navigator::op_navigator_user_agent,
+        navigator::op_navigator_hardware_concurrency,
     ],
     esm_entry_point = "ext:fluxbase/99_global_scope.js",
     // The entry point comes first: instantiated first, 99 pulls 00-03 in as one module graph.
@@ -47,5 +50,6 @@ deno_core::extension!(
         "02_dispatch.js",
         "03_console.js",
         "04_errors.js",
+        "05_navigator.js",
     ],
 );

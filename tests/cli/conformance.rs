@@ -118,6 +118,49 @@ const CASES: &[Case] = &[
         headers: &[],
         body: None,
     },
+    // URLPattern: matching, groups, components, base URLs, errors.
+    Case {
+        target: "webapis_urlpattern/books?x=1",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // CompressionStream/DecompressionStream: gzip, deflate, deflate-raw.
+    Case {
+        target: "webapis_compression",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // performance: timeOrigin, mark, measure, entries.
+    Case {
+        target: "webapis_performance",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // self, navigator, Window, the global addEventListener/dispatchEvent.
+    Case {
+        target: "webapis_global",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // MessageChannel, BroadcastChannel, structuredClone of errors and with transfer, and the
+    // MessageEvent/CloseEvent/ProgressEvent classes.
+    Case {
+        target: "webapis_messaging",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // EventSource over a data: URL.
+    Case {
+        target: "webapis_eventsource",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
 ];
 
 fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
@@ -179,6 +222,8 @@ fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
         .arg(spec.to_string())
         .env("DENO_NO_UPDATE_CHECK", "1")
         .env("NO_COLOR", "1")
+        // Deno's `navigator.language` is the host's locale; fluxbase's is always en-US.
+        .env("LC_ALL", "en_US.UTF-8")
         .output()
         .expect("run deno");
     assert!(

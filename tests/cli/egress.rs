@@ -1,7 +1,8 @@
 //! Where `fetch` in function code may connect, against a real `fluxbase serve` and a real HTTP
 //! service on the host's loopback: refused by default (by address, by a name that resolves to
 //! it, in IPv4-mapped IPv6 form) without a byte reaching the service, reached with
-//! `--allow-private-network`, for the server and for a one-shot `functions invoke`.
+//! `--allow-private-network`, for the server and for a one-shot `functions invoke`; an
+//! `EventSource` (which connects through fetch) follows the same rule.
 
 use crate::support;
 
@@ -142,5 +143,46 @@ fn a_one_shot_invoke_follows_the_same_rule() {
     ]);
     let report: Value = serde_json::from_str(allowed.ok()).unwrap();
     assert_eq!(report["body"], INTERNAL_BODY, "{report}");
+    assert_eq!(service.connections(), 1);
+}
+
+#[test]
+fn an_event_source_follows_the_same_rule() {
+    let service = LoopbackService::start();
+    let host = Host::new();
+    let functions = fixtures("functions").display().to_string();
+    let target = format!(
+        "egress_eventsource?url={}",
+        encode(&format!("http://127.0.0.1:{}/", service.port))
+    );
+
+    // Refused before connecting: the source errs and reconnects later (readyState CONNECTING).
+    let refused = host.run(&["functions", "invoke", &target, "--dir", &functions]);
+    let report: Value = serde_json::from_str(refused.ok()).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"event": "error", "readyState": 0})
+    );
+    assert_eq!(
+        service.connections(),
+        0,
+        "a refused EventSource still connected"
+    );
+
+    // Allowed, it connects; the service answers text/plain, not text/event-stream, so the
+    // source fails for good (readyState CLOSED).
+    let allowed = host.run(&[
+        "functions",
+        "invoke",
+        &target,
+        "--dir",
+        &functions,
+        "--allow-private-network",
+    ]);
+    let report: Value = serde_json::from_str(allowed.ok()).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"event": "error", "readyState": 2})
+    );
     assert_eq!(service.connections(), 1);
 }

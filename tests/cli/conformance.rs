@@ -1,6 +1,8 @@
 //! The fixtures that do not use our `secrets` global give the same responses under fluxbase as
 //! under the real Deno (from the npm package `deno`, installed by `.ci/run` into
-//! `tests/conformance/node_modules`; `DENO_BIN` points at another one).
+//! `tests/conformance/node_modules`; `DENO_BIN` points at another one). A one-shot `functions
+//! invoke` boots without the startup snapshot, so the web API fixtures are also run through
+//! `fluxbase serve`, whose isolates boot from it, and must answer the same there.
 
 use crate::support;
 
@@ -9,6 +11,7 @@ use std::process::Command;
 
 use support::Host;
 use support::fixtures;
+use support::server::Server;
 
 /// Set (by `.ci/run`) to fail instead of skipping when no Deno binary is found.
 const REQUIRE_DENO_ENV: &str = "FLUXBASE_TEST_REQUIRE_DENO";
@@ -244,4 +247,39 @@ fn fixtures_respond_the_same_under_real_deno() {
         let theirs = under_deno(&deno, case);
         assert_eq!(ours, theirs, "{} differs from Deno", case.target);
     }
+}
+
+#[test]
+fn web_api_fixtures_answer_the_same_from_the_startup_snapshot() {
+    let host = Host::new();
+    let server = Server::start(&host, &[]);
+    let mut compared = 0;
+    for case in CASES
+        .iter()
+        .filter(|case| case.target.starts_with("webapis"))
+    {
+        let one_shot = under_fluxbase(&host, case);
+        let headers: Vec<(&str, &str)> = case.headers.to_vec();
+        let served = server.send(
+            case.method,
+            &format!("/functions/v1/{}", case.target),
+            None,
+            &headers,
+            case.body.map(str::as_bytes),
+            false,
+        );
+        assert_eq!(
+            u64::from(served.status),
+            one_shot["status"].as_u64().unwrap(),
+            "{}",
+            case.target
+        );
+        assert_eq!(
+            served.body, one_shot["body"],
+            "{} differs when served",
+            case.target
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 7);
 }

@@ -16,10 +16,16 @@ import * as dispatch from "ext:fluxbase/02_dispatch.js";
 import { createConsole } from "ext:fluxbase/03_console.js";
 import * as errors from "ext:fluxbase/04_errors.js";
 import { Navigator, navigator } from "ext:fluxbase/05_navigator.js";
+import { op_egress_check_host } from "ext:core/ops";
+// An ES module of deno_websocket made eager for the snapshot (see `websocket_eager` in
+// runtime/isolate/boot.rs).
+import * as websocket from "ext:deno_websocket/01_websocket.js";
 const {
   ObjectDefineProperty,
   ObjectFreeze,
   ObjectSetPrototypeOf,
+  Proxy,
+  ReflectConstruct,
   SafeArrayIterator,
   SymbolFor,
 } = primordials;
@@ -81,6 +87,33 @@ core.loadExtScript("ext:deno_net/02_tls.js");
 const fetch = core.loadExtScript("ext:deno_fetch/26_fetch.js");
 // Connects through deno_fetch's own request path, so the egress checks of `fetch` apply.
 const { EventSource } = core.loadExtScript("ext:deno_fetch/27_eventsource.js");
+
+// The WebSocket client of deno_websocket (imported above). Its handshake goes through
+// deno_fetch's client, so a host name meets fetch's resolver, but not through fetch's request hook: an IP literal is checked here, before the
+// constructor's first op, as that hook does for fetch. The URL is converted to a string once and
+// that string is what the constructor gets, so a `toString` cannot answer the check and the
+// connection differently.
+const WebSocket = new Proxy(websocket.WebSocket, {
+  __proto__: null,
+  construct(target, args, newTarget) {
+    if (args.length > 0) {
+      const href = webidl.converters.USVString(
+        args[0],
+        "Failed to construct 'WebSocket'",
+        "Argument 1",
+      );
+      args[0] = href;
+      let parsed = null;
+      try {
+        parsed = new url.URL(href);
+      } catch {
+        // Not a URL: the constructor throws its own SyntaxError.
+      }
+      if (parsed !== null) op_egress_check_host(parsed.hostname);
+    }
+    return ReflectConstruct(target, args, newTarget);
+  },
+});
 
 // Ops throw DOMExceptions by class name: "DOMException" + the exception's name (deno_web's
 // base64 ops "DOMExceptionInvalidCharacterError", deno_crypto's "DOMExceptionDataError" and
@@ -195,6 +228,7 @@ const globalScope = {
   MessagePort: core.propNonEnumerable(messagePort.MessagePort),
   BroadcastChannel: core.propNonEnumerable(BroadcastChannel),
   EventSource: core.propWritable(EventSource),
+  WebSocket: core.propNonEnumerable(WebSocket),
   // crypto: the Crypto instance is a cppgc object, which cannot be made while the snapshot is
   // built; deno_crypto mints it on first access.
   crypto: core.propGetterOnly(() => crypto.crypto),

@@ -40,11 +40,30 @@ pub fn extensions(network: NetworkAccess) -> Vec<Extension> {
         without_ops(deno_net::deno_net::init(None, None)),
         deno_fetch::deno_fetch::init(fetch_options(network)),
         deno_crypto::deno_crypto::init(None),
+        // The WebSocket client: deno_fetch's client, so fetch's resolver and TLS settings.
+        websocket_eager(deno_websocket::deno_websocket::init()),
         fluxbase_ops::fluxbase::init(),
     ]
     .into_iter()
     .map(super::sources::embed)
     .collect()
+}
+
+/// deno_websocket with its `01_websocket.js` an ES module of the extension proper instead of a
+/// lazily loaded one, so that `js/99_global_scope.js` imports it and the snapshot holds it.
+/// Loaded lazily while the snapshot is built (`core.createLazyLoader`), deno_core 0.413 restores
+/// it with a source that is not its own: a function first compiled after the restore (the
+/// `WebSocket` constructor) throws a SyntaxError. Deno itself never snapshots it (it loads it on
+/// first use). `02_websocketstream.js` (WebSocketStream, not exposed) stays lazy, never loaded.
+fn websocket_eager(mut extension: Extension) -> Extension {
+    let (eager, lazy): (Vec<_>, Vec<_>) = extension
+        .lazy_loaded_esm_files
+        .iter()
+        .cloned()
+        .partition(|file| file.specifier == "ext:deno_websocket/01_websocket.js");
+    extension.esm_files = eager.into();
+    extension.lazy_loaded_esm_files = lazy.into();
+    extension
 }
 
 /// deno_fetch's options: our user agent, and the checks `network` asks for.
@@ -219,6 +238,10 @@ pub fn new_runtime(
         ..Default::default()
     })?;
     runtime.op_state().borrow_mut().put(permissions());
+    runtime
+        .op_state()
+        .borrow_mut()
+        .put(super::network::egress_check(opts.network));
     if let Some(budget) = budget {
         runtime.op_state().borrow_mut().put(budget);
     }

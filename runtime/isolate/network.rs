@@ -3,6 +3,8 @@
 //! metadata endpoint. Two checks in deno_fetch's own request path, redirects included: an IP
 //! literal is refused before sending ([`refuse_non_public_literal`]), and a host name resolves
 //! through [`PublicOnlyResolver`] to checked public addresses only, so no second lookup can race.
+//! A `WebSocket` connects through deno_fetch's client (the same resolver) but not its request
+//! path: its IP literals are checked by [`egress_check`], which the isolate's op state holds.
 
 use std::io;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr};
@@ -10,6 +12,7 @@ use std::sync::Arc;
 
 use deno_error::JsErrorBox;
 use deno_fetch::dns::{Resolve, Resolving};
+use fluxbase_ops::egress::EgressCheck;
 use hyper_util::client::legacy::connect::dns::Name;
 
 /// Which addresses `fetch` may connect to.
@@ -87,15 +90,30 @@ fn refuse_non_public_literal(
     let Some(host) = request.uri().host() else {
         return Ok(());
     };
+    public_literal_or_name(host).map_err(JsErrorBox::type_error)
+}
+
+/// `Err` (the refusal) when `host`, the host part of a URL, is a non-public IP literal
+/// (`[...]` around an IPv6 one); a host name passes, and is left to [`PublicOnlyResolver`].
+fn public_literal_or_name(host: &str) -> Result<(), String> {
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     match bare.parse::<IpAddr>() {
-        Ok(ip) if !is_public(ip) => Err(JsErrorBox::type_error(refusal(&format!(
-            "{host} is not a public address"
-        )))),
+        Ok(ip) if !is_public(ip) => Err(refusal(&format!("{host} is not a public address"))),
         _ => Ok(()),
+    }
+}
+
+/// The check of the hosts function code connects to outside deno_fetch's request path (the
+/// WebSocket handshake, see `js/99_global_scope.js`), for the op state: under `access`, the
+/// same rule as `fetch`'s. Host names need no check here: the WebSocket client is deno_fetch's,
+/// so they resolve through [`PublicOnlyResolver`] too.
+pub fn egress_check(access: NetworkAccess) -> EgressCheck {
+    match access {
+        NetworkAccess::PublicOnly => EgressCheck(public_literal_or_name),
+        NetworkAccess::Any => EgressCheck(|_| Ok(())),
     }
 }
 

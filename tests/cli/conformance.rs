@@ -6,7 +6,7 @@
 
 use crate::support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::Host;
@@ -16,7 +16,9 @@ use support::server::Server;
 /// Set (by `.ci/run`) to fail instead of skipping when no Deno binary is found.
 const REQUIRE_DENO_ENV: &str = "FLUXBASE_TEST_REQUIRE_DENO";
 
-fn deno() -> Option<PathBuf> {
+/// The reference Deno binary, or `None` (the test skips) when there is none and
+/// `FLUXBASE_TEST_REQUIRE_DENO` is not set.
+pub(crate) fn deno() -> Option<PathBuf> {
     let path = std::env::var_os("DENO_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -38,11 +40,12 @@ fn deno() -> Option<PathBuf> {
     None
 }
 
-struct Case {
-    target: &'static str,
-    method: &'static str,
-    headers: &'static [(&'static str, &'static str)],
-    body: Option<&'static str>,
+/// One request to a fixture function.
+pub(crate) struct Case {
+    pub(crate) target: &'static str,
+    pub(crate) method: &'static str,
+    pub(crate) headers: &'static [(&'static str, &'static str)],
+    pub(crate) body: Option<&'static str>,
 }
 
 const CASES: &[Case] = &[
@@ -164,9 +167,17 @@ const CASES: &[Case] = &[
         headers: &[],
         body: None,
     },
+    // The WebSocket interface and the constructor's errors (connections: websocket.rs).
+    Case {
+        target: "webapis_websocket",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
 ];
 
-fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
+/// The response of `functions invoke` for `case`, as `-o json` prints it.
+pub(crate) fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
     let dir = fixtures("functions").display().to_string();
     let mut args = vec![
         "functions",
@@ -193,6 +204,11 @@ fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
 }
 
 fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
+    under_deno_with(deno, &case_spec(case), &[])
+}
+
+/// What the harness needs to call the fixture of `case` under Deno.
+fn case_spec(case: &Case) -> serde_json::Value {
     let (name, _) = case
         .target
         .split_at(case.target.find(['/', '?']).unwrap_or(case.target.len()));
@@ -204,13 +220,22 @@ fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
     .into_iter()
     .find(|p| p.exists())
     .unwrap();
-    let spec = serde_json::json!({
+    serde_json::json!({
         "file": file,
         "method": case.method,
         "url": format!("http://localhost/functions/v1/{}", case.target),
         "headers": case.headers,
         "body": case.body,
-    });
+    })
+}
+
+/// The response of the harness for `spec` (see `case_spec`) under Deno, with read permission
+/// and `extra` flags (`--allow-net=...` for the fixtures that connect).
+pub(crate) fn under_deno_with(
+    deno: &Path,
+    spec: &serde_json::Value,
+    extra: &[&str],
+) -> serde_json::Value {
     let harness = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/harness.ts");
     let output = Command::new(deno)
         .args([
@@ -221,6 +246,7 @@ fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
             "--no-prompt",
             "--allow-read",
         ])
+        .args(extra)
         .arg(harness)
         .arg(spec.to_string())
         .env("DENO_NO_UPDATE_CHECK", "1")
@@ -232,7 +258,7 @@ fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
     assert!(
         output.status.success(),
         "deno failed on {}: {}",
-        case.target,
+        spec["url"],
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("harness prints JSON")
@@ -281,5 +307,5 @@ fn web_api_fixtures_answer_the_same_from_the_startup_snapshot() {
         );
         compared += 1;
     }
-    assert_eq!(compared, 7);
+    assert_eq!(compared, 8);
 }

@@ -2,7 +2,8 @@
 //! service on the host's loopback: refused by default (by address, by a name that resolves to
 //! it, in IPv4-mapped IPv6 form) without a byte reaching the service, reached with
 //! `--allow-private-network`, for the server and for a one-shot `functions invoke`; an
-//! `EventSource` (which connects through fetch) follows the same rule.
+//! `EventSource` (which connects through fetch) and a `WebSocket` (fetch's client, its own
+//! request) follow the same rule.
 
 use crate::support;
 
@@ -184,5 +185,58 @@ fn an_event_source_follows_the_same_rule() {
         report,
         serde_json::json!({"event": "error", "readyState": 2})
     );
+    assert_eq!(service.connections(), 1);
+}
+
+#[test]
+fn a_websocket_follows_the_same_rule() {
+    let service = LoopbackService::start();
+    let host = Host::new();
+    let port = service.port;
+    let open = |server: &Server, url: &str| -> Value {
+        let answer = server.request(
+            "GET",
+            &format!("/functions/v1/websocket_echo?url={}", encode(url)),
+            false,
+            None,
+        );
+        assert_eq!(answer.status, 200, "{answer:#?}");
+        answer.json()
+    };
+
+    let server = Server::start(&host, &[]);
+    // An IP literal is refused when the socket is made, as fetch refuses it.
+    for (url, literal) in [
+        (format!("ws://127.0.0.1:{port}/"), "127.0.0.1"),
+        (
+            format!("ws://[::ffff:127.0.0.1]:{port}/"),
+            "[::ffff:7f00:1]",
+        ),
+        (format!("http://2130706433:{port}/"), "127.0.0.1"),
+        ("ws://169.254.169.254/".to_owned(), "169.254.169.254"),
+    ] {
+        let events = open(&server, &url);
+        let refusal = events[0].as_str().unwrap_or_default();
+        assert!(
+            refusal.starts_with(&format!(
+                "TypeError: fetch refused: {literal} is not a public address"
+            )),
+            "{url}: {events}"
+        );
+    }
+    // A name resolves through fetch's resolver: no public address, no connection.
+    let by_name = open(&server, &format!("ws://localhost:{port}/"));
+    assert_eq!(by_name[1][0], "error", "{by_name}");
+    assert_eq!(by_name.as_array().unwrap().last().unwrap()[0], "close");
+    assert_eq!(
+        service.connections(),
+        0,
+        "a refused WebSocket still connected"
+    );
+
+    // Allowed, it connects (and fails the handshake: the service does not speak WebSocket).
+    let allowed = Server::start(&host, &["--allow-private-network"]);
+    let events = open(&allowed, &format!("ws://127.0.0.1:{port}/"));
+    assert_eq!(events[1][0], "error", "{events}");
     assert_eq!(service.connections(), 1);
 }

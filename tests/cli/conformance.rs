@@ -203,7 +203,7 @@ pub(crate) fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
     host.run(&args).json()
 }
 
-fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
+fn under_deno(deno: &Path, case: &Case) -> serde_json::Value {
     under_deno_with(deno, &case_spec(case), &[])
 }
 

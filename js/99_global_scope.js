@@ -235,8 +235,11 @@ const globalScope = {
   Crypto: core.propNonEnumerable(crypto.Crypto),
   CryptoKey: core.propNonEnumerable(crypto.CryptoKey),
   SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
-  // the window: `self` is the global object, as in Deno
+  // the window: `self` is the global object, as in Deno, and so is Node's `global` (the
+  // other Node globals, `process`, `Buffer`, `setImmediate`, come with `node:` builtins, which
+  // fluxbase does not have yet)
   self: core.propGetterOnly(() => globalThis),
+  global: core.propWritable(globalThis),
   Window: core.propNonEnumerable(Window),
   Navigator: core.propNonEnumerable(Navigator),
   navigator: core.propGetterOnly(() => navigator),

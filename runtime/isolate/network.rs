@@ -233,6 +233,33 @@ mod tests {
         }
     }
 
+    #[test]
+    fn the_websocket_check_is_the_request_hooks_rule_and_lifted_by_any() {
+        let public_only = egress_check(NetworkAccess::PublicOnly).0;
+        for host in [
+            "127.0.0.1",
+            "169.254.169.254",
+            "[::1]",
+            "[::ffff:7f00:1]",
+            "[fd00::1]",
+        ] {
+            let refusal = public_only(host).unwrap_err();
+            assert!(
+                refusal.contains(&format!("{host} is not a public address")),
+                "{refusal}"
+            );
+        }
+        for host in ["example.com", "localhost", "1.1.1.1", "[2606:4700::1111]"] {
+            assert_eq!(
+                public_only(host),
+                Ok(()),
+                "{host} (names are the resolver's)"
+            );
+        }
+        let any = egress_check(NetworkAccess::Any).0;
+        assert_eq!(any("127.0.0.1"), Ok(()));
+    }
+
     #[tokio::test]
     async fn the_resolver_refuses_a_name_with_no_public_address() {
         let name: Name = "localhost".parse().unwrap();

@@ -24,6 +24,7 @@ const EXTENSION_CRATES: &[&str] = &[
     "deno_net",
     "deno_fetch",
     "deno_crypto",
+    "deno_websocket",
 ];
 
 fn main() {

@@ -15,10 +15,17 @@ import { env } from "ext:fluxbase/01_env.js";
 import * as dispatch from "ext:fluxbase/02_dispatch.js";
 import { createConsole } from "ext:fluxbase/03_console.js";
 import * as errors from "ext:fluxbase/04_errors.js";
+import { Navigator, navigator } from "ext:fluxbase/05_navigator.js";
+import { op_egress_check_host } from "ext:core/ops";
+// An ES module of deno_websocket made eager for the snapshot (see `websocket_eager` in
+// runtime/isolate/boot.rs).
+import * as websocket from "ext:deno_websocket/01_websocket.js";
 const {
   ObjectDefineProperty,
   ObjectFreeze,
   ObjectSetPrototypeOf,
+  Proxy,
+  ReflectConstruct,
   SafeArrayIterator,
   SymbolFor,
 } = primordials;
@@ -26,9 +33,7 @@ const {
 const webidl = core.loadExtScript("ext:deno_webidl/00_webidl.js");
 const event = core.loadExtScript("ext:deno_web/02_event.js");
 const url = core.loadExtScript("ext:deno_web/00_url.js");
-const { structuredClone } = core.loadExtScript(
-  "ext:deno_web/02_structured_clone.js",
-);
+const { URLPattern } = core.loadExtScript("ext:deno_web/01_urlpattern.js");
 const { DOMException, QuotaExceededError } = core.loadExtScript(
   "ext:deno_web/01_dom_exception.js",
 );
@@ -44,6 +49,16 @@ const timers = core.loadExtScript("ext:deno_web/02_timers.js");
 const base64 = core.loadExtScript("ext:deno_web/05_base64.js");
 const encoding = core.loadExtScript("ext:deno_web/08_text_encoding.js");
 const performance = core.loadExtScript("ext:deno_web/15_performance.js");
+const compression = core.loadExtScript("ext:deno_web/14_compression.js");
+// MessageChannel/MessagePort, and the `structuredClone` that takes `transfer` (the one of
+// 02_structured_clone.js has no options), as Deno's global scope has it.
+const messagePort = core.loadExtScript("ext:deno_web/13_message_port.js");
+// Between the channels of one isolate: each isolate gets its own InMemoryBroadcastChannel
+// (runtime/isolate/boot.rs), so no message crosses to another function or invocation.
+const { BroadcastChannel } = core.loadExtScript(
+  "ext:deno_web/01_broadcast_channel.js",
+);
+const { Window } = core.loadExtScript("ext:deno_web/04_global_interfaces.js");
 const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
 const consoleScript = core.loadExtScript("ext:deno_web/01_console.js");
 
@@ -70,6 +85,35 @@ internals.__telemetryUtil ??= {
 // deno_fetch's `fetch`, with the TLS helpers its http client needs.
 core.loadExtScript("ext:deno_net/02_tls.js");
 const fetch = core.loadExtScript("ext:deno_fetch/26_fetch.js");
+// Connects through deno_fetch's own request path, so the egress checks of `fetch` apply.
+const { EventSource } = core.loadExtScript("ext:deno_fetch/27_eventsource.js");
+
+// The WebSocket client of deno_websocket (imported above). Its handshake goes through
+// deno_fetch's client, so a host name meets fetch's resolver, but not through fetch's request hook: an IP literal is checked here, before the
+// constructor's first op, as that hook does for fetch. The URL is converted to a string once and
+// that string is what the constructor gets, so a `toString` cannot answer the check and the
+// connection differently.
+const WebSocket = new Proxy(websocket.WebSocket, {
+  __proto__: null,
+  construct(target, args, newTarget) {
+    if (args.length > 0) {
+      const href = webidl.converters.USVString(
+        args[0],
+        "Failed to construct 'WebSocket'",
+        "Argument 1",
+      );
+      args[0] = href;
+      let parsed = null;
+      try {
+        parsed = new url.URL(href);
+      } catch {
+        // Not a URL: the constructor throws its own SyntaxError.
+      }
+      if (parsed !== null) op_egress_check_host(parsed.hostname);
+    }
+    return ReflectConstruct(target, args, newTarget);
+  },
+});
 
 // Ops throw DOMExceptions by class name: "DOMException" + the exception's name (deno_web's
 // base64 ops "DOMExceptionInvalidCharacterError", deno_crypto's "DOMExceptionDataError" and
@@ -126,6 +170,7 @@ const globalScope = {
   // url
   URL: core.propNonEnumerable(url.URL),
   URLSearchParams: core.propNonEnumerable(url.URLSearchParams),
+  URLPattern: core.propNonEnumerable(URLPattern),
   // encoding
   TextEncoder: core.propNonEnumerable(encoding.TextEncoder),
   TextDecoder: core.propNonEnumerable(encoding.TextDecoder),
@@ -140,14 +185,25 @@ const globalScope = {
   setInterval: core.propWritable(timers.setInterval),
   clearTimeout: core.propWritable(timers.clearTimeout),
   clearInterval: core.propWritable(timers.clearInterval),
-  structuredClone: core.propWritable(structuredClone),
+  structuredClone: core.propWritable(messagePort.structuredClone),
   performance: core.propWritable(performance.performance),
+  Performance: core.propNonEnumerable(performance.Performance),
+  PerformanceEntry: core.propNonEnumerable(performance.PerformanceEntry),
+  PerformanceMark: core.propNonEnumerable(performance.PerformanceMark),
+  PerformanceMeasure: core.propNonEnumerable(performance.PerformanceMeasure),
+  PerformanceObserver: core.propNonEnumerable(performance.PerformanceObserver),
+  PerformanceObserverEntryList: core.propNonEnumerable(
+    performance.PerformanceObserverEntryList,
+  ),
   // events & abort
   Event: core.propNonEnumerable(event.Event),
   EventTarget: core.propNonEnumerable(event.EventTarget),
   ErrorEvent: core.propNonEnumerable(event.ErrorEvent),
   CustomEvent: core.propNonEnumerable(event.CustomEvent),
   PromiseRejectionEvent: core.propNonEnumerable(event.PromiseRejectionEvent),
+  MessageEvent: core.propNonEnumerable(event.MessageEvent),
+  CloseEvent: core.propNonEnumerable(event.CloseEvent),
+  ProgressEvent: core.propNonEnumerable(event.ProgressEvent),
   DOMException: core.propNonEnumerable(DOMException),
   QuotaExceededError: core.propNonEnumerable(QuotaExceededError),
   AbortController: core.propNonEnumerable(abortSignal.AbortController),
@@ -166,12 +222,28 @@ const globalScope = {
     streams.ByteLengthQueuingStrategy,
   ),
   CountQueuingStrategy: core.propNonEnumerable(streams.CountQueuingStrategy),
+  CompressionStream: core.propNonEnumerable(compression.CompressionStream),
+  DecompressionStream: core.propNonEnumerable(compression.DecompressionStream),
+  // messaging
+  MessageChannel: core.propNonEnumerable(messagePort.MessageChannel),
+  MessagePort: core.propNonEnumerable(messagePort.MessagePort),
+  BroadcastChannel: core.propNonEnumerable(BroadcastChannel),
+  EventSource: core.propWritable(EventSource),
+  WebSocket: core.propNonEnumerable(WebSocket),
   // crypto: the Crypto instance is a cppgc object, which cannot be made while the snapshot is
   // built; deno_crypto mints it on first access.
   crypto: core.propGetterOnly(() => crypto.crypto),
   Crypto: core.propNonEnumerable(crypto.Crypto),
   CryptoKey: core.propNonEnumerable(crypto.CryptoKey),
   SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
+  // the window: `self` is the global object, as in Deno, and so is Node's `global` (the
+  // other Node globals, `process`, `Buffer`, `setImmediate`, come with `node:` builtins, which
+  // fluxbase does not have yet)
+  self: core.propGetterOnly(() => globalThis),
+  global: core.propWritable(globalThis),
+  Window: core.propNonEnumerable(Window),
+  Navigator: core.propNonEnumerable(Navigator),
+  navigator: core.propGetterOnly(() => navigator),
   // fluxbase
   secrets: core.propReadOnly(secrets),
   // Supabase's `EdgeRuntime.waitUntil`, the same as `ctx.waitUntil`.
@@ -184,9 +256,10 @@ const globalScope = {
 
 core.defineGlobalProperties(globalThis, globalScope);
 
-// The global scope is an EventTarget, as in Deno: stray errors are dispatched on it
+// The global scope is a Window, so an EventTarget, as in Deno: `addEventListener` and
+// `dispatchEvent` are global functions, and stray errors are dispatched on it
 // (`addEventListener("error", ...)`, `"unhandledrejection"`).
-ObjectSetPrototypeOf(globalThis, event.EventTarget.prototype);
+ObjectSetPrototypeOf(globalThis, Window.prototype);
 event.setEventTargetData(globalThis);
 event.saveGlobalThisReference(globalThis);
 errors.init({

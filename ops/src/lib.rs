@@ -7,8 +7,10 @@
 
 pub mod body;
 mod console;
+pub mod egress;
 mod env;
 mod invocation;
+pub mod navigator;
 pub mod progress;
 pub mod redact;
 mod secrets;
@@ -19,7 +21,7 @@ pub use invocation::{InvocationOutcome, PendingInvocation, end_invocation};
 
 deno_core::extension!(
     fluxbase,
-    deps = [deno_webidl, deno_web, deno_net, deno_fetch, deno_crypto],
+    deps = [deno_webidl, deno_web, deno_net, deno_fetch, deno_crypto, deno_websocket],
     ops = [
         secrets::op_secret_get,
         env::op_env_get,
@@ -39,6 +41,9 @@ deno_core::extension!(
         invocation::op_invocation_job_done,
         invocation::op_invocation_response_complete,
         progress::op_job_progress,
+        navigator::op_navigator_user_agent,
+        navigator::op_navigator_hardware_concurrency,
+        egress::op_egress_check_host,
     ],
     esm_entry_point = "ext:fluxbase/99_global_scope.js",
     // The entry point comes first: instantiated first, 99 pulls 00-03 in as one module graph.
@@ -50,5 +55,6 @@ deno_core::extension!(
         "02_dispatch.js",
         "03_console.js",
         "04_errors.js",
+        "05_navigator.js",
     ],
 );

@@ -33,11 +33,15 @@ pub fn extensions(network: NetworkAccess) -> Vec<Extension> {
             Arc::new(deno_web::BlobStore::default()),
             None,
             false,
+            // A channel bus of this isolate's own: a BroadcastChannel reaches the channels of
+            // the same name in this isolate, never another function's or another isolate's.
             deno_web::InMemoryBroadcastChannel::default(),
         )),
         without_ops(deno_net::deno_net::init(None, None)),
         deno_fetch::deno_fetch::init(fetch_options(network)),
         deno_crypto::deno_crypto::init(None),
+        // The WebSocket client: deno_fetch's client, so fetch's resolver and TLS settings.
+        websocket_eager(deno_websocket::deno_websocket::init()),
         fluxbase_ops::fluxbase::init(),
     ]
     .into_iter()
@@ -45,10 +49,27 @@ pub fn extensions(network: NetworkAccess) -> Vec<Extension> {
     .collect()
 }
 
+/// deno_websocket with its `01_websocket.js` an ES module of the extension proper instead of a
+/// lazily loaded one, so that `js/99_global_scope.js` imports it and the snapshot holds it.
+/// Loaded lazily while the snapshot is built (`core.createLazyLoader`), deno_core 0.413 restores
+/// it with a source that is not its own: a function first compiled after the restore (the
+/// `WebSocket` constructor) throws a SyntaxError. Deno itself never snapshots it (it loads it on
+/// first use). `02_websocketstream.js` (WebSocketStream, not exposed) stays lazy, never loaded.
+fn websocket_eager(mut extension: Extension) -> Extension {
+    let (eager, lazy): (Vec<_>, Vec<_>) = extension
+        .lazy_loaded_esm_files
+        .iter()
+        .cloned()
+        .partition(|file| file.specifier == "ext:deno_websocket/01_websocket.js");
+    extension.esm_files = eager.into();
+    extension.lazy_loaded_esm_files = lazy.into();
+    extension
+}
+
 /// deno_fetch's options: our user agent, and the checks `network` asks for.
 fn fetch_options(network: NetworkAccess) -> deno_fetch::Options {
     let mut options = deno_fetch::Options {
-        user_agent: "fluxbase-runtime".to_owned(),
+        user_agent: fluxbase_ops::navigator::USER_AGENT.to_owned(),
         ..Default::default()
     };
     super::network::apply(network, &mut options);
@@ -64,19 +85,9 @@ fn without_ops(mut extension: Extension) -> Extension {
     extension
 }
 
-/// The deno_web ops that only scripts of APIs fluxbase does not expose call (BroadcastChannel,
-/// CompressionStream, DOMMatrix, `navigator.locks`, URLPattern; see the test below).
+/// The deno_web ops that only scripts of APIs fluxbase does not expose call (DOMMatrix and
+/// `navigator.locks`; see the test below).
 const UNEXPOSED_WEB_OPS: &[&str] = &[
-    "op_broadcast_deserialize",
-    "op_broadcast_free",
-    "op_broadcast_recv",
-    "op_broadcast_send",
-    "op_broadcast_serialize",
-    "op_broadcast_subscribe",
-    "op_broadcast_unsubscribe",
-    "op_compression_finish",
-    "op_compression_new",
-    "op_compression_write",
     "op_geometry_get_enable_css_parser_features",
     "op_geometry_matrix_set_matrix_value",
     "op_geometry_matrix_to_string",
@@ -87,8 +98,6 @@ const UNEXPOSED_WEB_OPS: &[&str] = &[
     "op_lock_manager_query",
     "op_lock_manager_release",
     "op_lock_manager_request",
-    "op_urlpattern_parse",
-    "op_urlpattern_process_match_input",
 ];
 
 /// deno_web without [`UNEXPOSED_WEB_OPS`]: ops no function can reach are not bound into every
@@ -221,9 +230,18 @@ pub fn new_runtime(
         startup_snapshot: opts.use_snapshot.then(startup_snapshot),
         module_loader,
         create_params,
+        // Where `structuredClone(value, { transfer })` and `postMessage(value, [buffer])` keep
+        // a transferred ArrayBuffer's contents between detaching it and taking it back; without
+        // a store deno_core copies instead of transferring. One per isolate: nothing crosses to
+        // another isolate.
+        shared_array_buffer_store: Some(Default::default()),
         ..Default::default()
     })?;
     runtime.op_state().borrow_mut().put(permissions());
+    runtime
+        .op_state()
+        .borrow_mut()
+        .put(super::network::egress_check(opts.network));
     if let Some(budget) = budget {
         runtime.op_state().borrow_mut().put(budget);
     }
@@ -267,16 +285,11 @@ pub fn take_dispatch_fn(runtime: &mut JsRuntime) -> Result<v8::Global<v8::Functi
 mod tests {
     use super::*;
 
-    /// deno_web scripts that no global of a fluxbase isolate leads to: BroadcastChannel, URLPattern,
-    /// the window interfaces, FileReader, CompressionStream, ImageData, DOMMatrix, CSSStyleSheet,
-    /// `navigator.locks` and WebTransport are not exposed, and no script we load loads these (the
-    /// test checks both).
+    /// deno_web scripts that no global of a fluxbase isolate leads to: FileReader, ImageData,
+    /// DOMMatrix, CSSStyleSheet, `navigator.locks` and WebTransport are not exposed, and no
+    /// script we load loads these (the test checks both).
     const UNEXPOSED_WEB_SCRIPTS: &[&str] = &[
-        "ext:deno_web/01_broadcast_channel.js",
-        "ext:deno_web/01_urlpattern.js",
-        "ext:deno_web/04_global_interfaces.js",
         "ext:deno_web/10_filereader.js",
-        "ext:deno_web/14_compression.js",
         "ext:deno_web/16_image_data.js",
         "ext:deno_web/17_geometry.js",
         "ext:deno_web/18_css_stylesheet.js",

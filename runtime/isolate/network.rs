@@ -5,6 +5,8 @@
 //! through [`PublicOnlyResolver`] to checked public addresses only, so no second lookup can race.
 //! A function's `@fluxbase:allow-net` list narrows this further: the request hook refuses any
 //! other host, on the isolate's own thread (each isolate has one), redirects included.
+//! A `WebSocket` connects through deno_fetch's client (the same resolver) but not its request
+//! path: its IP literals are checked by [`egress_check`], which the isolate's op state holds.
 
 use std::cell::RefCell;
 use std::io;
@@ -13,6 +15,7 @@ use std::sync::Arc;
 
 use deno_error::JsErrorBox;
 use deno_fetch::dns::{Resolve, Resolving};
+use fluxbase_ops::egress::EgressCheck;
 use hyper_util::client::legacy::connect::dns::Name;
 
 use crate::handlers::HostPattern;
@@ -112,6 +115,12 @@ fn refuse_unlisted_host(
 
 /// Refuses `host` unless the function on this thread listed it (or listed nothing).
 fn check_listed(host: &str) -> Result<(), JsErrorBox> {
+    listed(host).map_err(JsErrorBox::type_error)
+}
+
+/// `Err` (the refusal) unless the function on this thread listed `host` in its
+/// `@fluxbase:allow-net` (or listed nothing).
+fn listed(host: &str) -> Result<(), String> {
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
@@ -119,10 +128,10 @@ fn check_listed(host: &str) -> Result<(), JsErrorBox> {
     ALLOWED_HOSTS.with(|allowed| match &*allowed.borrow() {
         Some(hosts) if !hosts.iter().any(|pattern| pattern.matches(bare)) => {
             let listed: Vec<&str> = hosts.iter().map(HostPattern::as_str).collect();
-            Err(JsErrorBox::type_error(format!(
+            Err(format!(
                 "fetch refused: {bare} is not in this function's @fluxbase:allow-net list ({})",
                 listed.join(", ")
-            )))
+            ))
         }
         _ => Ok(()),
     })
@@ -137,15 +146,33 @@ fn refuse_non_public_literal(
         return Ok(());
     };
     check_listed(host)?;
+    public_literal_or_name(host).map_err(JsErrorBox::type_error)
+}
+
+/// `Err` (the refusal) when `host`, the host part of a URL, is a non-public IP literal
+/// (`[...]` around an IPv6 one); a host name passes, and is left to [`PublicOnlyResolver`].
+fn public_literal_or_name(host: &str) -> Result<(), String> {
     let bare = host
         .strip_prefix('[')
         .and_then(|h| h.strip_suffix(']'))
         .unwrap_or(host);
     match bare.parse::<IpAddr>() {
-        Ok(ip) if !is_public(ip) => Err(JsErrorBox::type_error(refusal(&format!(
-            "{host} is not a public address"
-        )))),
+        Ok(ip) if !is_public(ip) => Err(refusal(&format!("{host} is not a public address"))),
         _ => Ok(()),
+    }
+}
+
+/// The check of the hosts function code connects to outside deno_fetch's request path (the
+/// WebSocket handshake, see `js/99_global_scope.js`), for the op state: under `access`, the
+/// same rule as `fetch`'s. Host names need no check here: the WebSocket client is deno_fetch's,
+/// so they resolve through [`PublicOnlyResolver`] too.
+pub fn egress_check(access: NetworkAccess) -> EgressCheck {
+    match access {
+        NetworkAccess::PublicOnly => EgressCheck(|host| {
+            listed(host)?;
+            public_literal_or_name(host)
+        }),
+        NetworkAccess::Any => EgressCheck(listed),
     }
 }
 
@@ -263,6 +290,33 @@ mod tests {
         ] {
             assert!(literal_allowed(url), "{url} was refused");
         }
+    }
+
+    #[test]
+    fn the_websocket_check_is_the_request_hooks_rule_and_lifted_by_any() {
+        let public_only = egress_check(NetworkAccess::PublicOnly).0;
+        for host in [
+            "127.0.0.1",
+            "169.254.169.254",
+            "[::1]",
+            "[::ffff:7f00:1]",
+            "[fd00::1]",
+        ] {
+            let refusal = public_only(host).unwrap_err();
+            assert!(
+                refusal.contains(&format!("{host} is not a public address")),
+                "{refusal}"
+            );
+        }
+        for host in ["example.com", "localhost", "1.1.1.1", "[2606:4700::1111]"] {
+            assert_eq!(
+                public_only(host),
+                Ok(()),
+                "{host} (names are the resolver's)"
+            );
+        }
+        let any = egress_check(NetworkAccess::Any).0;
+        assert_eq!(any("127.0.0.1"), Ok(()));
     }
 
     #[tokio::test]

@@ -1,19 +1,24 @@
 //! The fixtures that do not use our `secrets` global give the same responses under fluxbase as
 //! under the real Deno (from the npm package `deno`, installed by `.ci/run` into
-//! `tests/conformance/node_modules`; `DENO_BIN` points at another one).
+//! `tests/conformance/node_modules`; `DENO_BIN` points at another one). A one-shot `functions
+//! invoke` boots without the startup snapshot, so the web API fixtures are also run through
+//! `fluxbase serve`, whose isolates boot from it, and must answer the same there.
 
 use crate::support;
 
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::process::Command;
 
 use support::Host;
 use support::fixtures;
+use support::server::Server;
 
 /// Set (by `.ci/run`) to fail instead of skipping when no Deno binary is found.
 const REQUIRE_DENO_ENV: &str = "FLUXBASE_TEST_REQUIRE_DENO";
 
-fn deno() -> Option<PathBuf> {
+/// The reference Deno binary, or `None` (the test skips) when there is none and
+/// `FLUXBASE_TEST_REQUIRE_DENO` is not set.
+pub(crate) fn deno() -> Option<PathBuf> {
     let path = std::env::var_os("DENO_BIN")
         .map(PathBuf::from)
         .unwrap_or_else(|| {
@@ -35,11 +40,12 @@ fn deno() -> Option<PathBuf> {
     None
 }
 
-struct Case {
-    target: &'static str,
-    method: &'static str,
-    headers: &'static [(&'static str, &'static str)],
-    body: Option<&'static str>,
+/// One request to a fixture function.
+pub(crate) struct Case {
+    pub(crate) target: &'static str,
+    pub(crate) method: &'static str,
+    pub(crate) headers: &'static [(&'static str, &'static str)],
+    pub(crate) body: Option<&'static str>,
 }
 
 const CASES: &[Case] = &[
@@ -118,9 +124,60 @@ const CASES: &[Case] = &[
         headers: &[],
         body: None,
     },
+    // URLPattern: matching, groups, components, base URLs, errors.
+    Case {
+        target: "webapis_urlpattern/books?x=1",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // CompressionStream/DecompressionStream: gzip, deflate, deflate-raw.
+    Case {
+        target: "webapis_compression",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // performance: timeOrigin, mark, measure, entries.
+    Case {
+        target: "webapis_performance",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // self, navigator, Window, the global addEventListener/dispatchEvent.
+    Case {
+        target: "webapis_global",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // MessageChannel, BroadcastChannel, structuredClone of errors and with transfer, and the
+    // MessageEvent/CloseEvent/ProgressEvent classes.
+    Case {
+        target: "webapis_messaging",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // EventSource over a data: URL.
+    Case {
+        target: "webapis_eventsource",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // The WebSocket interface and the constructor's errors (connections: websocket.rs).
+    Case {
+        target: "webapis_websocket",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
 ];
 
-fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
+/// The response of `functions invoke` for `case`, as `-o json` prints it.
+pub(crate) fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
     let dir = fixtures("functions").display().to_string();
     let mut args = vec![
         "functions",
@@ -146,7 +203,12 @@ fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
     host.run(&args).json()
 }
 
-fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
+fn under_deno(deno: &Path, case: &Case) -> serde_json::Value {
+    under_deno_with(deno, &case_spec(case), &[])
+}
+
+/// What the harness needs to call the fixture of `case` under Deno.
+fn case_spec(case: &Case) -> serde_json::Value {
     let (name, _) = case
         .target
         .split_at(case.target.find(['/', '?']).unwrap_or(case.target.len()));
@@ -158,13 +220,22 @@ fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
     .into_iter()
     .find(|p| p.exists())
     .unwrap();
-    let spec = serde_json::json!({
+    serde_json::json!({
         "file": file,
         "method": case.method,
         "url": format!("http://localhost/functions/v1/{}", case.target),
         "headers": case.headers,
         "body": case.body,
-    });
+    })
+}
+
+/// The response of the harness for `spec` (see `case_spec`) under Deno, with read permission
+/// and `extra` flags (`--allow-net=...` for the fixtures that connect).
+pub(crate) fn under_deno_with(
+    deno: &Path,
+    spec: &serde_json::Value,
+    extra: &[&str],
+) -> serde_json::Value {
     let harness = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/harness.ts");
     let output = Command::new(deno)
         .args([
@@ -175,16 +246,19 @@ fn under_deno(deno: &PathBuf, case: &Case) -> serde_json::Value {
             "--no-prompt",
             "--allow-read",
         ])
+        .args(extra)
         .arg(harness)
         .arg(spec.to_string())
         .env("DENO_NO_UPDATE_CHECK", "1")
         .env("NO_COLOR", "1")
+        // Deno's `navigator.language` is the host's locale; fluxbase's is always en-US.
+        .env("LC_ALL", "en_US.UTF-8")
         .output()
         .expect("run deno");
     assert!(
         output.status.success(),
         "deno failed on {}: {}",
-        case.target,
+        spec["url"],
         String::from_utf8_lossy(&output.stderr)
     );
     serde_json::from_slice(&output.stdout).expect("harness prints JSON")
@@ -199,4 +273,39 @@ fn fixtures_respond_the_same_under_real_deno() {
         let theirs = under_deno(&deno, case);
         assert_eq!(ours, theirs, "{} differs from Deno", case.target);
     }
+}
+
+#[test]
+fn web_api_fixtures_answer_the_same_from_the_startup_snapshot() {
+    let host = Host::new();
+    let server = Server::start(&host, &[]);
+    let mut compared = 0;
+    for case in CASES
+        .iter()
+        .filter(|case| case.target.starts_with("webapis"))
+    {
+        let one_shot = under_fluxbase(&host, case);
+        let headers: Vec<(&str, &str)> = case.headers.to_vec();
+        let served = server.send(
+            case.method,
+            &format!("/functions/v1/{}", case.target),
+            None,
+            &headers,
+            case.body.map(str::as_bytes),
+            false,
+        );
+        assert_eq!(
+            u64::from(served.status),
+            one_shot["status"].as_u64().unwrap(),
+            "{}",
+            case.target
+        );
+        assert_eq!(
+            served.body, one_shot["body"],
+            "{} differs when served",
+            case.target
+        );
+        compared += 1;
+    }
+    assert_eq!(compared, 8);
 }

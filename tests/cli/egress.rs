@@ -1,7 +1,9 @@
 //! Where `fetch` in function code may connect, against a real `fluxbase serve` and a real HTTP
 //! service on the host's loopback: refused by default (by address, by a name that resolves to
 //! it, in IPv4-mapped IPv6 form) without a byte reaching the service, reached with
-//! `--allow-private-network`, for the server and for a one-shot `functions invoke`.
+//! `--allow-private-network`, for the server and for a one-shot `functions invoke`; an
+//! `EventSource` (which connects through fetch) and a `WebSocket` (fetch's client, its own
+//! request) follow the same rule.
 
 use crate::support;
 
@@ -142,5 +144,99 @@ fn a_one_shot_invoke_follows_the_same_rule() {
     ]);
     let report: Value = serde_json::from_str(allowed.ok()).unwrap();
     assert_eq!(report["body"], INTERNAL_BODY, "{report}");
+    assert_eq!(service.connections(), 1);
+}
+
+#[test]
+fn an_event_source_follows_the_same_rule() {
+    let service = LoopbackService::start();
+    let host = Host::new();
+    let functions = fixtures("functions").display().to_string();
+    let target = format!(
+        "egress_eventsource?url={}",
+        encode(&format!("http://127.0.0.1:{}/", service.port))
+    );
+
+    // Refused before connecting: the source errs and reconnects later (readyState CONNECTING).
+    let refused = host.run(&["functions", "invoke", &target, "--dir", &functions]);
+    let report: Value = serde_json::from_str(refused.ok()).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"event": "error", "readyState": 0})
+    );
+    assert_eq!(
+        service.connections(),
+        0,
+        "a refused EventSource still connected"
+    );
+
+    // Allowed, it connects; the service answers text/plain, not text/event-stream, so the
+    // source fails for good (readyState CLOSED).
+    let allowed = host.run(&[
+        "functions",
+        "invoke",
+        &target,
+        "--dir",
+        &functions,
+        "--allow-private-network",
+    ]);
+    let report: Value = serde_json::from_str(allowed.ok()).unwrap();
+    assert_eq!(
+        report,
+        serde_json::json!({"event": "error", "readyState": 2})
+    );
+    assert_eq!(service.connections(), 1);
+}
+
+#[test]
+fn a_websocket_follows_the_same_rule() {
+    let service = LoopbackService::start();
+    let host = Host::new();
+    let port = service.port;
+    let open = |server: &Server, url: &str| -> Value {
+        let answer = server.request(
+            "GET",
+            &format!("/functions/v1/websocket_echo?url={}", encode(url)),
+            false,
+            None,
+        );
+        assert_eq!(answer.status, 200, "{answer:#?}");
+        answer.json()
+    };
+
+    let server = Server::start(&host, &[]);
+    // An IP literal is refused when the socket is made, as fetch refuses it.
+    for (url, literal) in [
+        (format!("ws://127.0.0.1:{port}/"), "127.0.0.1"),
+        (
+            format!("ws://[::ffff:127.0.0.1]:{port}/"),
+            "[::ffff:7f00:1]",
+        ),
+        (format!("http://2130706433:{port}/"), "127.0.0.1"),
+        ("ws://169.254.169.254/".to_owned(), "169.254.169.254"),
+    ] {
+        let events = open(&server, &url);
+        let refusal = events[0].as_str().unwrap_or_default();
+        assert!(
+            refusal.starts_with(&format!(
+                "TypeError: fetch refused: {literal} is not a public address"
+            )),
+            "{url}: {events}"
+        );
+    }
+    // A name resolves through fetch's resolver: no public address, no connection.
+    let by_name = open(&server, &format!("ws://localhost:{port}/"));
+    assert_eq!(by_name[1][0], "error", "{by_name}");
+    assert_eq!(by_name.as_array().unwrap().last().unwrap()[0], "close");
+    assert_eq!(
+        service.connections(),
+        0,
+        "a refused WebSocket still connected"
+    );
+
+    // Allowed, it connects (and fails the handshake: the service does not speak WebSocket).
+    let allowed = Server::start(&host, &["--allow-private-network"]);
+    let events = open(&allowed, &format!("ws://127.0.0.1:{port}/"));
+    assert_eq!(events[1][0], "error", "{events}");
     assert_eq!(service.connections(), 1);
 }

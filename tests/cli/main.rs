@@ -35,3 +35,4 @@ mod settings_api;
 mod settings_cli;
 mod settings_leaks;
 mod settings_runtime;
+mod websocket;

@@ -222,6 +222,28 @@ async fn web_apis_relative_imports_and_every_export_shape_work() {
 }
 
 #[tokio::test]
+async fn a_broadcast_channel_reaches_its_own_isolate_only_and_navigator_is_the_hosts() {
+    let runtime = Runtime::new().await;
+    let first = runtime.json("broadcast?post=one").await;
+    assert_eq!(first["heard"], serde_json::json!(["one"]));
+    // Another function listens on a channel of the same name, in an isolate of its own.
+    let twin = runtime.json("broadcast_twin?post=two").await;
+    assert_eq!(twin["heard"], serde_json::json!(["two"]));
+    let again = runtime.json("broadcast").await;
+    assert_eq!(
+        again["heard"],
+        serde_json::json!(["one"]),
+        "the twin's message stayed in the twin's isolate"
+    );
+
+    // The user agent is the one `fetch` sends; the CPU count is what this process may use.
+    assert_eq!(first["userAgent"], "fluxbase-runtime");
+    let cpus = std::thread::available_parallelism().unwrap().get();
+    assert_eq!(first["hardwareConcurrency"], cpus);
+    assert_eq!(first["language"], "en-US");
+}
+
+#[tokio::test]
 async fn load_errors_name_the_file_and_line() {
     let runtime = Runtime::new().await;
     let (syntax, id) = failure(runtime.get("syntax_error").await.unwrap_err());

@@ -210,6 +210,19 @@ fn fetch_reaches_only_the_hosts_a_function_lists() {
         wildcard.body.contains("not in this function's"),
         "{wildcard:#?}"
     );
+    // A WebSocket meets the same list.
+    let socket = get(
+        &server,
+        "/functions/v1/allow_net?ws=ws://evil.example.invalid/socket",
+        None,
+    );
+    assert_eq!(socket.status, 502, "{socket:#?}");
+    assert!(
+        socket
+            .body
+            .contains("evil.example.invalid is not in this function's @fluxbase:allow-net list"),
+        "{socket:#?}"
+    );
     // A listed host passes the list (and the server allows private addresses): whatever
     // answers, or fails to, on that port, it is not the list that refuses it.
     let listed = get(

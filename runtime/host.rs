@@ -56,7 +56,8 @@ impl Host {
         };
         let store = config.open_store().await?;
         let (keyring, _) = config.load_keyring(&store, policy).await?;
-        let secrets = Arc::new(SecretsService::new(store.clone(), keyring, actor).await?);
+        let secrets = SecretsService::new(store.clone(), keyring, actor).await?;
+        let secrets = Arc::new(secrets.with_retention(config.deleted_retention()?));
         let settings = Arc::new(config.open_settings(store.clone(), policy).await?);
         let invoker =
             Invoker::new(secrets.clone(), store.clone(), invoker).with_settings(settings.clone());
@@ -112,7 +113,11 @@ impl Host {
         let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
         let workers = jobs.start(self.invoker.clone(), stop_rx.clone());
         self.invoker.prepare();
-        tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx));
+        tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx.clone()));
+        tokio::spawn(crate::secrets::purge_periodically(
+            self.secrets.clone(),
+            stop_rx,
+        ));
         let grace = options.shutdown_grace;
         let state = AppState::new(
             self.secrets,

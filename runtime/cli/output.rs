@@ -43,6 +43,13 @@ fn expiry(meta: &SecretMetadata) -> String {
     }
 }
 
+/// The digest column: the keyed digest of the value, or why there is none.
+fn digest(meta: &SecretMetadata) -> String {
+    meta.digest
+        .clone()
+        .unwrap_or_else(|| "(does not decrypt: run verify)".into())
+}
+
 /// A table of secrets, one row each.
 pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
     let mut table = table(&[
@@ -50,6 +57,7 @@ pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
         "SCOPE",
         "NAMESPACE",
         "VERSION",
+        "DIGEST",
         "DESCRIPTION",
         "EXPIRES",
         "UPDATED",
@@ -62,9 +70,38 @@ pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
                 .as_ref()
                 .map_or("-".into(), ToString::to_string),
             meta.version.to_string(),
+            digest(meta),
             meta.description.clone().unwrap_or_default(),
             expiry(meta),
             meta.updated_at.to_rfc3339(),
+        ]);
+    }
+    table
+}
+
+/// A table of deleted secrets: when each was deleted and when it is destroyed for good.
+pub fn deleted_secrets_table(secrets: &[SecretMetadata]) -> Table {
+    let mut table = table(&[
+        "NAME",
+        "SCOPE",
+        "NAMESPACE",
+        "VERSION",
+        "DIGEST",
+        "DELETED",
+        "DESTROYED AFTER",
+    ]);
+    let time = |at: Option<crate::time::Timestamp>| at.map_or("-".into(), |at| at.to_rfc3339());
+    for meta in secrets {
+        table.add_row(vec![
+            meta.name.to_string(),
+            meta.scope.to_string(),
+            meta.namespace
+                .as_ref()
+                .map_or("-".into(), ToString::to_string),
+            meta.version.to_string(),
+            digest(meta),
+            time(meta.deleted_at),
+            time(meta.purge_at),
         ]);
     }
     table
@@ -83,6 +120,12 @@ pub fn metadata_table(meta: &SecretMetadata) -> Table {
                 .map_or("-".into(), ToString::to_string),
         ),
         ("version", meta.version.to_string()),
+        ("digest", digest(meta)),
+        (
+            "max versions",
+            meta.max_versions
+                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
+        ),
         ("description", meta.description.clone().unwrap_or_default()),
         ("expires", expiry(meta)),
         ("created", meta.created_at.to_rfc3339()),

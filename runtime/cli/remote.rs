@@ -6,7 +6,7 @@ use serde::de::DeserializeOwned;
 
 use crate::http::SERVICE_KEY_ENV;
 use crate::logs::{Category, LogEntry};
-use crate::secrets::{SecretMetadata, SecretRef, SetRequest};
+use crate::secrets::{Deletion, SecretMetadata, SecretRef, SetRequest};
 use crate::store::{ExecutionRecord, ListFilter, LogFilter, VersionRecord};
 use crate::{Error, Result};
 
@@ -109,6 +109,12 @@ impl Remote {
         if let Some(namespace) = &filter.namespace {
             query.push(format!("namespace={namespace}"));
         }
+        if filter.deleted {
+            query.push("deleted=true".to_owned());
+        }
+        if let Some(before) = filter.expiring_before {
+            query.push(format!("expiring_before={}", encode(&before.to_rfc3339())));
+        }
         self.expect("GET", &with_query("/api/v1/admin/secrets", &query), None)
     }
 
@@ -126,6 +132,9 @@ impl Remote {
             }
             if let Some(expected) = request.if_version {
                 body["if_version"] = expected.into();
+            }
+            if let Some(max_versions) = request.max_versions {
+                body["max_versions"] = max_versions.unwrap_or(0).into();
             }
             let (status, answer) = self.call("PUT", &secret_path(secret, ""), Some(body))?;
             match (status, answer) {
@@ -151,6 +160,9 @@ impl Remote {
         if let Some(namespace) = secret.location.namespace() {
             body["namespace"] = namespace.as_str().into();
         }
+        if let Some(max_versions) = request.max_versions {
+            body["max_versions"] = max_versions.unwrap_or(0).into();
+        }
         match self.call("POST", "/api/v1/admin/secrets", Some(body))? {
             (_, Ok(meta)) => Ok(meta),
             (409, Err(_)) => {
@@ -170,9 +182,31 @@ impl Remote {
         self.expect("GET", &secret_path(secret, ""), None)
     }
 
-    /// `secrets delete`: the version the secret was at.
-    pub fn delete(&self, secret: &SecretRef) -> Result<i64> {
-        let answer: serde_json::Value = self.expect("DELETE", &secret_path(secret, ""), None)?;
+    /// `secrets delete`
+    pub fn delete(&self, secret: &SecretRef) -> Result<Deletion> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            version: i64,
+            versions: i64,
+            purge_at: crate::time::Timestamp,
+        }
+        let answer: Answer = self.expect("DELETE", &secret_path(secret, ""), None)?;
+        Ok(Deletion {
+            version: answer.version,
+            kept_versions: answer.versions,
+            purge_at: answer.purge_at,
+        })
+    }
+
+    /// `secrets undelete`
+    pub fn undelete(&self, secret: &SecretRef) -> Result<SecretMetadata> {
+        self.expect("POST", &secret_path(secret, "/undelete"), None)
+    }
+
+    /// `secrets destroy`: how many versions were destroyed.
+    pub fn destroy(&self, secret: &SecretRef) -> Result<i64> {
+        let answer: serde_json::Value =
+            self.expect("POST", &secret_path(secret, "/destroy"), None)?;
         Ok(answer["versions"].as_i64().unwrap_or_default())
     }
 

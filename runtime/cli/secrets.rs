@@ -11,7 +11,8 @@ use super::{ScopeArg, actor};
 use crate::config::{Config, KeySource, NEW_ENCRYPTION_KEY_ENV};
 use crate::crypto::MasterKey;
 use crate::secrets::{
-    Location, Namespace, Scope, SecretName, SecretRef, SecretValue, SetRequest, parse_expiry,
+    Deletion, Location, Namespace, Scope, SecretName, SecretRef, SecretValue, SetRequest,
+    max_versions_from, parse_expiry,
 };
 use crate::store::ListFilter;
 use crate::time::Timestamp;
@@ -20,7 +21,7 @@ use crate::{Error, Result};
 /// `fluxbase secrets` subcommands.
 #[derive(Debug, Subcommand)]
 pub enum SecretsCommand {
-    /// List secrets (metadata only).
+    /// List secrets (metadata and a digest of each value, never the value).
     List {
         /// Only secrets of this scope.
         #[arg(long, value_enum)]
@@ -28,6 +29,12 @@ pub enum SecretsCommand {
         /// Only secrets of this namespace.
         #[arg(long)]
         namespace: Option<String>,
+        /// Deleted secrets (kept until their retention ends) instead of live ones.
+        #[arg(long)]
+        deleted: bool,
+        /// Only secrets whose value expires within this duration (7d, 12h), or has expired.
+        #[arg(long, value_name = "DURATION")]
+        expiring: Option<String>,
     },
     /// Create a secret, or write a new version of an existing one.
     Set {
@@ -51,11 +58,20 @@ pub enum SecretsCommand {
         /// Only write if the current version is N (0: only if the secret does not exist).
         #[arg(long, value_name = "N")]
         if_version: Option<i64>,
+        /// Keep only the newest N versions, destroying older ones (0 removes the cap; kept until
+        /// a `set` gives a new one).
+        #[arg(long, value_name = "N")]
+        max_versions: Option<i64>,
     },
-    /// Show a secret's metadata (never its value).
+    /// Show a secret's metadata and the digest of its value (never the value).
     Get(Target),
-    /// Delete a secret and all its versions.
+    /// Delete a secret: it stops being injected, and its versions are kept for the retention
+    /// period (FLUXBASE_DELETED_RETENTION, default 30d) so that `undelete` can bring it back.
     Delete(Target),
+    /// Bring a deleted secret back with every version.
+    Undelete(Target),
+    /// Remove a secret (live or deleted) for good: its values are wiped and cannot be restored.
+    Destroy(Target),
     /// List a secret's versions.
     History(Target),
     /// Write an old version's value again as a new version.
@@ -144,6 +160,17 @@ fn secret_ref(name: &str, scope: Option<ScopeArg>, namespace: Option<&str>) -> R
     Ok(SecretRef { location, name })
 }
 
+/// The end of an `--expiring` window: `now` plus a duration such as `7d`.
+fn expiring_before(raw: &str, now: Timestamp) -> Result<Timestamp> {
+    let duration = humantime::parse_duration(raw.trim()).map_err(|_| {
+        Error::invalid(format!(
+            "invalid --expiring {raw:?}: use a duration such as 7d, 12h or 2w"
+        ))
+    })?;
+    let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+    Ok(Timestamp::from_millis(now.millis().saturating_add(millis)))
+}
+
 fn scope_of(arg: ScopeArg) -> Scope {
     match arg {
         ScopeArg::Global => Scope::Global,
@@ -157,16 +184,35 @@ impl SecretsCommand {
         let access = Access::open(config).await?;
         let json = format == OutputFormat::Json;
         match self {
-            SecretsCommand::List { scope, namespace } => {
+            SecretsCommand::List {
+                scope,
+                namespace,
+                deleted,
+                expiring,
+            } => {
                 let filter = ListFilter {
                     scope: scope.map(scope_of),
                     namespace: namespace.as_deref().map(Namespace::parse).transpose()?,
+                    deleted,
+                    expiring_before: expiring
+                        .as_deref()
+                        .map(|raw| expiring_before(raw, Timestamp::now()))
+                        .transpose()?,
                 };
                 let secrets = access.list(&filter).await?;
                 if json {
                     print_json(&secrets);
                 } else if secrets.is_empty() {
-                    println!("No secrets.");
+                    println!(
+                        "{}",
+                        if deleted {
+                            "No deleted secrets."
+                        } else {
+                            "No secrets."
+                        }
+                    );
+                } else if deleted {
+                    println!("{}", output::deleted_secrets_table(&secrets));
                 } else {
                     println!("{}", output::secrets_table(&secrets));
                 }
@@ -179,6 +225,7 @@ impl SecretsCommand {
                 description,
                 expires,
                 if_version,
+                max_versions,
             } => {
                 let secret = secret_ref(&name, scope, namespace.as_deref())?;
                 let expires_at = expires
@@ -192,6 +239,7 @@ impl SecretsCommand {
                     expires_at,
                     if_version,
                     must_exist: false,
+                    max_versions: max_versions_from(max_versions),
                 };
                 let meta = access.set(&request).await?;
                 if json {
@@ -210,11 +258,40 @@ impl SecretsCommand {
             }
             SecretsCommand::Delete(target) => {
                 let secret = target.secret_ref()?;
-                let last = access.delete(&secret).await?;
+                let deletion = access.delete(&secret).await?;
                 if json {
-                    print_json(&serde_json::json!({ "deleted": true, "versions": last }));
+                    print_json(&serde_json::json!({
+                        "deleted": true,
+                        "versions": deletion.kept_versions,
+                        "purge_at": deletion.purge_at,
+                    }));
                 } else {
-                    println!("Deleted {secret} and its {last} version(s).");
+                    println!(
+                        "Deleted {secret}: its {} version(s) are kept until {}; \
+                         `fluxbase secrets undelete {}` brings it back.",
+                        deletion.kept_versions, deletion.purge_at, secret.name
+                    );
+                }
+            }
+            SecretsCommand::Undelete(target) => {
+                let secret = target.secret_ref()?;
+                let meta = access.undelete(&secret).await?;
+                if json {
+                    print_json(&meta);
+                } else {
+                    println!("Restored {secret} at version {}.", meta.version);
+                }
+            }
+            SecretsCommand::Destroy(target) => {
+                let secret = target.secret_ref()?;
+                let destroyed = access.destroy(&secret).await?;
+                if json {
+                    print_json(&serde_json::json!({ "destroyed": true, "versions": destroyed }));
+                } else {
+                    println!(
+                        "Destroyed {secret}: its {destroyed} version(s) are wiped and cannot be \
+                         restored."
+                    );
                 }
             }
             SecretsCommand::History(target) => {
@@ -223,6 +300,15 @@ impl SecretsCommand {
                     print_json(&versions);
                 } else {
                     println!("{}", output::history_table(meta.version, &versions));
+                    if meta.pruned_through > 0 {
+                        println!(
+                            "Versions 1 to {} were destroyed: the secret keeps its newest {} \
+                             (max-versions).",
+                            meta.pruned_through,
+                            meta.max_versions
+                                .map_or_else(|| "versions".to_owned(), |n| n.to_string())
+                        );
+                    }
                 }
             }
             SecretsCommand::Rollback {
@@ -372,10 +458,24 @@ impl Access {
         }
     }
 
-    async fn delete(&self, secret: &SecretRef) -> Result<i64> {
+    async fn delete(&self, secret: &SecretRef) -> Result<Deletion> {
         match self {
             Access::Local(service, _) => service.delete(secret).await,
             Access::Remote(remote) => remote.delete(secret),
+        }
+    }
+
+    async fn undelete(&self, secret: &SecretRef) -> Result<crate::secrets::SecretMetadata> {
+        match self {
+            Access::Local(service, _) => service.undelete(secret).await,
+            Access::Remote(remote) => remote.undelete(secret),
+        }
+    }
+
+    async fn destroy(&self, secret: &SecretRef) -> Result<i64> {
+        match self {
+            Access::Local(service, _) => service.destroy(secret).await,
+            Access::Remote(remote) => remote.destroy(secret),
         }
     }
 

@@ -84,7 +84,8 @@ pub fn check_admin_body(
             },
         ),
         AdminBody::Rollback => {
-            let (version, if_version) = parse::<admin_secret_rollback::RollbackBody>(bytes)?.versions();
+            let (version, if_version) =
+                parse::<admin_secret_rollback::RollbackBody>(bytes)?.versions();
             Ok(CheckedBody::Rollback {
                 version,
                 if_version,

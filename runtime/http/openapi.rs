@@ -74,8 +74,7 @@ fn refine(doc: &mut Value) {
             "then": { "properties": { "namespace": { "type": "string" } }, "required": ["namespace"] }
         }
     ]);
-    schemas["UpdateSecret"]["if"] =
-        json!({ "properties": { "if_version": { "type": "integer" } }, "required": ["if_version"] });
+    schemas["UpdateSecret"]["if"] = json!({ "properties": { "if_version": { "type": "integer" } }, "required": ["if_version"] });
     schemas["UpdateSecret"]["then"] =
         json!({ "properties": { "value": { "type": "string" } }, "required": ["value"] });
     let enqueued = &mut doc["paths"]["/api/v1/jobs/{name}"]["post"]["responses"]["202"];
@@ -109,6 +108,8 @@ mod tests {
                 "{name} is not generated: {schema:?}"
             );
         }
-        assert!(doc["paths"]["/api/v1/jobs/{name}"]["post"]["responses"]["202"]["links"].is_object());
+        assert!(
+            doc["paths"]["/api/v1/jobs/{name}"]["post"]["responses"]["202"]["links"].is_object()
+        );
     }
 }

@@ -65,7 +65,9 @@ component!(
 component!(
     UserId,
     "UserId",
-    string().pattern(Some("^[A-Za-z0-9._@:|+-]{1,255}$")).build()
+    string()
+        .pattern(Some("^[A-Za-z0-9._@:|+-]{1,255}$"))
+        .build()
 );
 component!(
     Timestamp,
@@ -145,6 +147,21 @@ component!(
         .schema_type(SchemaType::new(Type::Integer))
         .minimum(Some(0))
         .maximum(Some(9_007_199_254_740_991_i64))
+        .build()
+);
+
+/// The cap on a secret's kept versions (`0`: keep them all).
+pub struct MaxVersionsInput;
+component!(
+    MaxVersionsInput,
+    "MaxVersions",
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::Integer))
+        .description(Some(
+            "Keep only the newest N versions, destroying older ones; 0 keeps them all"
+        ))
+        .minimum(Some(0))
+        .maximum(Some(crate::secrets::MAX_MAX_VERSIONS))
         .build()
 );
 

@@ -6,16 +6,22 @@
 //! seals and opens envelopes.
 
 mod cache;
+mod deletion;
 mod expiry;
 mod metadata;
 mod names;
+mod pruning;
 mod resolve;
+mod retention;
 mod service;
 mod value;
 
+pub use deletion::Deletion;
 pub use expiry::parse_expiry;
 pub use metadata::{SecretMetadata, check_description};
 pub use names::{Location, MAX_NAME_LEN, Namespace, Scope, SecretName, SecretRef};
+pub use pruning::{MAX_MAX_VERSIONS, check_max_versions, max_versions_from};
 pub use resolve::{ResolvedSecret, ResolvedSecrets};
-pub use service::{MetadataUpdate, RotationReport, SecretsService, SetRequest};
+pub use retention::purge_periodically;
+pub use service::{DEFAULT_RETENTION, MetadataUpdate, RotationReport, SecretsService, SetRequest};
 pub use value::{MAX_VALUE_BYTES, SecretValue};

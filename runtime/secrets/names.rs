@@ -115,7 +115,17 @@ impl std::fmt::Display for Namespace {
 
 /// Where a secret applies: to every function, or to the functions of one namespace.
 #[derive(
-    Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize, utoipa::ToSchema,
+    Debug,
+    Clone,
+    Copy,
+    PartialEq,
+    Eq,
+    Hash,
+    PartialOrd,
+    Ord,
+    Serialize,
+    Deserialize,
+    utoipa::ToSchema,
 )]
 #[serde(rename_all = "lowercase")]
 pub enum Scope {
@@ -233,6 +243,14 @@ impl SecretRef {
         SecretRef {
             location: Location::Namespace(namespace),
             name,
+        }
+    }
+
+    /// How a command line names this secret: `NAME` or `NAME --namespace NS`.
+    pub fn command_args(&self) -> String {
+        match &self.location {
+            Location::Global => self.name.to_string(),
+            Location::Namespace(ns) => format!("{} --namespace {ns}", self.name),
         }
     }
 }

@@ -85,6 +85,20 @@ impl Store {
         })
     }
 
+    /// After a commit that destroyed values: on SQLite, copies the write-ahead log into the
+    /// database and truncates it, so the log keeps no earlier frame that held their ciphertexts
+    /// (the database file itself has them zeroed by `secure_delete`). PostgreSQL: nothing to do
+    /// here (see SECURITY.md). Best effort: a reader holding the log open leaves it for the next
+    /// checkpoint.
+    pub async fn truncate_log(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
+    }
+
     /// Checks that the database answers.
     pub async fn ping(&self) -> Result<()> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;

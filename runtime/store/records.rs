@@ -23,6 +23,14 @@ pub struct SecretRecord {
     pub created_at: Timestamp,
     /// When the secret last changed.
     pub updated_at: Timestamp,
+    /// When the secret was deleted; `None` while it is live.
+    pub deleted_at: Option<Timestamp>,
+    /// When a deleted secret is destroyed for good; `None` while it is live.
+    pub purge_at: Option<Timestamp>,
+    /// How many versions are kept; `None` keeps them all.
+    pub max_versions: Option<i64>,
+    /// Versions 1 to this one were destroyed because of `max_versions` (0: none).
+    pub pruned_through: i64,
 }
 
 /// One row of `secret_versions`, without its ciphertext.
@@ -77,6 +85,8 @@ pub struct MetadataChange {
     pub description: Option<String>,
     /// The expiry of the new value; `None` means it does not expire.
     pub expires_at: Option<Timestamp>,
+    /// A new cap on kept versions: `None` keeps the current one, `Some(None)` removes it.
+    pub max_versions: Option<Option<i64>>,
 }
 
 /// Which secrets a listing returns.
@@ -86,6 +96,10 @@ pub struct ListFilter {
     pub scope: Option<Scope>,
     /// Only secrets of this namespace.
     pub namespace: Option<Namespace>,
+    /// Deleted secrets (kept for their retention period) instead of live ones.
+    pub deleted: bool,
+    /// Only secrets whose current value expires at or before this time (expired ones too).
+    pub expiring_before: Option<Timestamp>,
 }
 
 /// One row of `audit_log`.
@@ -97,7 +111,8 @@ pub struct AuditRecord {
     pub at: Timestamp,
     /// Who made it (`cli:<user>`, later `api:<key>`).
     pub actor: String,
-    /// What was done: `set`, `rollback`, `delete`, `rotate-key`.
+    /// What was done: `set`, `update`, `rollback`, `delete`, `undelete`, `destroy`, `purge`,
+    /// `prune`, `rotate-key`.
     pub action: String,
     /// Scope of the secret changed, if one was.
     pub scope: Option<String>,

@@ -24,6 +24,8 @@ mod remote_cli;
 mod runtime_cli;
 mod secrets_cli;
 mod secrets_concurrency;
+mod secrets_deletion;
+mod secrets_digest;
 mod secrets_leaks;
 mod secrets_tamper;
 mod settings_api;

@@ -101,6 +101,7 @@ impl Runtime {
             expires_at,
             if_version: None,
             must_exist: false,
+            max_versions: None,
         };
         self.secrets.set(&request).await.unwrap();
     }

@@ -10,12 +10,14 @@ use utoipa::{IntoParams, ToSchema};
 use super::secret_address::{expiry, location};
 use crate::http::AppState;
 use crate::http::api_error::ApiError;
-use crate::http::extract::{ApiJson, ApiQuery};
+use crate::http::extract::{ApiJson, ApiQuery, optional_whole_number};
 use crate::http::schemas::{
-    AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, SecretValueInput,
+    AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, MaxVersionsInput,
+    SecretValueInput,
 };
 use crate::secrets::{
     Namespace, Scope, SecretMetadata, SecretName, SecretRef, SecretValue, SetRequest,
+    max_versions_from,
 };
 use crate::store::ListFilter;
 use crate::time::Timestamp;
@@ -31,6 +33,11 @@ pub struct ListQuery {
     /// Only secrets of this namespace.
     #[param(value_type = Option<Namespace>)]
     namespace: Option<String>,
+    /// `true`: the deleted secrets (kept until their retention ends) instead of the live ones.
+    deleted: Option<bool>,
+    /// Only secrets whose value expires at or before this time (expired ones too).
+    #[param(value_type = Option<Timestamp>)]
+    expiring_before: Option<String>,
 }
 
 /// Body of `POST /api/v1/admin/secrets`.
@@ -51,6 +58,10 @@ pub struct CreateBody {
     description: Option<String>,
     #[schema(value_type = Option<ExpiryInput>)]
     expires_at: Option<String>,
+    /// Keep only the newest N versions (0 or absent: all of them).
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(value_type = Option<MaxVersionsInput>)]
+    max_versions: Option<i64>,
 }
 
 impl CreateBody {
@@ -67,12 +78,13 @@ impl CreateBody {
             expires_at: expiry(self.expires_at.as_deref(), now)?,
             if_version: Some(0),
             must_exist: false,
+            max_versions: max_versions_from(self.max_versions),
             secret,
         })
     }
 }
 
-/// List secrets (metadata only).
+/// List secrets (metadata and the digest of each value, never a value).
 #[utoipa::path(
     get,
     path = "/api/v1/admin/secrets",
@@ -90,11 +102,30 @@ pub async fn list(
             .as_deref()
             .map(Namespace::parse)
             .transpose()?,
+        deleted: query.deleted.unwrap_or(false),
+        expiring_before: query
+            .expiring_before
+            .as_deref()
+            .map(time_in_query)
+            .transpose()?,
     };
     Ok(Json(state.secrets.list(&filter).await?))
 }
 
-/// Create a secret: 201, or 409 when it exists.
+/// A time given in the query: RFC 3339.
+fn time_in_query(raw: &str) -> Result<Timestamp, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|at| Timestamp::from(at.with_timezone(&chrono::Utc)))
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "invalid expiring_before {raw:?}: give an RFC 3339 time such as \
+                 2027-01-31T00:00:00Z"
+            ))
+        })
+}
+
+/// Create a secret (or bring a deleted one back with a new version): 201, or 409 when a live
+/// one exists.
 #[utoipa::path(
     post,
     path = "/api/v1/admin/secrets",

@@ -9,8 +9,10 @@
 pub(super) mod admin_log_execution;
 pub(super) mod admin_logs;
 pub(super) mod admin_secret;
+pub(super) mod admin_secret_destroy;
 pub(super) mod admin_secret_history;
 pub(super) mod admin_secret_rollback;
+pub(super) mod admin_secret_undelete;
 pub(super) mod admin_secrets;
 pub(super) mod admin_settings_secret;
 pub(super) mod admin_settings_secrets;
@@ -41,6 +43,8 @@ pub(super) fn admin() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin_secret_history::history))
         .routes(routes!(admin_secret_rollback::rollback))
+        .routes(routes!(admin_secret_undelete::undelete))
+        .routes(routes!(admin_secret_destroy::destroy))
         .routes(routes!(admin_logs::list))
         .routes(routes!(admin_log_execution::show))
         .routes(routes!(admin_settings_secrets::list))

@@ -113,7 +113,9 @@ impl Remote {
             query.push("deleted=true".to_owned());
         }
         if let Some(before) = filter.expiring_before {
-            query.push(format!("expiring_before={}", encode(&before.to_rfc3339())));
+            // The server counts the window from its own clock.
+            let within = before.millis() - crate::time::Timestamp::now().millis();
+            query.push(format!("expiring_within={}ms", within.max(1)));
         }
         self.expect("GET", &with_query("/api/v1/admin/secrets", &query), None)
     }

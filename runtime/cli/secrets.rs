@@ -12,7 +12,7 @@ use crate::config::{Config, KeySource, NEW_ENCRYPTION_KEY_ENV};
 use crate::crypto::MasterKey;
 use crate::secrets::{
     Deletion, Location, Namespace, Scope, SecretName, SecretRef, SecretValue, SetRequest,
-    max_versions_from, parse_expiry,
+    expiring_before, max_versions_from, parse_expiry,
 };
 use crate::store::ListFilter;
 use crate::time::Timestamp;
@@ -158,17 +158,6 @@ fn secret_ref(name: &str, scope: Option<ScopeArg>, namespace: Option<&str>) -> R
     let namespace = namespace.map(Namespace::parse).transpose()?;
     let location = Location::from_flags(scope.map(scope_of), namespace)?;
     Ok(SecretRef { location, name })
-}
-
-/// The end of an `--expiring` window: `now` plus a duration such as `7d`.
-fn expiring_before(raw: &str, now: Timestamp) -> Result<Timestamp> {
-    let duration = humantime::parse_duration(raw.trim()).map_err(|_| {
-        Error::invalid(format!(
-            "invalid --expiring {raw:?}: use a duration such as 7d, 12h or 2w"
-        ))
-    })?;
-    let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
-    Ok(Timestamp::from_millis(now.millis().saturating_add(millis)))
 }
 
 fn scope_of(arg: ScopeArg) -> Scope {

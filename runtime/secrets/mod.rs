@@ -17,7 +17,7 @@ mod service;
 mod value;
 
 pub use deletion::Deletion;
-pub use expiry::parse_expiry;
+pub use expiry::{expiring_before, parse_expiry};
 pub use metadata::{SecretMetadata, check_description};
 pub use names::{Location, MAX_NAME_LEN, Namespace, Scope, SecretName, SecretRef};
 pub use pruning::{MAX_MAX_VERSIONS, check_max_versions, max_versions_from};

@@ -12,12 +12,12 @@ use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, optional_whole_number};
 use crate::http::schemas::{
-    AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, MaxVersionsInput,
-    SecretValueInput,
+    AdminErrors, BodyErrors, DescriptionInput, DurationInput, ErrorBody, ExpiryInput,
+    MaxVersionsInput, SecretValueInput,
 };
 use crate::secrets::{
     Namespace, Scope, SecretMetadata, SecretName, SecretRef, SecretValue, SetRequest,
-    max_versions_from,
+    expiring_before, max_versions_from,
 };
 use crate::store::ListFilter;
 use crate::time::Timestamp;
@@ -35,9 +35,9 @@ pub struct ListQuery {
     namespace: Option<String>,
     /// `true`: the deleted secrets (kept until their retention ends) instead of the live ones.
     deleted: Option<bool>,
-    /// Only secrets whose value expires at or before this time (expired ones too).
-    #[param(value_type = Option<Timestamp>)]
-    expiring_before: Option<String>,
+    /// Only secrets whose value expires within this duration from now (expired ones too).
+    #[param(value_type = Option<DurationInput>)]
+    expiring_within: Option<String>,
 }
 
 /// Body of `POST /api/v1/admin/secrets`.
@@ -104,24 +104,12 @@ pub async fn list(
             .transpose()?,
         deleted: query.deleted.unwrap_or(false),
         expiring_before: query
-            .expiring_before
+            .expiring_within
             .as_deref()
-            .map(time_in_query)
+            .map(|raw| expiring_before(raw, Timestamp::now()))
             .transpose()?,
     };
     Ok(Json(state.secrets.list(&filter).await?))
-}
-
-/// A time given in the query: RFC 3339.
-fn time_in_query(raw: &str) -> Result<Timestamp, ApiError> {
-    chrono::DateTime::parse_from_rfc3339(raw)
-        .map(|at| Timestamp::from(at.with_timezone(&chrono::Utc)))
-        .map_err(|_| {
-            ApiError::bad_request(format!(
-                "invalid expiring_before {raw:?}: give an RFC 3339 time such as \
-                 2027-01-31T00:00:00Z"
-            ))
-        })
 }
 
 /// Create a secret (or bring a deleted one back with a new version): 201, or 409 when a live

@@ -179,6 +179,32 @@ impl Remote {
         }
     }
 
+    /// `secrets set A=1 B=2` and `secrets import`: one batch, written in one transaction.
+    pub fn set_many(&self, requests: &[SetRequest]) -> Result<Vec<SecretMetadata>> {
+        let items: Vec<serde_json::Value> = requests
+            .iter()
+            .map(|request| {
+                let secret = &request.secret;
+                let mut item = serde_json::json!({
+                    "name": secret.name.as_str(),
+                    "value": request.value.expose(),
+                    "scope": secret.location.scope().as_str(),
+                    "description": request.description,
+                    "expires_at": request.expires_at.map(|t| t.to_rfc3339()),
+                });
+                if let Some(namespace) = secret.location.namespace() {
+                    item["namespace"] = namespace.as_str().into();
+                }
+                if let Some(max_versions) = request.max_versions {
+                    item["max_versions"] = max_versions.unwrap_or(0).into();
+                }
+                item
+            })
+            .collect();
+        let body = serde_json::json!({ "secrets": items });
+        self.expect("PATCH", "/api/v1/admin/secrets", Some(body))
+    }
+
     /// `secrets get`
     pub fn get(&self, secret: &SecretRef) -> Result<SecretMetadata> {
         self.expect("GET", &secret_path(secret, ""), None)

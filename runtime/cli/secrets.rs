@@ -36,12 +36,13 @@ pub enum SecretsCommand {
         #[arg(long, value_name = "DURATION")]
         expiring: Option<String>,
     },
-    /// Create a secret, or write a new version of an existing one.
+    /// Create a secret, or write a new version of an existing one; several at once with
+    /// NAME=VALUE arguments (one transaction: all or nothing).
     Set {
-        /// Secret name: letters, digits and _, case-insensitive.
-        name: String,
-        /// The value, or - to read it from stdin (one trailing newline is dropped).
-        value: ValueArg,
+        /// NAME VALUE (VALUE - reads stdin, one trailing newline dropped), or NAME=VALUE ...
+        /// Names: letters, digits and _, case-insensitive.
+        #[arg(required = true, value_name = "NAME VALUE | NAME=VALUE")]
+        args: Vec<ValueArg>,
         /// global (default) or namespace (implied by --namespace).
         #[arg(long, value_enum)]
         scope: Option<ScopeArg>,
@@ -62,6 +63,21 @@ pub enum SecretsCommand {
         /// a `set` gives a new one).
         #[arg(long, value_name = "N")]
         max_versions: Option<i64>,
+    },
+    /// Set every NAME=VALUE of a .env file in one transaction: all or nothing.
+    Import {
+        /// The .env file (dotenv syntax: quotes, export, comments, multi-line quoted values).
+        #[arg(long, value_name = "PATH")]
+        env_file: std::path::PathBuf,
+        /// global (default) or namespace (implied by --namespace).
+        #[arg(long, value_enum)]
+        scope: Option<ScopeArg>,
+        /// Namespace of the imported secrets.
+        #[arg(long)]
+        namespace: Option<String>,
+        /// Check the file and show what would be written, without writing anything.
+        #[arg(long)]
+        dry_run: bool,
     },
     /// Show a secret's metadata and the digest of its value (never the value).
     Get(Target),
@@ -155,9 +171,135 @@ impl ValueArg {
 
 fn secret_ref(name: &str, scope: Option<ScopeArg>, namespace: Option<&str>) -> Result<SecretRef> {
     let name = SecretName::parse(name)?;
+    Ok(SecretRef {
+        location: location(scope, namespace)?,
+        name,
+    })
+}
+
+/// Where `--scope` and `--namespace` put a secret.
+fn location(scope: Option<ScopeArg>, namespace: Option<&str>) -> Result<Location> {
     let namespace = namespace.map(Namespace::parse).transpose()?;
-    let location = Location::from_flags(scope.map(scope_of), namespace)?;
-    Ok(SecretRef { location, name })
+    Location::from_flags(scope.map(scope_of), namespace)
+}
+
+/// Whether `set` was given the `NAME VALUE` form (two arguments, the first without `=`).
+fn single_pair(args: &[ValueArg]) -> bool {
+    args.len() == 2 && !args[0].0.contains('=')
+}
+
+/// The (name, value) pairs of `set`'s arguments: `NAME VALUE`, or `NAME=VALUE ...`. An argument
+/// without `=` is named by its position, never shown: it may be a value.
+fn pairs(args: Vec<ValueArg>) -> Result<Vec<(String, SecretValue)>> {
+    if single_pair(&args) {
+        let mut args = args.into_iter();
+        let name = args.next().map(|a| a.0.to_string()).unwrap_or_default();
+        let value = args.next().expect("two arguments").into_value()?;
+        return Ok(vec![(name, value)]);
+    }
+    args.into_iter()
+        .enumerate()
+        .map(|(i, arg)| {
+            let Some((name, value)) = arg.0.split_once('=') else {
+                return Err(Error::invalid(format!(
+                    "argument {} is not NAME=VALUE: give `NAME VALUE` for one secret or \
+                     NAME=VALUE for each of several; nothing was written",
+                    i + 1
+                )));
+            };
+            let value = SecretValue::new(value.to_owned())
+                .map_err(|e| Error::invalid(format!("{name}: {e}; nothing was written")))?;
+            Ok((name.to_owned(), value))
+        })
+        .collect()
+}
+
+/// The writes a `.env` file asks for, every line checked first.
+fn import_requests(
+    path: &std::path::Path,
+    scope: Option<ScopeArg>,
+    namespace: Option<&str>,
+) -> Result<Vec<SetRequest>> {
+    let bytes =
+        std::fs::read(path).map_err(|e| Error::io(format!("cannot read {}", path.display()), e))?;
+    let entries = crate::secrets::parse_dotenv(&bytes)
+        .map_err(|e| Error::invalid(format!("{} {e}; nothing was imported", path.display())))?;
+    if entries.is_empty() {
+        return Err(Error::invalid(format!(
+            "{} holds no NAME=VALUE line; nothing was imported",
+            path.display()
+        )));
+    }
+    let location = location(scope, namespace)?;
+    Ok(entries
+        .into_iter()
+        .map(|entry| SetRequest {
+            secret: SecretRef {
+                location: location.clone(),
+                name: entry.name,
+            },
+            value: entry.value,
+            description: None,
+            expires_at: None,
+            if_version: None,
+            must_exist: false,
+            max_versions: None,
+        })
+        .collect())
+}
+
+/// Prints what a multi-secret write wrote.
+fn print_written(requests: &[SetRequest], written: &[crate::secrets::SecretMetadata], json: bool) {
+    if json {
+        print_json(&written);
+        return;
+    }
+    for (request, meta) in requests.iter().zip(written) {
+        println!("Set {} to version {}.", request.secret, meta.version);
+    }
+    println!("Wrote {} secret(s) in one transaction.", written.len());
+}
+
+/// Prints what an import would write (`--dry-run`).
+fn print_plan(requests: &[SetRequest], existing: &[crate::secrets::SecretMetadata], json: bool) {
+    let plan: Vec<(&SetRequest, Option<i64>)> = requests
+        .iter()
+        .map(|r| {
+            let current = existing
+                .iter()
+                .find(|m| m.name == r.secret.name)
+                .map(|m| m.version);
+            (r, current)
+        })
+        .collect();
+    if json {
+        let items: Vec<serde_json::Value> = plan
+            .iter()
+            .map(|(r, current)| {
+                serde_json::json!({
+                    "name": r.secret.name,
+                    "current_version": current,
+                    "action": if current.is_some() { "new version" } else { "create" },
+                })
+            })
+            .collect();
+        print_json(&serde_json::json!({ "dry_run": true, "secrets": items }));
+        return;
+    }
+    for (request, current) in &plan {
+        match current {
+            Some(version) => println!(
+                "Would set {} to version {} (dry run).",
+                request.secret,
+                version + 1
+            ),
+            None => println!("Would create {} (dry run).", request.secret),
+        }
+    }
+    println!(
+        "Dry run: {} secret(s) checked, nothing was written.",
+        plan.len()
+    );
 }
 
 fn scope_of(arg: ScopeArg) -> Scope {
@@ -170,6 +312,16 @@ fn scope_of(arg: ScopeArg) -> Scope {
 impl SecretsCommand {
     /// Runs the subcommand.
     pub async fn run(self, config: &Config, format: OutputFormat) -> Result<()> {
+        // A .env file is checked whole before anything is opened: a bad one changes nothing.
+        let mut imported = match &self {
+            SecretsCommand::Import {
+                env_file,
+                scope,
+                namespace,
+                ..
+            } => Some(import_requests(env_file, *scope, namespace.as_deref())?),
+            _ => None,
+        };
         let access = Access::open(config).await?;
         let json = format == OutputFormat::Json;
         match self {
@@ -207,8 +359,7 @@ impl SecretsCommand {
                 }
             }
             SecretsCommand::Set {
-                name,
-                value,
+                args,
                 scope,
                 namespace,
                 description,
@@ -216,25 +367,60 @@ impl SecretsCommand {
                 if_version,
                 max_versions,
             } => {
-                let secret = secret_ref(&name, scope, namespace.as_deref())?;
                 let expires_at = expires
                     .as_deref()
                     .map(|raw| parse_expiry(raw, Timestamp::now()))
                     .transpose()?;
-                let request = SetRequest {
-                    secret,
-                    value: value.into_value()?,
-                    description,
-                    expires_at,
-                    if_version,
-                    must_exist: false,
-                    max_versions: max_versions_from(max_versions),
-                };
-                let meta = access.set(&request).await?;
-                if json {
-                    print_json(&meta);
+                let single = single_pair(&args);
+                if !single && if_version.is_some() {
+                    return Err(Error::invalid(
+                        "--if-version applies to one secret: use `secrets set NAME VALUE`",
+                    ));
+                }
+                let mut requests = Vec::with_capacity(args.len());
+                for (name, value) in pairs(args)? {
+                    requests.push(SetRequest {
+                        secret: secret_ref(&name, scope, namespace.as_deref())?,
+                        value,
+                        description: description.clone(),
+                        expires_at,
+                        if_version,
+                        must_exist: false,
+                        max_versions: max_versions_from(max_versions),
+                    });
+                }
+                if single {
+                    let meta = access.set(&requests[0]).await?;
+                    if json {
+                        print_json(&meta);
+                    } else {
+                        println!("Set {} to version {}.", requests[0].secret, meta.version);
+                    }
                 } else {
-                    println!("Set {} to version {}.", request.secret, meta.version);
+                    let written = access.set_many(&requests).await?;
+                    print_written(&requests, &written, json);
+                }
+            }
+            SecretsCommand::Import {
+                scope,
+                namespace,
+                dry_run,
+                ..
+            } => {
+                let requests = imported.take().unwrap_or_default();
+                if dry_run {
+                    let location = location(scope, namespace.as_deref())?;
+                    let existing = access
+                        .list(&ListFilter {
+                            scope: Some(location.scope()),
+                            namespace: location.namespace().cloned(),
+                            ..ListFilter::default()
+                        })
+                        .await?;
+                    print_plan(&requests, &existing, json);
+                } else {
+                    let written = access.set_many(&requests).await?;
+                    print_written(&requests, &written, json);
                 }
             }
             SecretsCommand::Get(target) => {
@@ -437,6 +623,16 @@ impl Access {
         match self {
             Access::Local(service, _) => service.set(request).await,
             Access::Remote(remote) => remote.set(request),
+        }
+    }
+
+    async fn set_many(
+        &self,
+        requests: &[SetRequest],
+    ) -> Result<Vec<crate::secrets::SecretMetadata>> {
+        match self {
+            Access::Local(service, _) => service.set_many(requests).await,
+            Access::Remote(remote) => remote.set_many(requests),
         }
     }
 

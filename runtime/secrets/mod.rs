@@ -7,6 +7,7 @@
 
 mod cache;
 mod deletion;
+mod dotenv;
 mod expiry;
 mod metadata;
 mod names;
@@ -17,6 +18,7 @@ mod service;
 mod value;
 
 pub use deletion::Deletion;
+pub use dotenv::{DotenvEntry, MAX_DOTENV_ENTRIES, parse_dotenv};
 pub use expiry::{expiring_before, parse_expiry};
 pub use metadata::{SecretMetadata, check_description};
 pub use names::{Location, MAX_NAME_LEN, Namespace, Scope, SecretName, SecretRef};

@@ -14,7 +14,7 @@ use crate::secrets::{
 };
 use crate::store::{
     AuditEntry, ListFilter, MetadataChange, NewVersion, SecretRecord, Store, StoredVersion,
-    VersionRecord, is_retryable,
+    VersionRecord, WriteTx, is_retryable,
 };
 use crate::time::Timestamp;
 use crate::{Error, Result};
@@ -120,16 +120,57 @@ impl SecretsService {
     }
 
     async fn try_set(&self, request: &SetRequest) -> Result<SecretMetadata> {
+        let now = Timestamp::now();
+        let mut tx = self.store.begin_write().await?;
+        let purged = self.purge_due(&mut tx, now).await?;
+        let (meta, pruned) = self.set_in(&mut tx, request, now).await?;
+        tx.commit().await?;
+        self.after_wipe(purged || pruned).await;
+        Ok(meta)
+    }
+
+    /// Writes several values in one transaction: all of them or, on any error, none. A secret
+    /// may appear once only.
+    pub async fn set_many(&self, requests: &[SetRequest]) -> Result<Vec<SecretMetadata>> {
+        let mut seen = std::collections::HashSet::new();
+        if let Some(twice) = requests.iter().find(|r| !seen.insert(&r.secret)) {
+            return Err(Error::invalid(format!(
+                "{} appears twice in one batch; nothing was written",
+                twice.secret
+            )));
+        }
+        retrying(|| async {
+            let now = Timestamp::now();
+            let mut tx = self.store.begin_write().await?;
+            let mut wiped = self.purge_due(&mut tx, now).await?;
+            let mut written = Vec::with_capacity(requests.len());
+            for request in requests {
+                let (meta, pruned) = self.set_in(&mut tx, request, now).await?;
+                wiped |= pruned;
+                written.push(meta);
+            }
+            tx.commit().await?;
+            self.after_wipe(wiped).await;
+            Ok(written)
+        })
+        .await
+    }
+
+    /// The steps of one `set` inside the write `tx`: the new version, its audit record, the
+    /// pruning it calls for. Returns the metadata and whether versions were destroyed.
+    async fn set_in(
+        &self,
+        tx: &mut WriteTx,
+        request: &SetRequest,
+        now: Timestamp,
+    ) -> Result<(SecretMetadata, bool)> {
         super::check_description(request.description.as_deref())?;
         super::pruning::check_max_versions(request.max_versions)?;
-        let now = Timestamp::now();
         let change = MetadataChange {
             description: request.description.clone(),
             expires_at: request.expires_at,
             max_versions: request.max_versions,
         };
-        let mut tx = self.store.begin_write().await?;
-        let mut wiped = self.purge_due(&mut tx, now).await?;
         let (mut record, revived) = match tx
             .advance_version(&request.secret, Some(&change), now)
             .await?
@@ -163,11 +204,12 @@ impl SecretsService {
             .await?;
         let detail = revived.then(|| "brought back from deletion by a new value".to_owned());
         tx.record(self.audit("set", &record, detail), now).await?;
-        wiped |= self.prune(&mut tx, &mut record, now).await?;
-        tx.commit().await?;
-        self.after_wipe(wiped).await;
+        let pruned = self.prune(tx, &mut record, now).await?;
         let digest = self.digests.digest(request.value.expose().as_bytes());
-        Ok(SecretMetadata::from_record(record, now).with_digest(Some(digest)))
+        Ok((
+            SecretMetadata::from_record(record, now).with_digest(Some(digest)),
+            pruned,
+        ))
     }
 
     /// Changes a secret's description, expiry or cap on kept versions without writing a new

@@ -1,4 +1,5 @@
-//! `/api/v1/admin/secrets`: list secrets (metadata only) and create one.
+//! `/api/v1/admin/secrets`: list secrets (metadata and digests only), create one, and write a
+//! batch in one transaction.
 
 use axum::Json;
 use axum::extract::State;
@@ -138,4 +139,59 @@ pub async fn create(
         )),
         Err(error) => Err(error.into()),
     }
+}
+
+/// Most secrets one batch may hold.
+const MAX_BATCH: usize = 1000;
+
+/// Body of `PATCH /api/v1/admin/secrets`: secrets to set in one transaction.
+#[derive(Deserialize, ToSchema)]
+#[schema(as = SecretBatch)]
+#[serde(deny_unknown_fields)]
+pub struct BatchBody {
+    /// Each creates its secret or writes its next version (a deleted one comes back).
+    #[schema(min_items = 1, max_items = 1000)]
+    secrets: Vec<CreateBody>,
+}
+
+/// Set several secrets in one transaction: every one of them, or (on any error) none.
+#[utoipa::path(
+    patch,
+    path = "/api/v1/admin/secrets",
+    request_body = BatchBody,
+    responses(
+        (status = 200, description = "Every secret written, in the order given", body = Vec<SecretMetadata>),
+        AdminErrors,
+        BodyErrors
+    )
+)]
+pub async fn batch(
+    State(state): State<AppState>,
+    ApiJson(body): ApiJson<BatchBody>,
+) -> Result<Json<Vec<SecretMetadata>>, ApiError> {
+    if body.secrets.is_empty() || body.secrets.len() > MAX_BATCH {
+        return Err(ApiError::bad_request(format!(
+            "a batch holds 1 to {MAX_BATCH} secrets, not {}",
+            body.secrets.len()
+        )));
+    }
+    let now = Timestamp::now();
+    let mut requests = Vec::with_capacity(body.secrets.len());
+    for (i, item) in body.secrets.into_iter().enumerate() {
+        let mut request = item.into_request(now).map_err(|e| {
+            ApiError::bad_request(format!(
+                "secrets[{i}]: {}; nothing was written",
+                e.message()
+            ))
+        })?;
+        // A batch sets: it creates or writes the next version alike.
+        request.if_version = None;
+        crate::secrets::check_description(request.description.as_deref())
+            .and_then(|()| crate::secrets::check_max_versions(request.max_versions))
+            .map_err(|e| {
+                ApiError::bad_request(format!("secrets[{i}]: {e}; nothing was written"))
+            })?;
+        requests.push(request);
+    }
+    Ok(Json(state.secrets.set_many(&requests).await?))
 }

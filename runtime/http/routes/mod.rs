@@ -35,7 +35,11 @@ use super::AppState;
 /// The routes behind the service key.
 pub(super) fn admin() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(admin_secrets::list, admin_secrets::create))
+        .routes(routes!(
+            admin_secrets::list,
+            admin_secrets::create,
+            admin_secrets::batch
+        ))
         .routes(routes!(
             admin_secret::get,
             admin_secret::update,

@@ -107,6 +107,24 @@ pub fn deleted_secrets_table(secrets: &[SecretMetadata]) -> Table {
     table
 }
 
+/// A two-column table of the counts of `secrets stats`.
+pub fn stats_table(stats: &crate::secrets::SecretStats) -> Table {
+    let mut table = table(&["SECRETS", "COUNT"]);
+    let rows = [
+        ("total (live)".to_owned(), stats.total),
+        (
+            format!("expiring within {} days", stats.window_days),
+            stats.expiring_soon,
+        ),
+        ("expired".to_owned(), stats.expired),
+        ("deleted (kept until purged)".to_owned(), stats.deleted),
+    ];
+    for (what, count) in rows {
+        table.add_row(vec![what, count.to_string()]);
+    }
+    table
+}
+
 /// A two-column table of one secret's metadata.
 pub fn metadata_table(meta: &SecretMetadata) -> Table {
     let mut table = table(&["FIELD", "VALUE"]);

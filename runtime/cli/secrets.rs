@@ -103,6 +103,8 @@ pub enum SecretsCommand {
         #[arg(long, value_name = "N")]
         if_version: Option<i64>,
     },
+    /// Count secrets: total, expiring within 7 days, expired, deleted.
+    Stats,
     /// Re-wrap every data key under a new master key, in one transaction.
     RotateKey,
     /// Decrypt every stored version (or one secret's) to check it is intact.
@@ -503,6 +505,14 @@ impl SecretsCommand {
                     );
                 }
             }
+            SecretsCommand::Stats => {
+                let stats = access.stats().await?;
+                if json {
+                    print_json(&stats);
+                } else {
+                    println!("{}", output::stats_table(&stats));
+                }
+            }
             SecretsCommand::RotateKey => {
                 let (service, key_source) = access.local("rotate-key")?;
                 rotate_key(service, key_source.clone(), json).await?;
@@ -633,6 +643,13 @@ impl Access {
         match self {
             Access::Local(service, _) => service.set_many(requests).await,
             Access::Remote(remote) => remote.set_many(requests),
+        }
+    }
+
+    async fn stats(&self) -> Result<crate::secrets::SecretStats> {
+        match self {
+            Access::Local(service, _) => service.stats().await,
+            Access::Remote(remote) => remote.expect("GET", "/api/v1/admin/secret-stats", None),
         }
     }
 

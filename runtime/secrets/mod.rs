@@ -15,6 +15,7 @@ mod pruning;
 mod resolve;
 mod retention;
 mod service;
+mod stats;
 mod value;
 
 pub use deletion::Deletion;
@@ -23,7 +24,8 @@ pub use expiry::{expiring_before, parse_expiry};
 pub use metadata::{SecretMetadata, check_description};
 pub use names::{Location, MAX_NAME_LEN, Namespace, Scope, SecretName, SecretRef};
 pub use pruning::{MAX_MAX_VERSIONS, check_max_versions, max_versions_from};
-pub use resolve::{ResolvedSecret, ResolvedSecrets};
+pub use resolve::{EXPIRY_WARNING, ResolvedSecret, ResolvedSecrets};
 pub use retention::purge_periodically;
 pub use service::{DEFAULT_RETENTION, MetadataUpdate, RotationReport, SecretsService, SetRequest};
+pub use stats::SecretStats;
 pub use value::{MAX_VALUE_BYTES, SecretValue};

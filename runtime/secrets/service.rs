@@ -466,6 +466,7 @@ impl SecretsService {
                     scope: record.secret.location.scope(),
                     version: record.current_version,
                     value,
+                    expires_at: record.expires_at,
                 },
             );
         }

@@ -19,8 +19,8 @@ pub use connect::{Backend, default_sqlite_url, redact_url};
 pub use executions::{ExecutionRecord, LogLine};
 pub use jobs::JobRun;
 pub use records::{
-    AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion,
-    VersionRecord,
+    AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretCounts, SecretRecord,
+    StoredVersion, VersionRecord,
 };
 pub use settings::{SettingRecord, SettingWrite};
 

@@ -89,6 +89,19 @@ pub struct MetadataChange {
     pub max_versions: Option<Option<i64>>,
 }
 
+/// How many secrets are in each state.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretCounts {
+    /// Live (not deleted) secrets.
+    pub live: i64,
+    /// Live secrets whose value has expired.
+    pub expired: i64,
+    /// Live secrets whose value expires soon (the window the caller chose).
+    pub expiring: i64,
+    /// Deleted secrets still kept.
+    pub deleted: i64,
+}
+
 /// Which secrets a listing returns.
 #[derive(Debug, Clone, Default)]
 pub struct ListFilter {

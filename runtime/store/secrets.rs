@@ -4,7 +4,8 @@ use sqlx::Row;
 use sqlx::any::AnyRow;
 
 use super::records::{
-    ListFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion, VersionRecord, secret_ref,
+    ListFilter, MetadataChange, NewVersion, SecretCounts, SecretRecord, StoredVersion,
+    VersionRecord, secret_ref,
 };
 use super::{Backend, Store, WriteTx};
 use crate::Result;
@@ -60,6 +61,31 @@ impl Store {
         rows.iter()
             .map(|row| Ok((secret_record(row)?, row.try_get("envelope")?)))
             .collect()
+    }
+
+    /// Counts of secrets: live ones, live ones whose value has expired, live ones expiring after
+    /// `now` and at or before `soon`, and deleted ones.
+    pub async fn secret_counts(&self, now: Timestamp, soon: Timestamp) -> Result<SecretCounts> {
+        let row = sqlx::query(
+            "SELECT \
+               COALESCE(SUM(CASE WHEN deleted_at IS NULL THEN 1 ELSE 0 END), 0) AS live, \
+               COALESCE(SUM(CASE WHEN deleted_at IS NULL AND expires_at <= $1 \
+                 THEN 1 ELSE 0 END), 0) AS expired, \
+               COALESCE(SUM(CASE WHEN deleted_at IS NULL AND expires_at > $1 \
+                 AND expires_at <= $2 THEN 1 ELSE 0 END), 0) AS expiring, \
+               COALESCE(SUM(CASE WHEN deleted_at IS NOT NULL THEN 1 ELSE 0 END), 0) AS deleted \
+             FROM secrets",
+        )
+        .bind(now.millis())
+        .bind(soon.millis())
+        .fetch_one(&self.pool)
+        .await?;
+        Ok(SecretCounts {
+            live: row.try_get("live")?,
+            expired: row.try_get("expired")?,
+            expiring: row.try_get("expiring")?,
+            deleted: row.try_get("deleted")?,
+        })
     }
 
     /// The ciphertext of one version of a secret, if that version is stored.

@@ -26,6 +26,7 @@ mod secrets_cli;
 mod secrets_concurrency;
 mod secrets_deletion;
 mod secrets_digest;
+mod secrets_expiry;
 mod secrets_import;
 mod secrets_leaks;
 mod secrets_tamper;

@@ -12,6 +12,7 @@ pub(super) mod admin_secret;
 pub(super) mod admin_secret_destroy;
 pub(super) mod admin_secret_history;
 pub(super) mod admin_secret_rollback;
+pub(super) mod admin_secret_stats;
 pub(super) mod admin_secret_undelete;
 pub(super) mod admin_secrets;
 pub(super) mod admin_settings_secret;
@@ -49,6 +50,7 @@ pub(super) fn admin() -> OpenApiRouter<AppState> {
         .routes(routes!(admin_secret_rollback::rollback))
         .routes(routes!(admin_secret_undelete::undelete))
         .routes(routes!(admin_secret_destroy::destroy))
+        .routes(routes!(admin_secret_stats::stats))
         .routes(routes!(admin_logs::list))
         .routes(routes!(admin_log_execution::show))
         .routes(routes!(admin_settings_secrets::list))

@@ -206,7 +206,11 @@ pub fn logs_table(entries: &[LogEntry], search: Option<&str>) -> Table {
             }
             LogEntry::Audit(record) => {
                 let version = record.version.map(|v| format!("version {v}"));
-                let detail: Vec<String> = [Some(format!("by {}", record.actor)), version]
+                let by = match &record.address {
+                    Some(address) => format!("by {} from {address}", record.actor),
+                    None => format!("by {}", record.actor),
+                };
+                let detail: Vec<String> = [Some(by), version]
                     .into_iter()
                     .chain([record.detail.clone()])
                     .flatten()

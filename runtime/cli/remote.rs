@@ -278,6 +278,15 @@ impl Remote {
         if let Some(search) = &filter.search {
             query.push(format!("search={}", encode(search)));
         }
+        for (key, at) in [("since", filter.since), ("until", filter.until)] {
+            if let Some(at) = at {
+                // To the millisecond: the store compares milliseconds.
+                let at = at
+                    .to_datetime()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                query.push(format!("{key}={}", encode(&at)));
+            }
+        }
         self.expect("GET", &with_query("/api/v1/admin/logs", &query), None)
     }
 }

@@ -6,6 +6,7 @@
 mod api_error;
 mod auth;
 mod body_check;
+mod client_address;
 mod extract;
 mod jwt;
 mod openapi;
@@ -135,6 +136,7 @@ pub fn router(state: AppState, key: ServiceKey) -> Router {
             get(move || async move { Json(document.as_ref().clone()) }),
         )
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .layer(middleware::from_fn(client_address::record_client_address))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -176,6 +178,7 @@ pub async fn serve(
     let grace = state.options.shutdown_grace;
     let mut stopping = stop.subscribe();
     let app = router(state, key);
+    let app = app.into_make_service_with_connect_info::<SocketAddr>();
     let server = axum::serve(listener, app).with_graceful_shutdown(async move {
         shutdown_signal().await;
         tracing::info!("shutting down: no new connections, letting in-flight requests finish");

@@ -14,7 +14,7 @@ mod records;
 mod secrets;
 mod settings;
 
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, with_client_address};
 pub use connect::{Backend, default_sqlite_url, redact_url};
 pub use executions::{ExecutionRecord, LogLine};
 pub use jobs::JobRun;

@@ -137,6 +137,10 @@ pub struct AuditRecord {
     pub version: Option<i64>,
     /// More about the change, never a value.
     pub detail: Option<String>,
+    /// The network address (`IP:port`) of the API client that made the change; `null` for the
+    /// CLI and the host's own changes.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// Rebuilds a secret reference from its stored columns.
@@ -148,7 +152,7 @@ pub(super) fn secret_ref(scope: &str, namespace: String, name: String) -> Secret
 }
 
 /// Which log records (execution or audit) to list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LogFilter {
     /// Only records about this handler or secret name.
     pub name: Option<String>,
@@ -156,6 +160,10 @@ pub struct LogFilter {
     pub search: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
+    /// Only records at or after this time (an execution's start, an audit record's time).
+    pub since: Option<Timestamp>,
+    /// Only records at or before this time.
+    pub until: Option<Timestamp>,
 }
 
 impl LogFilter {
@@ -188,6 +196,7 @@ mod tests {
             name: None,
             search: search.map(str::to_owned),
             limit: 1,
+            ..LogFilter::default()
         };
         assert_eq!(filter(None).search_pattern(), "");
         assert_eq!(

@@ -22,6 +22,7 @@ mod multi_host;
 mod redaction;
 mod remote_cli;
 mod runtime_cli;
+mod secrets_audit;
 mod secrets_cli;
 mod secrets_concurrency;
 mod secrets_deletion;

@@ -150,6 +150,7 @@ impl Runtime {
             name: None,
             search: None,
             limit: 10_000,
+            ..LogFilter::default()
         };
         self.store.executions(&filter).await.unwrap()
     }

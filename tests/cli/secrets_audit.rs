@@ -8,6 +8,9 @@ use crate::support;
 use support::server::{SERVICE_KEY, Server};
 use support::{Host, Run};
 
+/// One way of running the CLI: locally or with `--url`.
+type Runner<'a> = &'a dyn Fn(&[&str]) -> Run;
+
 fn now_rfc3339() -> String {
     chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
 }
@@ -40,7 +43,7 @@ fn since_and_until_bound_the_audit_log_locally_remotely_and_over_the_api() {
         )
     };
     let local = |args: &[&str]| host.run(args);
-    let runs: [&dyn Fn(&[&str]) -> Run; 2] = [&local, &remote];
+    let runs: [Runner; 2] = [&local, &remote];
     let audit = ["logs", "list", "--category", "audit", "-o", "json"];
     for run in runs {
         let since = run(&[&audit[..], &["--since", &middle]].concat());

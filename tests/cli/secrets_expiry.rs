@@ -8,6 +8,9 @@ use crate::support;
 use support::server::{SERVICE_KEY, Server};
 use support::{Host, fixtures};
 
+/// One way of running the CLI: locally or with `--url`.
+type Runner<'a> = &'a dyn Fn(&[&str]) -> support::Run;
+
 fn names(listing: &serde_json::Value) -> Vec<String> {
     listing
         .as_array()
@@ -47,7 +50,7 @@ fn list_expiring_and_stats_locally_remotely_and_over_the_api() {
         )
     };
     let local = |args: &[&str]| host.run(args);
-    let runs: [&dyn Fn(&[&str]) -> support::Run; 2] = [&local, &remote];
+    let runs: [Runner; 2] = [&local, &remote];
     for run in runs {
         let week = run(&["secrets", "list", "--expiring", "7d", "-o", "json"]).json();
         assert_eq!(

@@ -193,6 +193,14 @@ fn single_pair(args: &[ValueArg]) -> bool {
 /// The (name, value) pairs of `set`'s arguments: `NAME VALUE`, or `NAME=VALUE ...`. An argument
 /// without `=` is named by its position, never shown: it may be a value.
 fn pairs(args: Vec<ValueArg>) -> Result<Vec<(String, SecretValue)>> {
+    if let [only] = args.as_slice()
+        && !only.0.contains('=')
+    {
+        return Err(Error::invalid(
+            "a value is missing: give `secrets set NAME VALUE`, or NAME=VALUE for each of \
+             several secrets",
+        ));
+    }
     if single_pair(&args) {
         let mut args = args.into_iter();
         let name = args.next().map(|a| a.0.to_string()).unwrap_or_default();

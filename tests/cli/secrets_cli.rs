@@ -347,8 +347,11 @@ fn every_bad_input_is_refused_with_a_clear_message() {
         "{invalid_utf8:#?}"
     );
 
+    // A name without a value (it is not NAME=VALUE either).
+    host.run(&["secrets", "set", "ONLY_NAME"])
+        .fails_with("a value is missing: give `secrets set NAME VALUE`");
     // Usage errors come from clap with its own exit code.
-    let usage = host.run(&["secrets", "set", "ONLY_NAME"]);
+    let usage = host.run(&["secrets", "set"]);
     assert_eq!(usage.code, 2, "{usage:#?}");
     let bad_scope = host.run(&["secrets", "list", "--scope", "planet"]);
     assert_eq!(bad_scope.code, 2, "{bad_scope:#?}");

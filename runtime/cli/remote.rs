@@ -115,7 +115,9 @@ impl Remote {
         if let Some(before) = filter.expiring_before {
             // The server counts the window from its own clock.
             let within = before.millis() - crate::time::Timestamp::now().millis();
-            query.push(format!("expiring_within={}ms", within.max(1)));
+            // The route takes at most 15 digits (over 31,000 years of milliseconds).
+            let within = within.clamp(1, 999_999_999_999_999);
+            query.push(format!("expiring_within={within}ms"));
         }
         self.expect("GET", &with_query("/api/v1/admin/secrets", &query), None)
     }

@@ -399,6 +399,13 @@ impl SecretsCommand {
                         max_versions: max_versions_from(max_versions),
                     });
                 }
+                let mut seen = std::collections::HashSet::new();
+                if let Some(twice) = requests.iter().find(|r| !seen.insert(&r.secret)) {
+                    return Err(Error::invalid(format!(
+                        "{} is given twice; nothing was written",
+                        twice.secret
+                    )));
+                }
                 if single {
                     let meta = access.set(&requests[0]).await?;
                     if json {

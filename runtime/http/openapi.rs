@@ -7,7 +7,7 @@ use serde_json::{Value, json};
 use utoipa::openapi::security::{Http, HttpAuthScheme, HttpBuilder, SecurityScheme};
 use utoipa::{Modify, OpenApi};
 
-use super::schemas::ErrorBody;
+use super::schemas::{ErrorBody, HandlerNameInput};
 
 /// The document's frame: info, default security, shared schemas.
 #[derive(OpenApi)]
@@ -19,7 +19,8 @@ use super::schemas::ErrorBody;
                        returned."
     ),
     security(("serviceKey" = [])),
-    components(schemas(ErrorBody)),
+    // HandlerName is referenced by path parameters only, which do not register their schemas.
+    components(schemas(ErrorBody, HandlerNameInput)),
     modifiers(&SecuritySchemes)
 )]
 pub struct ApiDoc;

@@ -115,19 +115,6 @@ component!(
         .into_schema()
 );
 
-/// A duration from now, as `--expiring` takes it.
-pub struct DurationInput;
-component!(
-    DurationInput,
-    "Duration",
-    string()
-        .description(Some(
-            "A duration from now: 7d, 12h, 2w, 90m (any humantime duration)"
-        ))
-        .pattern(Some("^[1-9][0-9]{0,2}(ms|s|m|h|d|w|y)$"))
-        .build()
-);
-
 /// The name of a function or a job.
 pub struct HandlerNameInput;
 component!(

@@ -37,7 +37,10 @@ impl SecretsService {
             let wiped = self.purge_due(&mut tx, now).await?;
             let purge_at = after(now, self.retention);
             let Some(record) = tx.soft_delete(secret, now, purge_at).await? else {
-                return Err(self.missing(secret).await);
+                return Err(match tx.secret(secret).await? {
+                    Some(record) => deleted(record),
+                    None => Error::NotFound(secret.clone()),
+                });
             };
             let kept = kept_versions(&record);
             let entry = AuditEntry {
@@ -66,7 +69,7 @@ impl SecretsService {
             let mut tx = self.store.begin_write().await?;
             let wiped = self.purge_due(&mut tx, now).await?;
             let Some(record) = tx.undelete(secret, now).await? else {
-                return Err(match self.store.find_secret(secret).await? {
+                return Err(match tx.secret(secret).await? {
                     Some(_) => Error::NotDeleted(secret.clone()),
                     None => Error::NotFound(secret.clone()),
                 });
@@ -164,15 +167,6 @@ impl SecretsService {
             tx.record(entry, now).await?;
         }
         Ok(())
-    }
-
-    /// Why there is no live secret at `secret`: deleted, or not there at all.
-    async fn missing(&self, secret: &SecretRef) -> Error {
-        match self.store.find_secret(secret).await {
-            Ok(Some(record)) if record.deleted_at.is_some() => deleted(record),
-            Ok(_) => Error::NotFound(secret.clone()),
-            Err(error) => error,
-        }
     }
 }
 

@@ -129,16 +129,9 @@ impl SecretsService {
         Ok(meta)
     }
 
-    /// Writes several values in one transaction: all of them or, on any error, none. A secret
-    /// may appear once only.
+    /// Writes several values in one transaction, in order: all of them or, on any error, none.
+    /// A secret given twice gets two versions.
     pub async fn set_many(&self, requests: &[SetRequest]) -> Result<Vec<SecretMetadata>> {
-        let mut seen = std::collections::HashSet::new();
-        if let Some(twice) = requests.iter().find(|r| !seen.insert(&r.secret)) {
-            return Err(Error::invalid(format!(
-                "{} appears twice in one batch; nothing was written",
-                twice.secret
-            )));
-        }
         retrying(|| async {
             let now = Timestamp::now();
             let mut tx = self.store.begin_write().await?;

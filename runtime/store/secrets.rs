@@ -306,6 +306,22 @@ impl WriteTx {
         row.map(|row| secret_record(&row)).transpose()
     }
 
+    /// The secret at `secret`, live or deleted, read inside this transaction (a write must not
+    /// wait for a second connection while it holds the write lock).
+    pub async fn secret(&mut self, secret: &SecretRef) -> Result<Option<SecretRecord>> {
+        let row = sqlx::query(concat!(
+            "SELECT ",
+            secret_columns!(),
+            " FROM secrets WHERE scope = $1 AND namespace = $2 AND name = $3"
+        ))
+        .bind(secret.location.scope().as_str())
+        .bind(secret.location.stored_namespace())
+        .bind(secret.name.as_str())
+        .fetch_optional(&mut *self.tx)
+        .await?;
+        row.map(|row| secret_record(&row)).transpose()
+    }
+
     /// Makes a deleted secret live again, as it was; returns the updated row, or `None` if there
     /// is no deleted secret at `secret`.
     pub async fn undelete(

@@ -213,7 +213,7 @@ fn set_takes_several_name_value_pairs_in_one_transaction() {
         (&["secrets", "set", "D=4", "9X=1"], "invalid secret name"),
         (
             &["secrets", "set", "D=4", "d=5"],
-            "D (global) appears twice in one batch",
+            "D (global) is given twice; nothing was written",
         ),
         (
             &["secrets", "set", "D=4", "E=5", "--if-version", "0"],

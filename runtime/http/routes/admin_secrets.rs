@@ -13,12 +13,12 @@ use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, optional_whole_number};
 use crate::http::schemas::{
-    AdminErrors, BodyErrors, DescriptionInput, DurationInput, ErrorBody, ExpiryInput,
-    MaxVersionsInput, SecretValueInput,
+    AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, MaxVersionsInput,
+    SecretValueInput,
 };
 use crate::secrets::{
     Namespace, Scope, SecretMetadata, SecretName, SecretRef, SecretValue, SetRequest,
-    expiring_before, max_versions_from,
+    max_versions_from,
 };
 use crate::store::ListFilter;
 use crate::time::Timestamp;
@@ -36,8 +36,9 @@ pub struct ListQuery {
     namespace: Option<String>,
     /// `true`: the deleted secrets (kept until their retention ends) instead of the live ones.
     deleted: Option<bool>,
-    /// Only secrets whose value expires within this duration from now (expired ones too).
-    #[param(value_type = Option<DurationInput>)]
+    /// Only secrets whose value expires within this duration from now (7d, 12h, 2w, 90m; any
+    /// humantime duration), expired ones too.
+    #[param(pattern = "^[1-9][0-9]{0,14}(ms|s|m|h|d|w|y)$")]
     expiring_within: Option<String>,
 }
 
@@ -55,6 +56,8 @@ pub struct CreateBody {
     scope: Option<String>,
     #[schema(value_type = Option<Namespace>)]
     namespace: Option<String>,
+    // `default`: absent is fine (and the document says so: not required).
+    #[serde(default)]
     #[schema(value_type = DescriptionInput)]
     description: Option<String>,
     #[schema(value_type = Option<ExpiryInput>)]
@@ -96,6 +99,7 @@ pub async fn list(
     State(state): State<AppState>,
     ApiQuery(query): ApiQuery<ListQuery>,
 ) -> Result<Json<Vec<SecretMetadata>>, ApiError> {
+    let now = Timestamp::now().millis();
     let filter = ListFilter {
         scope: query.scope.as_deref().map(Scope::parse).transpose()?,
         namespace: query
@@ -107,10 +111,38 @@ pub async fn list(
         expiring_before: query
             .expiring_within
             .as_deref()
-            .map(|raw| expiring_before(raw, Timestamp::now()))
+            .map(|raw| window(raw).map(|ms| Timestamp::from_millis(now.saturating_add(ms))))
             .transpose()?,
     };
     Ok(Json(state.secrets.list(&filter).await?))
+}
+
+/// The milliseconds of an `expiring_within` window, exactly as the document says: a number
+/// without a leading zero (at most 15 digits) and one of the units ms, s, m, h, d, w, y.
+fn window(raw: &str) -> Result<i64, ApiError> {
+    let refuse = || {
+        ApiError::bad_request(format!(
+            "invalid expiring window {raw:?}: use a number and a unit, such as 7d, 12h or 90m"
+        ))
+    };
+    let split = raw.find(|c: char| !c.is_ascii_digit()).unwrap_or(raw.len());
+    let (digits, unit) = raw.split_at(split);
+    if digits.is_empty() || digits.starts_with('0') || digits.len() > 15 {
+        return Err(refuse());
+    }
+    let unit_ms: i64 = match unit {
+        "ms" => 1,
+        "s" => 1_000,
+        "m" => 60_000,
+        "h" => 3_600_000,
+        "d" => 86_400_000,
+        "w" => 604_800_000,
+        // As humantime counts a year: 365.25 days.
+        "y" => 31_557_600_000,
+        _ => return Err(refuse()),
+    };
+    let count: i64 = digits.parse().map_err(|_| refuse())?;
+    Ok(count.saturating_mul(unit_ms))
 }
 
 /// Create a secret (or bring a deleted one back with a new version): 201, or 409 when a live

@@ -41,6 +41,7 @@ pub struct PutBody {
     #[schema(value_type = SecretValueInput)]
     value: String,
     /// A new description; absent keeps the current one.
+    #[serde(default)]
     #[schema(value_type = DescriptionInput)]
     description: Option<String>,
 }

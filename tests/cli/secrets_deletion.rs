@@ -378,13 +378,22 @@ fn undelete_and_destroy_over_the_api_and_the_remote_cli() {
             ],
         )
     };
-    remote(&["secrets", "set", "REMOTE", "r1"]).ok();
+    remote(&["secrets", "set", "REMOTE", "r1", "--max-versions", "2"]).ok();
+    remote(&["secrets", "set", "REMOTE", "r0"]).ok();
     remote(&["secrets", "set", "REMOTE", "r2"]).ok();
+    assert_eq!(
+        host.versions("REMOTE", None),
+        vec![2, 3],
+        "--max-versions over --url"
+    );
+    remote(&["secrets", "rollback", "REMOTE", "1"])
+        .fails_with("version 1 of secret REMOTE (global) was destroyed");
+    remote(&["secrets", "set", "REMOTE", "r2", "--max-versions", "0"]).ok();
     let local_digest = host.metadata("REMOTE", None)["digest"].clone();
     assert!(
         remote(&["secrets", "delete", "REMOTE"])
             .ok()
-            .starts_with("Deleted REMOTE (global): its 2 version(s) are kept until ")
+            .starts_with("Deleted REMOTE (global): its 3 version(s) are kept until ")
     );
     let deleted = remote(&["secrets", "list", "--deleted", "-o", "json"]).json();
     assert_eq!(names(&deleted), ["REMOTE"]);
@@ -392,16 +401,16 @@ fn undelete_and_destroy_over_the_api_and_the_remote_cli() {
     remote(&["secrets", "get", "REMOTE"]).fails_with("secret REMOTE (global) is deleted");
     assert_eq!(
         remote(&["secrets", "undelete", "REMOTE"]).ok(),
-        "Restored REMOTE (global) at version 2.\n"
+        "Restored REMOTE (global) at version 4.\n"
     );
     remote(&["secrets", "undelete", "REMOTE"]).fails_with("is not deleted; nothing to undelete");
     server
         .request("POST", "/api/v1/admin/secrets/REMOTE/undelete", true, None)
         .error(409, "is not deleted");
-    assert_eq!(host.versions("REMOTE", None), vec![1, 2]);
+    assert_eq!(host.versions("REMOTE", None), vec![2, 3, 4]);
     assert_eq!(
         remote(&["secrets", "destroy", "REMOTE"]).ok(),
-        "Destroyed REMOTE (global): its 2 version(s) are wiped and cannot be restored.\n"
+        "Destroyed REMOTE (global): its 3 version(s) are wiped and cannot be restored.\n"
     );
     server
         .request("POST", "/api/v1/admin/secrets/REMOTE/destroy", true, None)

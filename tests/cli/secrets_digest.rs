@@ -155,3 +155,46 @@ fn the_remote_cli_and_the_api_show_the_same_digest() {
     );
     assert!(remote.ok().contains(&local), "{remote:#?}");
 }
+
+#[tokio::test]
+async fn a_value_that_does_not_decrypt_has_no_digest_and_the_listing_says_so() {
+    let host = Host::new();
+    host.run(&["secrets", "set", "INTACT", "fine"]).ok();
+    host.run(&["secrets", "set", "ALTERED", "soon-altered"])
+        .ok();
+    let pool = support::open_database(&host).await;
+    let mut envelope: Vec<u8> = sqlx::query_scalar(
+        "SELECT v.envelope FROM secret_versions v JOIN secrets s ON s.id = v.secret_id \
+         WHERE s.name = 'ALTERED'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let last = envelope.len() - 1;
+    envelope[last] ^= 1;
+    sqlx::query(
+        "UPDATE secret_versions SET envelope = $1 \
+         WHERE secret_id = (SELECT id FROM secrets WHERE name = 'ALTERED')",
+    )
+    .bind(envelope)
+    .execute(&pool)
+    .await
+    .unwrap();
+    pool.close().await;
+
+    let listing = host.run(&["secrets", "list", "-o", "json"]).json();
+    let altered = &listing.as_array().unwrap()[0];
+    assert_eq!(altered["name"], "ALTERED");
+    assert_eq!(altered["digest"], serde_json::Value::Null);
+    assert!(
+        listing[1]["digest"].is_string(),
+        "other secrets keep theirs"
+    );
+    let table = host.run(&["secrets", "list"]);
+    assert!(
+        table.ok().contains("(does not decrypt: run verify)"),
+        "{table:#?}"
+    );
+    host.run(&["secrets", "verify"])
+        .fails_with("ALTERED (global) version 1 failed to decrypt");
+}

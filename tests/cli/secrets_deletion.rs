@@ -535,3 +535,26 @@ fn max_versions_over_the_api() {
     );
     assert_eq!(removed.json()["max_versions"], serde_json::Value::Null);
 }
+
+#[test]
+fn a_running_server_stops_injecting_a_deleted_secret_at_once_and_undelete_brings_it_back() {
+    let host = Host::new();
+    host.run(&["secrets", "set", "API_KEY", "warm-value"]).ok();
+    let server = Server::start(&host, &[]);
+    let seen = || {
+        let answer = server.request("GET", "/functions/v1/secrets?name=API_KEY", false, None);
+        answer.json()["value"].clone()
+    };
+    assert_eq!(seen(), "warm-value");
+    assert_eq!(seen(), "warm-value", "a warm isolate");
+    host.run(&["secrets", "delete", "API_KEY"]).ok();
+    assert_eq!(
+        seen(),
+        serde_json::Value::Null,
+        "deleted: gone from the next call"
+    );
+    host.run(&["secrets", "undelete", "API_KEY"]).ok();
+    assert_eq!(seen(), "warm-value");
+    host.run(&["secrets", "destroy", "API_KEY"]).ok();
+    assert_eq!(seen(), serde_json::Value::Null);
+}

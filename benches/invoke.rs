@@ -205,6 +205,7 @@ async fn set(secrets: &SecretsService, secret: SecretRef) {
         expires_at: None,
         if_version: None,
         must_exist: false,
+        max_versions: None,
     };
     secrets.set(&request).await.unwrap();
 }

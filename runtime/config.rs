@@ -17,6 +17,9 @@ use crate::{Error, Result};
 pub const ENCRYPTION_KEY_ENV: &str = "FLUXBASE_ENCRYPTION_KEY";
 /// Environment variable holding the new master key for `secrets rotate-key`.
 pub const NEW_ENCRYPTION_KEY_ENV: &str = "FLUXBASE_NEW_ENCRYPTION_KEY";
+/// Environment variable holding how long a deleted secret is kept (a humantime duration such as
+/// `30d`; default [`crate::secrets::DEFAULT_RETENTION`]).
+pub const DELETED_RETENTION_ENV: &str = "FLUXBASE_DELETED_RETENTION";
 
 /// Where the host keeps its data and which database it uses.
 #[derive(Debug, Clone)]
@@ -74,11 +77,26 @@ impl Config {
     /// Opens the store and the keyring, and returns the secrets service acting as `actor`.
     /// A fresh embedded store without a key gets a new key file.
     pub async fn open_secrets(&self, actor: &str) -> Result<(SecretsService, KeySource)> {
+        let retention = self.deleted_retention()?;
         let store = self.open_store().await?;
         let (keyring, source) = self
             .load_keyring(&store, KeyPolicy::CreateIfMissing)
             .await?;
-        Ok((SecretsService::new(store, keyring, actor).await?, source))
+        let service = SecretsService::new(store, keyring, actor).await?;
+        Ok((service.with_retention(retention), source))
+    }
+
+    /// How long a deleted secret is kept before it is destroyed: `FLUXBASE_DELETED_RETENTION`
+    /// (a duration such as `30d`, `12h`, `0s`), else 30 days.
+    pub fn deleted_retention(&self) -> Result<std::time::Duration> {
+        match std::env::var(DELETED_RETENTION_ENV) {
+            Err(_) => Ok(crate::secrets::DEFAULT_RETENTION),
+            Ok(raw) => humantime::parse_duration(raw.trim()).map_err(|_| {
+                Error::invalid(format!(
+                    "invalid {DELETED_RETENTION_ENV} {raw:?}: use a duration such as 30d, 12h or 0s"
+                ))
+            }),
+        }
     }
 
     /// Opens the store and its current master key for `secrets rotate-key`, acting as `actor`.

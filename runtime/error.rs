@@ -18,6 +18,34 @@ pub enum Error {
     #[error("no secret {0}")]
     NotFound(SecretRef),
 
+    /// The addressed secret is deleted: kept for its retention period, but not usable.
+    #[error(
+        "secret {secret} is deleted; `fluxbase secrets undelete {}` restores it until {purge_at}",
+        secret.command_args()
+    )]
+    Deleted {
+        /// The secret that was addressed.
+        secret: SecretRef,
+        /// When it is destroyed for good.
+        purge_at: crate::time::Timestamp,
+    },
+
+    /// `undelete` of a secret that is not deleted.
+    #[error("secret {0} is not deleted; nothing to undelete")]
+    NotDeleted(SecretRef),
+
+    /// The addressed version was destroyed because the secret keeps only its newest versions.
+    #[error(
+        "version {version} of secret {secret} was destroyed (the secret keeps only its newest \
+         versions, --max-versions); it cannot be restored"
+    )]
+    VersionDestroyed {
+        /// The secret that was addressed.
+        secret: SecretRef,
+        /// The version that is gone.
+        version: i64,
+    },
+
     /// No function or job of that name in the handler directory.
     #[error(
         "no {kind} {name} in {} (looked for {name}.ts, {name}.js and {name}/index.ts)",

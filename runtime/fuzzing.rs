@@ -9,6 +9,7 @@
 //! | `names` | [`SecretName`], [`Namespace`], [`UserId`], [`Scope`] parsing | an accepted name round-trips and holds only allowed characters; case never changes the verdict on a name; error messages stay one short, escaped line |
 //! | `expiry` | [`parse_expiry`] | an accepted expiry is after `now`, a duration lands exactly at `now` plus it, and the instant prints as RFC 3339 that parses back |
 //! | `admin_body` | the admin and job routes' JSON bodies ([`check_admin_body`]) | rejections are 400/422 and never echo the secret value; accepted bodies carry valid names and the value unchanged |
+//! | `dotenv` | the `.env` reader of `secrets import` ([`dotenv`]) | see the function |
 
 use std::sync::OnceLock;
 
@@ -249,6 +250,64 @@ fn check_body(route: AdminBody, body: &[u8], sentinel_value: bool) {
             let again: serde_json::Value =
                 serde_json::from_slice(&serde_json::to_vec(&payload).unwrap()).unwrap();
             assert_eq!(again, payload);
+        }
+    }
+}
+
+/// `dotenv`: the `.env` reader of `secrets import` ([`crate::secrets::parse_dotenv`]). It never
+/// panics; accepted entries carry valid, distinct names, non-empty values within the limit and
+/// increasing line numbers within the file; a refusal is one short line naming a line of the
+/// file and never quoting it (it may hold a value); and entries written back as
+/// `export NAME='value'` (values a single-quoted dotenv string can hold) read back the same.
+pub fn dotenv(data: &[u8]) {
+    use crate::secrets::parse_dotenv;
+    let lines = data.split(|&b| b == b'\n').count();
+    match parse_dotenv(data) {
+        Err(error) => {
+            let message = error.to_string();
+            assert!(!message.contains('\n'), "one line: {message:?}");
+            if let Some(rest) = message.strip_prefix("line ") {
+                let number: usize = rest
+                    .split(':')
+                    .next()
+                    .and_then(|n| n.parse().ok())
+                    .expect("a line number");
+                assert!((1..=lines).contains(&number), "{message:?}");
+                // What follows the line number is ours: never a run of the line's own text
+                // (names are shown escaped and cut to 40 characters by their parser).
+                assert!(message.len() <= 300, "{message:?}");
+            }
+        }
+        Ok(entries) => {
+            let mut previous = 0;
+            let mut names = std::collections::HashSet::new();
+            for entry in &entries {
+                assert!(
+                    entry.line > previous && entry.line <= lines,
+                    "{}",
+                    entry.line
+                );
+                previous = entry.line;
+                assert!(names.insert(entry.name.clone()), "{} twice", entry.name);
+                let name = entry.name.as_str();
+                assert_eq!(SecretName::parse(name).unwrap().as_str(), name);
+                let value = entry.value.expose();
+                assert!(!value.is_empty() && value.len() <= MAX_VALUE_BYTES);
+            }
+            let plain: Vec<_> = entries
+                .iter()
+                .filter(|e| !e.value.expose().contains(['\'', '\\', '\r']))
+                .collect();
+            let text: String = plain
+                .iter()
+                .map(|e| format!("export {}='{}'\n", e.name, e.value.expose()))
+                .collect();
+            let again = parse_dotenv(text.as_bytes()).expect("written-back entries parse");
+            assert_eq!(again.len(), plain.len());
+            for (a, b) in plain.iter().zip(&again) {
+                assert_eq!(a.name, b.name);
+                assert_eq!(a.value.expose(), b.value.expose());
+            }
         }
     }
 }

@@ -54,7 +54,8 @@ impl Host {
         };
         let store = config.open_store().await?;
         let (keyring, _) = config.load_keyring(&store, policy).await?;
-        let secrets = Arc::new(SecretsService::new(store.clone(), keyring, actor).await?);
+        let secrets = SecretsService::new(store.clone(), keyring, actor).await?;
+        let secrets = Arc::new(secrets.with_retention(config.deleted_retention()?));
         let settings = Arc::new(config.open_settings(store.clone(), policy).await?);
         let invoker = Invoker::new(secrets.clone(), settings.clone(), store.clone(), invoker);
         Ok(Host {
@@ -106,7 +107,11 @@ impl Host {
             tokio::spawn(async move { jobs.schedule(stop).await })
         };
         self.invoker.prepare();
-        tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx));
+        tokio::spawn(retire_idle_isolates(self.invoker.clone(), stop_rx.clone()));
+        tokio::spawn(crate::secrets::purge_periodically(
+            self.secrets.clone(),
+            stop_rx,
+        ));
         let grace = options.shutdown_grace;
         let state = AppState {
             secrets: self.secrets,

@@ -8,6 +8,23 @@ use crate::store::{AuditRecord, ExecutionRecord, JobRun, LogFilter, LogLine, Min
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
+/// A point in time for `--since`/`--until`: an RFC 3339 time, or a duration (`2h`, `7d`) that
+/// far before `now`.
+pub fn parse_time_point(raw: &str, now: Timestamp) -> Result<Timestamp> {
+    let raw = raw.trim();
+    if let Ok(at) = chrono::DateTime::parse_from_rfc3339(raw) {
+        return Ok(Timestamp::from(at.with_timezone(&chrono::Utc)));
+    }
+    let ago = humantime::parse_duration(raw).map_err(|_| {
+        Error::invalid(format!(
+            "invalid time {raw:?}: use an RFC 3339 time such as 2027-01-31T00:00:00Z or a \
+             duration ago such as 2h or 7d"
+        ))
+    })?;
+    let millis = i64::try_from(ago.as_millis()).unwrap_or(i64::MAX);
+    Ok(Timestamp::from_millis(now.millis().saturating_sub(millis)))
+}
+
 /// Kinds of log records.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Category {

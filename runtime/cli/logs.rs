@@ -7,8 +7,9 @@ use super::output::{self, OutputFormat, print_json};
 use super::remote::Remote;
 use crate::Result;
 use crate::config::Config;
-use crate::logs::{Category, LogBook};
+use crate::logs::{Category, LogBook, parse_time_point};
 use crate::store::LogFilter;
+use crate::time::Timestamp;
 
 /// `fluxbase logs` subcommands.
 #[derive(Debug, Subcommand)]
@@ -28,6 +29,12 @@ pub enum LogsCommand {
         /// At most N records.
         #[arg(long, default_value_t = 50, value_parser = clap::value_parser!(i64).range(1..=10_000))]
         limit: i64,
+        /// Only records at or after this time: RFC 3339, or a duration ago (2h, 7d).
+        #[arg(long, value_name = "TIME")]
+        since: Option<String>,
+        /// Only records at or before this time: RFC 3339, or a duration ago (2h, 7d).
+        #[arg(long, value_name = "TIME")]
+        until: Option<String>,
     },
     /// Show one execution's whole record: status, error, every console line, secrets read.
     Show {
@@ -39,19 +46,25 @@ pub enum LogsCommand {
 impl LogsCommand {
     /// Runs the subcommand.
     pub async fn run(self, config: &Config, format: OutputFormat) -> Result<()> {
-        let (category, name, search, limit) = match self {
+        let (category, name, search, limit, since, until) = match self {
             LogsCommand::List {
                 category,
                 name,
                 search,
                 limit,
-            } => (category, name, search, limit),
+                since,
+                until,
+            } => (category, name, search, limit, since, until),
             LogsCommand::Show { id } => return show(config, format, &id).await,
         };
+        let now = Timestamp::now();
+        let point = |raw: Option<String>| raw.map(|raw| parse_time_point(&raw, now)).transpose();
         let filter = LogFilter {
             name,
             search,
             limit,
+            since: point(since)?,
+            until: point(until)?,
         };
         let entries = match &config.remote_url {
             Some(url) => Remote::new(url)?.logs(category, &filter)?,

@@ -46,6 +46,13 @@ fn expiry(meta: &SecretMetadata) -> String {
     }
 }
 
+/// The digest column: the keyed digest of the value, or why there is none.
+fn digest(meta: &SecretMetadata) -> String {
+    meta.digest
+        .clone()
+        .unwrap_or_else(|| "(does not decrypt: run verify)".into())
+}
+
 /// A table of secrets, one row each.
 pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
     let mut table = table(&[
@@ -53,6 +60,7 @@ pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
         "SCOPE",
         "NAMESPACE",
         "VERSION",
+        "DIGEST",
         "DESCRIPTION",
         "EXPIRES",
         "UPDATED",
@@ -65,10 +73,57 @@ pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
                 .as_ref()
                 .map_or("-".into(), ToString::to_string),
             meta.version.to_string(),
+            digest(meta),
             meta.description.clone().unwrap_or_default(),
             expiry(meta),
             meta.updated_at.to_rfc3339(),
         ]);
+    }
+    table
+}
+
+/// A table of deleted secrets: when each was deleted and when it is destroyed for good.
+pub fn deleted_secrets_table(secrets: &[SecretMetadata]) -> Table {
+    let mut table = table(&[
+        "NAME",
+        "SCOPE",
+        "NAMESPACE",
+        "VERSION",
+        "DIGEST",
+        "DELETED",
+        "DESTROYED AFTER",
+    ]);
+    let time = |at: Option<crate::time::Timestamp>| at.map_or("-".into(), |at| at.to_rfc3339());
+    for meta in secrets {
+        table.add_row(vec![
+            meta.name.to_string(),
+            meta.scope.to_string(),
+            meta.namespace
+                .as_ref()
+                .map_or("-".into(), ToString::to_string),
+            meta.version.to_string(),
+            digest(meta),
+            time(meta.deleted_at),
+            time(meta.purge_at),
+        ]);
+    }
+    table
+}
+
+/// A two-column table of the counts of `secrets stats`.
+pub fn stats_table(stats: &crate::secrets::SecretStats) -> Table {
+    let mut table = table(&["SECRETS", "COUNT"]);
+    let rows = [
+        ("total (live)".to_owned(), stats.total),
+        (
+            format!("expiring within {} days", stats.window_days),
+            stats.expiring_soon,
+        ),
+        ("expired".to_owned(), stats.expired),
+        ("deleted (kept until purged)".to_owned(), stats.deleted),
+    ];
+    for (what, count) in rows {
+        table.add_row(vec![what, count.to_string()]);
     }
     table
 }
@@ -86,6 +141,12 @@ pub fn metadata_table(meta: &SecretMetadata) -> Table {
                 .map_or("-".into(), ToString::to_string),
         ),
         ("version", meta.version.to_string()),
+        ("digest", digest(meta)),
+        (
+            "max versions",
+            meta.max_versions
+                .map_or_else(|| "all".to_owned(), |n| n.to_string()),
+        ),
         ("description", meta.description.clone().unwrap_or_default()),
         ("expires", expiry(meta)),
         ("created", meta.created_at.to_rfc3339()),
@@ -148,7 +209,11 @@ pub fn logs_table(entries: &[LogEntry], search: Option<&str>) -> Table {
             }
             LogEntry::Audit(record) => {
                 let version = record.version.map(|v| format!("version {v}"));
-                let detail: Vec<String> = [Some(format!("by {}", record.actor)), version]
+                let by = match &record.address {
+                    Some(address) => format!("by {} from {address}", record.actor),
+                    None => format!("by {}", record.actor),
+                };
+                let detail: Vec<String> = [Some(by), version]
                     .into_iter()
                     .chain([record.detail.clone()])
                     .flatten()

@@ -7,7 +7,7 @@ use serde::de::DeserializeOwned;
 
 use crate::http::SERVICE_KEY_ENV;
 use crate::logs::{Category, LogEntry};
-use crate::secrets::{SecretMetadata, SecretRef, SetRequest};
+use crate::secrets::{Deletion, SecretMetadata, SecretRef, SetRequest};
 use crate::store::{ExecutionRecord, ListFilter, LogFilter, VersionRecord};
 use crate::{Error, Result};
 
@@ -110,6 +110,16 @@ impl Remote {
         if let Some(namespace) = &filter.namespace {
             query.push(format!("namespace={namespace}"));
         }
+        if filter.deleted {
+            query.push("deleted=true".to_owned());
+        }
+        if let Some(before) = filter.expiring_before {
+            // The server counts the window from its own clock.
+            let within = before.millis() - crate::time::Timestamp::now().millis();
+            // The route takes at most 15 digits (over 31,000 years of milliseconds).
+            let within = within.clamp(1, 999_999_999_999_999);
+            query.push(format!("expiring_within={within}ms"));
+        }
         self.expect("GET", &with_query("/api/v1/admin/secrets", &query), None)
     }
 
@@ -127,6 +137,9 @@ impl Remote {
             }
             if let Some(expected) = request.if_version {
                 body["if_version"] = expected.into();
+            }
+            if let Some(max_versions) = request.max_versions {
+                body["max_versions"] = max_versions.unwrap_or(0).into();
             }
             let (status, answer) = self.call("PUT", &secret_path(secret, ""), Some(body))?;
             match (status, answer) {
@@ -152,6 +165,9 @@ impl Remote {
         if let Some(namespace) = secret.location.namespace() {
             body["namespace"] = namespace.as_str().into();
         }
+        if let Some(max_versions) = request.max_versions {
+            body["max_versions"] = max_versions.unwrap_or(0).into();
+        }
         match self.call("POST", "/api/v1/admin/secrets", Some(body))? {
             (_, Ok(meta)) => Ok(meta),
             (409, Err(_)) => {
@@ -166,14 +182,62 @@ impl Remote {
         }
     }
 
+    /// `secrets set A=1 B=2` and `secrets import`: one batch, written in one transaction.
+    pub fn set_many(&self, requests: &[SetRequest]) -> Result<Vec<SecretMetadata>> {
+        let items: Vec<serde_json::Value> = requests
+            .iter()
+            .map(|request| {
+                let secret = &request.secret;
+                let mut item = serde_json::json!({
+                    "name": secret.name.as_str(),
+                    "value": request.value.expose(),
+                    "scope": secret.location.scope().as_str(),
+                    "description": request.description,
+                    "expires_at": request.expires_at.map(|t| t.to_rfc3339()),
+                });
+                if let Some(namespace) = secret.location.namespace() {
+                    item["namespace"] = namespace.as_str().into();
+                }
+                if let Some(max_versions) = request.max_versions {
+                    item["max_versions"] = max_versions.unwrap_or(0).into();
+                }
+                item
+            })
+            .collect();
+        let body = serde_json::json!({ "secrets": items });
+        self.expect("PATCH", "/api/v1/admin/secrets", Some(body))
+    }
+
     /// `secrets get`
     pub fn get(&self, secret: &SecretRef) -> Result<SecretMetadata> {
         self.expect("GET", &secret_path(secret, ""), None)
     }
 
-    /// `secrets delete`: the version the secret was at.
-    pub fn delete(&self, secret: &SecretRef) -> Result<i64> {
-        let answer: serde_json::Value = self.expect("DELETE", &secret_path(secret, ""), None)?;
+    /// `secrets delete`
+    pub fn delete(&self, secret: &SecretRef) -> Result<Deletion> {
+        #[derive(serde::Deserialize)]
+        struct Answer {
+            version: i64,
+            versions: i64,
+            purge_at: crate::time::Timestamp,
+        }
+        let answer: Answer = self.expect("DELETE", &secret_path(secret, ""), None)?;
+        Ok(Deletion {
+            version: answer.version,
+            kept_versions: answer.versions,
+            purge_at: answer.purge_at,
+        })
+    }
+
+    /// `secrets undelete`
+    pub fn undelete(&self, secret: &SecretRef) -> Result<SecretMetadata> {
+        self.expect("POST", &secret_path(secret, "/undelete"), None)
+    }
+
+    /// `secrets destroy`: how many versions were destroyed.
+    pub fn destroy(&self, secret: &SecretRef) -> Result<i64> {
+        let answer: serde_json::Value =
+            self.expect("POST", &secret_path(secret, "/destroy"), None)?;
         Ok(answer["versions"].as_i64().unwrap_or_default())
     }
 
@@ -216,6 +280,15 @@ impl Remote {
         }
         if let Some(search) = &filter.search {
             query.push(format!("search={}", encode(search)));
+        }
+        for (key, at) in [("since", filter.since), ("until", filter.until)] {
+            if let Some(at) = at {
+                // To the millisecond: the store compares milliseconds.
+                let at = at
+                    .to_datetime()
+                    .to_rfc3339_opts(chrono::SecondsFormat::Millis, true);
+                query.push(format!("{key}={}", encode(&at)));
+            }
         }
         self.expect("GET", &with_query("/api/v1/admin/logs", &query), None)
     }

@@ -9,6 +9,7 @@ mod key_file;
 mod keyring;
 mod master_key;
 mod user_key;
+mod value_digest;
 
 pub use aad::Aad;
 pub use envelope::Envelope;
@@ -16,6 +17,7 @@ pub use key_file::KeyFile;
 pub use keyring::Keyring;
 pub use master_key::{KeyId, MasterKey};
 pub use user_key::{USER_KEY_INFO, user_key};
+pub use value_digest::{DIGEST_HEX_LEN, DIGEST_KEY_INFO, DigestKey};
 
 /// A random 256-bit token as URL-safe base64 (for generated service keys).
 pub fn random_token() -> String {

@@ -65,12 +65,16 @@ impl From<Error> for ApiError {
         let status = match &error {
             Error::Invalid(_) | Error::Remote(_) => StatusCode::BAD_REQUEST,
             Error::NotFound(_)
+            | Error::Deleted { .. }
+            | Error::VersionDestroyed { .. }
             | Error::SettingNotFound(_)
             | Error::UnknownVersion { .. }
             | Error::NoHandler { .. }
             | Error::NoJobRun(_)
             | Error::NoExecution(_) => StatusCode::NOT_FOUND,
-            Error::VersionConflict { .. } | Error::Conflict(_) => StatusCode::CONFLICT,
+            Error::VersionConflict { .. } | Error::Conflict(_) | Error::NotDeleted(_) => {
+                StatusCode::CONFLICT
+            }
             Error::Busy { .. } => StatusCode::SERVICE_UNAVAILABLE,
             Error::Execution { failure, .. } => match failure {
                 ExecutionFailure::Timeout(_) => StatusCode::GATEWAY_TIMEOUT,

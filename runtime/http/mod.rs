@@ -7,6 +7,7 @@
 mod api_error;
 mod auth;
 mod body_check;
+mod client_address;
 mod cors;
 mod dashboard;
 mod extract;
@@ -120,6 +121,7 @@ pub fn router(state: AppState) -> Router {
         )
         .merge(dashboard::router())
         .fallback(|| async { ApiError::new(StatusCode::NOT_FOUND, "no such route") })
+        .layer(middleware::from_fn(client_address::record_client_address))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }

@@ -19,6 +19,8 @@ use super::schemas::{ErrorBody, HandlerNameInput, RunAtInput};
                        returned."
     ),
     security(("serviceKey" = [])),
+    // HandlerName and RunAt are referenced by parameters only, which do not register their
+    // schemas.
     components(schemas(ErrorBody, HandlerNameInput, RunAtInput)),
     modifiers(&SecuritySchemes)
 )]

@@ -166,6 +166,21 @@ component!(
         .build()
 );
 
+/// The cap on a secret's kept versions (`0`: keep them all).
+pub struct MaxVersionsInput;
+component!(
+    MaxVersionsInput,
+    "MaxVersions",
+    ObjectBuilder::new()
+        .schema_type(SchemaType::new(Type::Integer))
+        .description(Some(
+            "Keep only the newest N versions, destroying older ones; 0 keeps them all"
+        ))
+        .minimum(Some(0))
+        .maximum(Some(crate::secrets::MAX_MAX_VERSIONS))
+        .build()
+);
+
 fn error(description: &str) -> RefOr<Response> {
     ResponseBuilder::new()
         .description(description)

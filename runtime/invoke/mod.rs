@@ -400,7 +400,9 @@ impl Invoker {
 
         // What the call logged and read is kept however it ended.
         logs.extend(result.logs.iter().map(store_line));
-        let accessed = result.secrets_accessed.found.into_iter().collect();
+        let accessed: Vec<String> = result.secrets_accessed.found.into_iter().collect();
+        let expiring = resolved.expiry_warning(&accessed, Timestamp::now());
+        logs.extend(expiring.as_deref().map(system_line));
         match result.outcome {
             Ok(output) => {
                 self.records

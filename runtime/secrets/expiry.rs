@@ -11,6 +11,20 @@ use crate::{Error, Result};
 /// can write, so that every expiry prints as RFC 3339 and parses back.
 const LATEST_MILLIS: i64 = 253_402_300_799_999;
 
+/// The end of an `--expiring` window (`7d`, `12h`): `now` plus the duration, held to the latest
+/// time a timestamp can print.
+pub fn expiring_before(raw: &str, now: Timestamp) -> Result<Timestamp> {
+    let duration = humantime::parse_duration(raw.trim()).map_err(|_| {
+        Error::invalid(format!(
+            "invalid expiring window {raw:?}: use a duration such as 7d, 12h or 2w"
+        ))
+    })?;
+    let millis = i64::try_from(duration.as_millis()).unwrap_or(i64::MAX);
+    Ok(Timestamp::from_millis(
+        now.millis().saturating_add(millis).min(LATEST_MILLIS),
+    ))
+}
+
 /// Turns an `--expires` argument into the instant the secret expires, relative to `now`.
 pub fn parse_expiry(raw: &str, now: Timestamp) -> Result<Timestamp> {
     let raw = raw.trim();

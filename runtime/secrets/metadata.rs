@@ -40,6 +40,24 @@ pub struct SecretMetadata {
     pub created_at: Timestamp,
     /// When it last changed.
     pub updated_at: Timestamp,
+    /// A short keyed digest of the current value (HMAC-SHA256 under a key derived from the
+    /// master key): equal values show equal digests, and it reveals nothing of the value. A new
+    /// master key changes it. `null` when the current value could not be decrypted (`verify`
+    /// says why).
+    #[serde(default)]
+    pub digest: Option<String>,
+    /// How many versions the secret keeps (older ones are destroyed); `null`: all of them.
+    #[serde(default)]
+    pub max_versions: Option<i64>,
+    /// Versions 1 to this one were destroyed because of `max_versions` (0: none).
+    #[serde(default)]
+    pub pruned_through: i64,
+    /// When the secret was deleted; `null` while it is live.
+    #[serde(default)]
+    pub deleted_at: Option<Timestamp>,
+    /// When a deleted secret is destroyed for good; `null` while it is live.
+    #[serde(default)]
+    pub purge_at: Option<Timestamp>,
 }
 
 impl SecretMetadata {
@@ -55,6 +73,17 @@ impl SecretMetadata {
             expires_at: record.expires_at,
             created_at: record.created_at,
             updated_at: record.updated_at,
+            digest: None,
+            max_versions: record.max_versions,
+            pruned_through: record.pruned_through,
+            deleted_at: record.deleted_at,
+            purge_at: record.purge_at,
         }
+    }
+
+    /// The same metadata with the digest of the current value.
+    pub fn with_digest(mut self, digest: Option<String>) -> Self {
+        self.digest = digest;
+        self
     }
 }

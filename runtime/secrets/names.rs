@@ -246,6 +246,14 @@ impl SecretRef {
             name,
         }
     }
+
+    /// How a command line names this secret: `NAME` or `NAME --namespace NS`.
+    pub fn command_args(&self) -> String {
+        match &self.location {
+            Location::Global => self.name.to_string(),
+            Location::Namespace(ns) => format!("{} --namespace {ns}", self.name),
+        }
+    }
 }
 
 impl std::fmt::Display for SecretRef {

@@ -1,7 +1,9 @@
-//! [`SecretsService`]: set, read, list, version, roll back, delete and verify secrets, and
-//! resolve a namespace's secrets for the invoker. Each change is one store transaction with its
-//! audit row. It returns metadata, never a value, except to the invoker through `resolve`; it
-//! writes no SQL, formats no output and does not re-key (that is [`crate::key_rotation`]).
+//! [`SecretsService`]: set, read, list, version, roll back and verify secrets, and resolve a
+//! namespace's secrets for the invoker. Deletion and its undoing live in `deletion.rs`, the cap on
+//! kept versions in `pruning.rs`: the same service, split by role. Each change is one store
+//! transaction with its audit row. It returns metadata, never a value, except to the invoker
+//! through `resolve`; it writes no SQL, formats no output and does not re-key (that is
+//! [`crate::key_rotation`]).
 
 use std::future::Future;
 use std::sync::Arc;
@@ -9,19 +11,22 @@ use std::time::Duration;
 
 use super::cache::ResolutionCache;
 
-use crate::crypto::{Aad, CryptoError, Envelope, Keyring, MasterKey};
+use crate::crypto::{Aad, CryptoError, DigestKey, Envelope, Keyring, MasterKey};
 use crate::secrets::{
     ResolvedSecret, ResolvedSecrets, Scope, SecretMetadata, SecretRef, SecretValue,
 };
 use crate::store::{
     AuditEntry, ListFilter, MetadataChange, NewVersion, SecretRecord, Store, StoredVersion,
-    VersionRecord, is_retryable,
+    VersionRecord, WriteTx, is_retryable,
 };
 use crate::time::Timestamp;
 use crate::{Error, Result};
 
 /// How many times a transaction that lost a race is tried again.
 const MAX_ATTEMPTS: u32 = 50;
+
+/// How long a deleted secret is kept (and can be undeleted) unless configured otherwise.
+pub const DEFAULT_RETENTION: Duration = Duration::from_secs(30 * 24 * 60 * 60);
 
 /// A request to write a new value.
 #[derive(Debug)]
@@ -36,8 +41,11 @@ pub struct SetRequest {
     pub expires_at: Option<Timestamp>,
     /// Check-and-set: refuse unless this is the current version (0: the secret must not exist).
     pub if_version: Option<i64>,
-    /// Refuse with [`Error::NotFound`] instead of creating a missing secret.
+    /// Refuse with [`Error::NotFound`] instead of creating a missing secret (or bringing back a
+    /// deleted one).
     pub must_exist: bool,
+    /// A new cap on kept versions: `None` keeps the current one, `Some(None)` removes it.
+    pub max_versions: Option<Option<i64>>,
 }
 
 /// A change to a secret's metadata that writes no new version.
@@ -47,15 +55,19 @@ pub struct MetadataUpdate {
     pub description: Option<Option<String>>,
     /// A new expiry, or `Some(None)` to remove it; `None` keeps it.
     pub expires_at: Option<Option<Timestamp>>,
+    /// A new cap on kept versions, or `Some(None)` to remove it; `None` keeps it.
+    pub max_versions: Option<Option<i64>>,
 }
 
 /// The life cycle of secrets, over a store and a keyring.
 #[derive(Debug)]
 pub struct SecretsService {
-    store: Store,
+    pub(super) store: Store,
     keyring: Keyring,
-    actor: String,
+    pub(super) actor: String,
     resolved: ResolutionCache,
+    digests: DigestKey,
+    pub(super) retention: Duration,
 }
 
 impl SecretsService {
@@ -64,11 +76,20 @@ impl SecretsService {
     pub async fn new(store: Store, keyring: Keyring, actor: impl Into<String>) -> Result<Self> {
         keyring.check_opens(store.key_ids().await?)?;
         Ok(SecretsService {
+            digests: DigestKey::derive(keyring.active()),
             store,
             keyring,
             actor: actor.into(),
             resolved: ResolutionCache::default(),
+            retention: DEFAULT_RETENTION,
         })
+    }
+
+    /// The same service keeping deleted secrets for `retention` (default
+    /// [`DEFAULT_RETENTION`]) before they are destroyed for good.
+    pub fn with_retention(mut self, retention: Duration) -> Self {
+        self.retention = retention;
+        self
     }
 
     /// The store generation: a counter every secret and settings write bumps, so a resolved set
@@ -93,70 +114,134 @@ impl SecretsService {
     }
 
     async fn try_set(&self, request: &SetRequest) -> Result<SecretMetadata> {
-        super::check_description(request.description.as_deref())?;
         let now = Timestamp::now();
+        let mut tx = self.store.begin_write().await?;
+        let purged = self.purge_due(&mut tx, now).await?;
+        let (meta, pruned) = self.set_in(&mut tx, request, now).await?;
+        tx.commit().await?;
+        self.after_wipe(purged || pruned).await;
+        Ok(meta)
+    }
+
+    /// Writes several values in one transaction, in order: all of them or, on any error, none.
+    /// A secret given twice gets two versions.
+    pub async fn set_many(&self, requests: &[SetRequest]) -> Result<Vec<SecretMetadata>> {
+        retrying(|| async {
+            let now = Timestamp::now();
+            let mut tx = self.store.begin_write().await?;
+            let mut wiped = self.purge_due(&mut tx, now).await?;
+            let mut written = Vec::with_capacity(requests.len());
+            for request in requests {
+                let (meta, pruned) = self.set_in(&mut tx, request, now).await?;
+                wiped |= pruned;
+                written.push(meta);
+            }
+            tx.commit().await?;
+            self.after_wipe(wiped).await;
+            Ok(written)
+        })
+        .await
+    }
+
+    /// The steps of one `set` inside the write `tx`: the new version, its audit record, the
+    /// pruning it calls for. Returns the metadata and whether versions were destroyed.
+    async fn set_in(
+        &self,
+        tx: &mut WriteTx,
+        request: &SetRequest,
+        now: Timestamp,
+    ) -> Result<(SecretMetadata, bool)> {
+        super::check_description(request.description.as_deref())?;
+        super::pruning::check_max_versions(request.max_versions)?;
         let change = MetadataChange {
             description: request.description.clone(),
             expires_at: request.expires_at,
+            max_versions: request.max_versions,
         };
-        let mut tx = self.store.begin_write().await?;
-        let record = match tx
+        let (mut record, revived) = match tx
             .advance_version(&request.secret, Some(&change), now)
             .await?
         {
-            Some(record) => record,
+            Some(record) if record.deleted_at.is_some() && request.must_exist => {
+                return Err(deleted(record));
+            }
+            Some(mut record) if record.deleted_at.is_some() => {
+                // A new value brings a deleted secret back, with its earlier versions.
+                tx.revive(record.id).await?;
+                record.deleted_at = None;
+                record.purge_at = None;
+                (record, true)
+            }
+            Some(record) => (record, false),
             None if request.must_exist => return Err(Error::NotFound(request.secret.clone())),
-            None => tx.create_secret(&request.secret, &change, now).await?,
+            None => (
+                tx.create_secret(&request.secret, &change, now).await?,
+                false,
+            ),
         };
-        check_expected(
-            &request.secret,
-            request.if_version,
-            record.current_version - 1,
-        )?;
+        // A deleted secret counts as absent for check-and-set.
+        let previous = if revived {
+            0
+        } else {
+            record.current_version - 1
+        };
+        check_expected(&request.secret, request.if_version, previous)?;
         let envelope = self.seal(&request.secret, record.current_version, &request.value);
         tx.insert_version(self.new_version(&record, &envelope, None), now)
             .await?;
-        tx.record(self.audit("set", &record, None), now).await?;
-        tx.commit().await?;
-        Ok(SecretMetadata::from_record(record, now))
+        let detail = revived.then(|| "brought back from deletion by a new value".to_owned());
+        tx.record(self.audit("set", &record, detail), now).await?;
+        let pruned = self.prune(tx, &mut record, now).await?;
+        let digest = self.digests.digest(request.value.expose().as_bytes());
+        Ok((
+            SecretMetadata::from_record(record, now).with_digest(Some(digest)),
+            pruned,
+        ))
     }
 
-    /// Changes a secret's description or expiry without writing a new version.
+    /// Changes a secret's description, expiry or cap on kept versions without writing a new
+    /// version.
     pub async fn update_metadata(
         &self,
         secret: &SecretRef,
         update: &MetadataUpdate,
     ) -> Result<SecretMetadata> {
         super::check_description(update.description.as_ref().and_then(Option::as_deref))?;
+        super::pruning::check_max_versions(update.max_versions)?;
         retrying(|| async {
             let now = Timestamp::now();
             let mut tx = self.store.begin_write().await?;
-            let record = tx
+            let mut wiped = self.purge_due(&mut tx, now).await?;
+            let mut record = tx
                 .update_metadata(
                     secret,
                     update.description.clone(),
                     update.expires_at.map(|e| e.map(Timestamp::millis)),
+                    update.max_versions,
                     now,
                 )
                 .await?
                 .ok_or_else(|| Error::NotFound(secret.clone()))?;
+            if record.deleted_at.is_some() {
+                return Err(deleted(record));
+            }
             tx.record(self.audit("update", &record, Some("metadata".into())), now)
                 .await?;
+            wiped |= self.prune(&mut tx, &mut record, now).await?;
             tx.commit().await?;
-            Ok(SecretMetadata::from_record(record, now))
+            self.after_wipe(wiped).await;
+            self.with_digest(record, now).await
         })
         .await
     }
 
-    /// The metadata of one secret.
+    /// The metadata of one live secret, with the digest of its value.
     pub async fn get(&self, secret: &SecretRef) -> Result<SecretMetadata> {
-        Ok(SecretMetadata::from_record(
-            self.find(secret).await?,
-            Timestamp::now(),
-        ))
+        let record = self.find(secret).await?;
+        self.with_digest(record, Timestamp::now()).await
     }
 
-    /// The metadata of every secret matching `filter`.
+    /// The metadata of every secret matching `filter`, with the digest of each value.
     pub async fn list(&self, filter: &ListFilter) -> Result<Vec<SecretMetadata>> {
         let now = Timestamp::now();
         Ok(self
@@ -164,21 +249,21 @@ impl SecretsService {
             .list_secrets(filter)
             .await?
             .into_iter()
-            .map(|record| SecretMetadata::from_record(record, now))
+            .map(|(record, envelope)| {
+                let digest = self.digest(&record, envelope);
+                SecretMetadata::from_record(record, now).with_digest(digest)
+            })
             .collect())
     }
 
-    /// A secret's metadata and all its versions, oldest first.
+    /// A live secret's metadata and all its kept versions, oldest first.
     pub async fn history(
         &self,
         secret: &SecretRef,
     ) -> Result<(SecretMetadata, Vec<VersionRecord>)> {
         let record = self.find(secret).await?;
         let versions = self.store.versions(record.id).await?;
-        Ok((
-            SecretMetadata::from_record(record, Timestamp::now()),
-            versions,
-        ))
+        Ok((self.with_digest(record, Timestamp::now()).await?, versions))
     }
 
     /// Writes the value of `version` again as a new version. Description and expiry stay.
@@ -199,10 +284,14 @@ impl SecretsService {
     ) -> Result<SecretMetadata> {
         let now = Timestamp::now();
         let mut tx = self.store.begin_write().await?;
-        let record = tx
+        let mut wiped = self.purge_due(&mut tx, now).await?;
+        let mut record = tx
             .advance_version(secret, None, now)
             .await?
             .ok_or_else(|| Error::NotFound(secret.clone()))?;
+        if record.deleted_at.is_some() {
+            return Err(deleted(record));
+        }
         let previous = record.current_version - 1;
         check_expected(secret, if_version, previous)?;
         if version == previous {
@@ -212,6 +301,12 @@ impl SecretsService {
         }
         if version > previous || version < 1 {
             return Err(unknown_version(secret, version));
+        }
+        if version <= record.pruned_through {
+            return Err(Error::VersionDestroyed {
+                secret: secret.clone(),
+                version,
+            });
         }
         let old = tx
             .version(record.id, version)
@@ -230,31 +325,11 @@ impl SecretsService {
             now,
         )
         .await?;
+        wiped |= self.prune(&mut tx, &mut record, now).await?;
         tx.commit().await?;
-        Ok(SecretMetadata::from_record(record, now))
-    }
-
-    /// Deletes a secret and every version of it; returns the version it was at.
-    pub async fn delete(&self, secret: &SecretRef) -> Result<i64> {
-        retrying(|| async {
-            let now = Timestamp::now();
-            let mut tx = self.store.begin_write().await?;
-            let last = tx
-                .delete_secret(secret)
-                .await?
-                .ok_or_else(|| Error::NotFound(secret.clone()))?;
-            let entry = AuditEntry {
-                actor: &self.actor,
-                action: "delete",
-                secret: Some(secret),
-                version: Some(last),
-                detail: Some(format!("deleted versions 1 to {last}")),
-            };
-            tx.record(entry, now).await?;
-            tx.commit().await?;
-            Ok(last)
-        })
-        .await
+        self.after_wipe(wiped).await;
+        let digest = self.digests.digest(value.expose().as_bytes());
+        Ok(SecretMetadata::from_record(record, now).with_digest(Some(digest)))
     }
 
     /// Decrypts every version of `secret` (or of every secret) to prove each ciphertext is intact
@@ -334,6 +409,7 @@ impl SecretsService {
                     scope: record.secret.location.scope(),
                     version: record.current_version,
                     value,
+                    expires_at: record.expires_at,
                 },
             );
         }
@@ -349,11 +425,51 @@ impl SecretsService {
         Ok(resolved)
     }
 
+    /// The live secret at `secret`: [`Error::Deleted`] for a deleted one.
     async fn find(&self, secret: &SecretRef) -> Result<SecretRecord> {
-        self.store
-            .find_secret(secret)
-            .await?
-            .ok_or_else(|| Error::NotFound(secret.clone()))
+        match self.store.find_secret(secret).await? {
+            Some(record) if record.deleted_at.is_some() => Err(deleted(record)),
+            Some(record) => Ok(record),
+            None => Err(Error::NotFound(secret.clone())),
+        }
+    }
+
+    /// The metadata of `record` with the digest of its current value.
+    pub(super) async fn with_digest(
+        &self,
+        record: SecretRecord,
+        now: Timestamp,
+    ) -> Result<SecretMetadata> {
+        let envelope = self
+            .store
+            .envelope(record.id, record.current_version)
+            .await?;
+        let digest = envelope.and_then(|envelope| self.digest(&record, envelope));
+        Ok(SecretMetadata::from_record(record, now).with_digest(digest))
+    }
+
+    /// The digest of the current value of `record`, whose ciphertext is `envelope`; `None` when
+    /// it does not decrypt (`verify` reports that).
+    fn digest(&self, record: &SecretRecord, envelope: Vec<u8>) -> Option<String> {
+        let stored = StoredVersion {
+            secret: record.secret.clone(),
+            secret_id: record.id,
+            version: record.current_version,
+            envelope,
+        };
+        let value = self.open(&stored).ok()?;
+        Some(self.digests.digest(value.expose().as_bytes()))
+    }
+
+    /// After a commit that destroyed values: see [`Store::truncate_log`]. A failure there leaves
+    /// the log to SQLite's next checkpoint; the change itself is committed, so it is logged, not
+    /// returned.
+    pub(super) async fn after_wipe(&self, wiped: bool) {
+        if wiped && let Err(error) = self.store.truncate_log().await {
+            tracing::warn!(
+                "could not truncate the write-ahead log after destroying values: {error}"
+            );
+        }
     }
 
     fn seal(&self, secret: &SecretRef, version: i64, value: &SecretValue) -> EncodedEnvelope {
@@ -398,7 +514,7 @@ impl SecretsService {
         }
     }
 
-    fn audit<'a>(
+    pub(super) fn audit<'a>(
         &'a self,
         action: &'a str,
         record: &'a SecretRecord,
@@ -457,6 +573,14 @@ pub(super) fn decode(stored: &StoredVersion) -> Result<Envelope> {
     })
 }
 
+/// The error for a deleted secret where a live one is needed.
+pub(super) fn deleted(record: SecretRecord) -> Error {
+    Error::Deleted {
+        purge_at: record.purge_at.unwrap_or(record.updated_at),
+        secret: record.secret,
+    }
+}
+
 fn unknown_version(secret: &SecretRef, version: i64) -> Error {
     Error::UnknownVersion {
         secret: secret.clone(),
@@ -477,7 +601,7 @@ fn check_expected(secret: &SecretRef, expected: Option<i64>, actual: i64) -> Res
 
 /// Runs `attempt` again while it fails on a lost race (see [`is_retryable`]), with a short,
 /// growing, jittered pause.
-async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
+pub(super) async fn retrying<T, F, Fut>(mut attempt: F) -> Result<T>
 where
     F: FnMut() -> Fut,
     Fut: Future<Output = Result<T>>,

@@ -86,9 +86,10 @@ pub(super) async fn connect(url: &str) -> Result<(AnyPool, Backend)> {
     Ok((pool, backend))
 }
 
-/// What every SQLite connection runs first.
-const SQLITE_SETUP: &str =
-    "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; PRAGMA foreign_keys = ON;";
+/// What every SQLite connection runs first. `secure_delete` zeroes the bytes of deleted rows, so
+/// a destroyed secret leaves no ciphertext in the file's free space.
+const SQLITE_SETUP: &str = "PRAGMA busy_timeout = 30000; PRAGMA journal_mode = WAL; \
+     PRAGMA foreign_keys = ON; PRAGMA secure_delete = ON;";
 
 /// Opens one connection to a SQLite database and sets it up, as the pool will.
 async fn probe_sqlite(url: &str) -> std::result::Result<(), sqlx::Error> {

@@ -106,11 +106,16 @@ impl Store {
              WHERE ($1 = '' OR name = $1) \
                AND ($2 = '' OR lower(name || ' ' || logs || ' ' || secrets_accessed || ' ' \
                     || COALESCE(error, '')) LIKE $2 ESCAPE '\\') \
+               AND ($4 = 0 OR started_at >= $5) AND ($6 = 0 OR started_at <= $7) \
              ORDER BY started_at DESC, id DESC LIMIT $3",
         )
         .bind(filter.name.clone().unwrap_or_default())
         .bind(filter.search_pattern())
         .bind(filter.limit)
+        .bind(i64::from(filter.since.is_some()))
+        .bind(filter.since.map_or(0, Timestamp::millis))
+        .bind(i64::from(filter.until.is_some()))
+        .bind(filter.until.map_or(0, Timestamp::millis))
         .fetch_all(&self.pool)
         .await?;
         rows.iter().map(execution_record).collect()

@@ -15,13 +15,13 @@ mod schedules;
 mod secrets;
 mod settings;
 
-pub use audit::AuditEntry;
+pub use audit::{AuditEntry, with_client_address};
 pub use connect::{Backend, default_sqlite_url, redact_url};
 pub use executions::{ExecutionRecord, LogLine, MinuteCount};
 pub use jobs::{Cancelled, JobRun, JobRunFilter, Progress};
 pub use records::{
-    AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretRecord, StoredVersion,
-    VersionRecord,
+    AuditRecord, ListFilter, LogFilter, MetadataChange, NewVersion, SecretCounts, SecretRecord,
+    StoredVersion, VersionRecord,
 };
 pub use schedules::{ScheduleState, ScheduledRun};
 pub use settings::{SettingRecord, SettingWrite};
@@ -85,6 +85,20 @@ impl Store {
             changes: self.changes.clone(),
             bumped: false,
         })
+    }
+
+    /// After a commit that destroyed values: on SQLite, copies the write-ahead log into the
+    /// database and truncates it, so the log keeps no earlier frame that held their ciphertexts
+    /// (the database file itself has them zeroed by `secure_delete`). PostgreSQL: nothing to do
+    /// here (see SECURITY.md). Best effort: a reader holding the log open leaves it for the next
+    /// checkpoint.
+    pub async fn truncate_log(&self) -> Result<()> {
+        if self.backend == Backend::Sqlite {
+            sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+                .execute(&self.pool)
+                .await?;
+        }
+        Ok(())
     }
 
     /// Checks that the database answers.

@@ -25,6 +25,14 @@ pub struct SecretRecord {
     pub created_at: Timestamp,
     /// When the secret last changed.
     pub updated_at: Timestamp,
+    /// When the secret was deleted; `None` while it is live.
+    pub deleted_at: Option<Timestamp>,
+    /// When a deleted secret is destroyed for good; `None` while it is live.
+    pub purge_at: Option<Timestamp>,
+    /// How many versions are kept; `None` keeps them all.
+    pub max_versions: Option<i64>,
+    /// Versions 1 to this one were destroyed because of `max_versions` (0: none).
+    pub pruned_through: i64,
 }
 
 /// One row of `secret_versions`, without its ciphertext.
@@ -79,6 +87,21 @@ pub struct MetadataChange {
     pub description: Option<String>,
     /// The expiry of the new value; `None` means it does not expire.
     pub expires_at: Option<Timestamp>,
+    /// A new cap on kept versions: `None` keeps the current one, `Some(None)` removes it.
+    pub max_versions: Option<Option<i64>>,
+}
+
+/// How many secrets are in each state.
+#[derive(Debug, Clone, Copy)]
+pub struct SecretCounts {
+    /// Live (not deleted) secrets.
+    pub live: i64,
+    /// Live secrets whose value has expired.
+    pub expired: i64,
+    /// Live secrets whose value expires soon (the window the caller chose).
+    pub expiring: i64,
+    /// Deleted secrets still kept.
+    pub deleted: i64,
 }
 
 /// Which secrets a listing returns.
@@ -88,6 +111,10 @@ pub struct ListFilter {
     pub scope: Option<Scope>,
     /// Only secrets of this namespace.
     pub namespace: Option<Namespace>,
+    /// Deleted secrets (kept for their retention period) instead of live ones.
+    pub deleted: bool,
+    /// Only secrets whose current value expires at or before this time (expired ones too).
+    pub expiring_before: Option<Timestamp>,
 }
 
 /// One row of `audit_log`.
@@ -99,7 +126,8 @@ pub struct AuditRecord {
     pub at: Timestamp,
     /// Who made it (`cli:<user>`, later `api:<key>`).
     pub actor: String,
-    /// What was done: `set`, `rollback`, `delete`, `rotate-key`.
+    /// What was done: `set`, `update`, `rollback`, `delete`, `undelete`, `destroy`, `purge`,
+    /// `prune`, `rotate-key`.
     pub action: String,
     /// Scope of the secret changed, if one was.
     pub scope: Option<String>,
@@ -111,6 +139,10 @@ pub struct AuditRecord {
     pub version: Option<i64>,
     /// More about the change, never a value.
     pub detail: Option<String>,
+    /// The network address (`IP:port`) of the API client that made the change; `null` for the
+    /// CLI and the host's own changes.
+    #[serde(default)]
+    pub address: Option<String>,
 }
 
 /// Rebuilds a secret reference from its stored columns.
@@ -122,7 +154,7 @@ pub(super) fn secret_ref(scope: &str, namespace: String, name: String) -> Secret
 }
 
 /// Which log records (execution or audit) to list.
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, Default)]
 pub struct LogFilter {
     /// Only records about this handler or secret name.
     pub name: Option<String>,
@@ -130,6 +162,10 @@ pub struct LogFilter {
     pub search: Option<String>,
     /// At most this many, newest first.
     pub limit: i64,
+    /// Only records at or after this time (an execution's start, an audit record's time).
+    pub since: Option<Timestamp>,
+    /// Only records at or before this time.
+    pub until: Option<Timestamp>,
 }
 
 impl LogFilter {
@@ -162,6 +198,7 @@ mod tests {
             name: None,
             search: search.map(str::to_owned),
             limit: 1,
+            ..LogFilter::default()
         };
         assert_eq!(filter(None).search_pattern(), "");
         assert_eq!(

@@ -225,8 +225,8 @@ impl WriteTx {
         // Settings are cached by the store generation too.
         self.bump_generation().await?;
         sqlx::query(
-            "INSERT INTO audit_log (at, actor, action, scope, namespace, name, version, detail) \
-             VALUES ($1, $2, $3, $4, NULL, $5, NULL, $6)",
+            "INSERT INTO audit_log (at, actor, action, scope, namespace, name, version, detail, \
+             address) VALUES ($1, $2, $3, $4, NULL, $5, NULL, $6, $7)",
         )
         .bind(now.millis())
         .bind(actor)
@@ -234,6 +234,7 @@ impl WriteTx {
         .bind(setting.map(|s| s.scope.kind()))
         .bind(setting.map(|s| s.key.as_str().to_owned()))
         .bind(detail)
+        .bind(super::audit::client_address())
         .execute(&mut *self.tx)
         .await?;
         Ok(())

@@ -170,10 +170,11 @@ fn the_secret_life_cycle_over_http() {
         true,
         None,
     );
-    assert_eq!(
-        deleted.json(),
-        serde_json::json!({ "deleted": true, "versions": 1 })
-    );
+    let deleted = deleted.json();
+    assert_eq!(deleted["deleted"], true);
+    assert_eq!(deleted["version"], 1);
+    assert_eq!(deleted["versions"], 1);
+    assert!(deleted["purge_at"].as_str().is_some(), "{deleted}");
     server
         .request(
             "GET",
@@ -181,7 +182,7 @@ fn the_secret_life_cycle_over_http() {
             true,
             None,
         )
-        .error(404, "no secret STRIPE_KEY (namespace billing)");
+        .error(404, "secret STRIPE_KEY (namespace billing) is deleted");
 
     let audit = server
         .request(

@@ -86,10 +86,10 @@ fn life_cycle(host: &Host) {
     assert!(
         deleted
             .ok()
-            .contains("Deleted STRIPE_KEY (global) and its 3 version(s).")
+            .contains("Deleted STRIPE_KEY (global): its 3 version(s) are kept until ")
     );
     host.run(&["secrets", "get", "stripe_key"])
-        .fails_with("no secret STRIPE_KEY (global)");
+        .fails_with("secret STRIPE_KEY (global) is deleted");
     assert!(host.run(&["secrets", "list"]).ok().contains("No secrets."));
 
     let actions: Vec<String> = host
@@ -159,7 +159,10 @@ fn namespace_and_global_secrets_are_separate() {
     host.run(&["secrets", "delete", "DB_URL", "--namespace", "billing"])
         .ok();
     host.run(&["secrets", "get", "DB_URL", "--namespace", "billing"])
-        .fails_with("no secret DB_URL (namespace billing)");
+        .fails_with(
+            "secret DB_URL (namespace billing) is deleted; \
+             `fluxbase secrets undelete DB_URL --namespace billing` restores it until ",
+        );
     assert_eq!(host.metadata("DB_URL", None)["version"], 2);
     assert_eq!(host.metadata("DB_URL", Some("search"))["version"], 1);
 }
@@ -344,8 +347,11 @@ fn every_bad_input_is_refused_with_a_clear_message() {
         "{invalid_utf8:#?}"
     );
 
+    // A name without a value (it is not NAME=VALUE either).
+    host.run(&["secrets", "set", "ONLY_NAME"])
+        .fails_with("a value is missing: give `secrets set NAME VALUE`");
     // Usage errors come from clap with its own exit code.
-    let usage = host.run(&["secrets", "set", "ONLY_NAME"]);
+    let usage = host.run(&["secrets", "set"]);
     assert_eq!(usage.code, 2, "{usage:#?}");
     let bad_scope = host.run(&["secrets", "list", "--scope", "planet"]);
     assert_eq!(bad_scope.code, 2, "{bad_scope:#?}");

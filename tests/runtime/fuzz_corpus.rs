@@ -61,6 +61,11 @@ fn admin_body_corpus() {
     replay("admin_body", fuzzing::admin_body);
 }
 
+#[test]
+fn dotenv_corpus() {
+    replay("dotenv", fuzzing::dotenv);
+}
+
 /// Writes a freshly sealed envelope into the envelope corpus (the seed that opens under the fuzz
 /// key): `cargo test --test fuzz_corpus -- --ignored`.
 #[test]

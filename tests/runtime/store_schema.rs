@@ -80,6 +80,7 @@ async fn a_batch_of_execution_records_is_stored_whole() {
             name: None,
             search: None,
             limit: 1000,
+            ..LogFilter::default()
         })
         .await
         .unwrap();

@@ -108,6 +108,7 @@ impl Runtime {
             expires_at,
             if_version: None,
             must_exist: false,
+            max_versions: None,
         };
         self.secrets.set(&request).await.unwrap();
     }
@@ -156,6 +157,7 @@ impl Runtime {
             name: None,
             search: None,
             limit: 10_000,
+            ..LogFilter::default()
         };
         self.store.executions(&filter).await.unwrap()
     }

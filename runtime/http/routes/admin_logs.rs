@@ -12,6 +12,7 @@ use crate::http::extract::ApiQuery;
 use crate::http::schemas::AdminErrors;
 use crate::logs::{Category, LogEntry};
 use crate::store::LogFilter;
+use crate::time::Timestamp;
 
 /// Query of the logs route.
 #[derive(Debug, Deserialize, IntoParams)]
@@ -33,9 +34,26 @@ pub struct LogsQuery {
     /// Skip this many of the newest matching records first (a page; default 0).
     #[param(minimum = 0, maximum = 100000)]
     offset: Option<i64>,
+    /// Only records at or after this time.
+    #[param(value_type = Option<Timestamp>)]
+    since: Option<String>,
+    /// Only records at or before this time.
+    #[param(value_type = Option<Timestamp>)]
+    until: Option<String>,
 }
 
-/// Execution and audit records, newest first.
+/// A time given in the query: RFC 3339.
+fn time_in_query(raw: &str) -> Result<Timestamp, ApiError> {
+    chrono::DateTime::parse_from_rfc3339(raw)
+        .map(|at| Timestamp::from(at.with_timezone(&chrono::Utc)))
+        .map_err(|_| {
+            ApiError::bad_request(format!(
+                "invalid time {raw:?}: give an RFC 3339 time such as 2027-01-31T00:00:00Z"
+            ))
+        })
+}
+
+/// Execution and audit records, newest first (`since`/`until` bound their time).
 #[utoipa::path(
     get,
     path = "/api/v1/admin/logs",
@@ -56,6 +74,8 @@ pub async fn list(
         name: query.name.filter(|n| !n.is_empty()),
         search: query.search.filter(|s| !s.is_empty()),
         limit: query.limit.unwrap_or(50),
+        since: query.since.as_deref().map(time_in_query).transpose()?,
+        until: query.until.as_deref().map(time_in_query).transpose()?,
     };
     // Executions that ended before this request are listed: their records are stored first.
     state.invoker.flush_records().await;

@@ -12,11 +12,12 @@ use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::extract::{ApiJson, ApiQuery, optional_whole_number};
 use crate::http::schemas::{
-    AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, SecretValueInput,
-    VersionNumberInput,
+    AdminErrors, BodyErrors, DescriptionInput, ErrorBody, ExpiryInput, MaxVersionsInput,
+    SecretValueInput, VersionNumberInput,
 };
 use crate::secrets::{
     MetadataUpdate, SecretMetadata, SecretName, SecretRef, SecretValue, SetRequest,
+    max_versions_from,
 };
 use crate::time::Timestamp;
 
@@ -41,6 +42,10 @@ pub struct UpdateBody {
     #[serde(default, deserialize_with = "optional_whole_number")]
     #[schema(value_type = Option<VersionNumberInput>)]
     if_version: Option<i64>,
+    /// Keep only the newest N versions, destroying older ones (0: all; absent: unchanged).
+    #[serde(default, deserialize_with = "optional_whole_number")]
+    #[schema(value_type = Option<MaxVersionsInput>)]
+    max_versions: Option<i64>,
 }
 
 /// Tells a field that is present (even as null) from one that is absent.
@@ -69,6 +74,7 @@ impl UpdateBody {
                 expires_at: expiry(self.expires_at.flatten().as_deref(), now)?,
                 if_version: self.if_version,
                 must_exist: true,
+                max_versions: max_versions_from(self.max_versions),
                 secret,
             })),
             None if self.if_version.is_some() => {
@@ -82,6 +88,7 @@ impl UpdateBody {
                 Ok(Change::Metadata(MetadataUpdate {
                     description: self.description,
                     expires_at,
+                    max_versions: max_versions_from(self.max_versions),
                 }))
             }
         }
@@ -93,8 +100,12 @@ impl UpdateBody {
 pub struct Deleted {
     /// Always true.
     deleted: bool,
-    /// How many versions went with it.
+    /// The version the secret was at.
+    version: i64,
+    /// How many versions are kept with it until `purge_at`.
     versions: i64,
+    /// When it is destroyed for good unless undeleted.
+    purge_at: Timestamp,
 }
 
 /// A secret's metadata.
@@ -124,7 +135,7 @@ pub async fn get(
     request_body = UpdateBody,
     responses(
         (status = 200, description = "Metadata", body = SecretMetadata),
-        (status = 404, description = "No such secret", body = ErrorBody),
+        (status = 404, description = "No such secret, or it is deleted", body = ErrorBody),
         (status = 409, description = "if_version is not the current version", body = ErrorBody),
         AdminErrors,
         BodyErrors
@@ -144,14 +155,15 @@ pub async fn update(
     Ok(Json(meta))
 }
 
-/// Delete a secret and all its versions.
+/// Delete a secret softly: it is no longer injected or listed, and its versions are kept for
+/// the retention period (`/undelete` brings it back, `/destroy` removes it for good).
 #[utoipa::path(
     delete,
     path = "/api/v1/admin/secrets/{name}",
     params(("name" = SecretName, Path), NamespaceQuery),
     responses(
         (status = 200, description = "Deleted", body = Deleted),
-        (status = 404, description = "No such secret", body = ErrorBody),
+        (status = 404, description = "No such secret, or already deleted", body = ErrorBody),
         AdminErrors
     )
 )]
@@ -160,9 +172,11 @@ pub async fn delete(
     Path(name): Path<String>,
     ApiQuery(query): ApiQuery<NamespaceQuery>,
 ) -> Result<Json<Deleted>, ApiError> {
-    let versions = state.secrets.delete(&addressed(&name, &query)?).await?;
+    let deletion = state.secrets.delete(&addressed(&name, &query)?).await?;
     Ok(Json(Deleted {
         deleted: true,
-        versions,
+        version: deletion.version,
+        versions: deletion.kept_versions,
+        purge_at: deletion.purge_at,
     }))
 }

@@ -8,8 +8,11 @@ pub(super) mod admin_handlers;
 pub(super) mod admin_log_execution;
 pub(super) mod admin_logs;
 pub(super) mod admin_secret;
+pub(super) mod admin_secret_destroy;
 pub(super) mod admin_secret_history;
 pub(super) mod admin_secret_rollback;
+pub(super) mod admin_secret_stats;
+pub(super) mod admin_secret_undelete;
 pub(super) mod admin_secrets;
 pub(super) mod admin_settings_secret;
 pub(super) mod admin_settings_secrets;
@@ -36,7 +39,11 @@ use super::AppState;
 /// The routes behind the service key.
 pub(super) fn admin() -> OpenApiRouter<AppState> {
     OpenApiRouter::new()
-        .routes(routes!(admin_secrets::list, admin_secrets::create))
+        .routes(routes!(
+            admin_secrets::list,
+            admin_secrets::create,
+            admin_secrets::batch
+        ))
         .routes(routes!(
             admin_secret::get,
             admin_secret::update,
@@ -44,6 +51,9 @@ pub(super) fn admin() -> OpenApiRouter<AppState> {
         ))
         .routes(routes!(admin_secret_history::history))
         .routes(routes!(admin_secret_rollback::rollback))
+        .routes(routes!(admin_secret_undelete::undelete))
+        .routes(routes!(admin_secret_destroy::destroy))
+        .routes(routes!(admin_secret_stats::stats))
         .routes(routes!(admin_logs::list))
         .routes(routes!(admin_log_execution::show))
         .routes(routes!(admin_handlers::list))

@@ -39,7 +39,8 @@ pub struct PutBody {
     #[schema(value_type = SecretValueInput)]
     value: String,
     /// A new description; absent keeps the current one.
-    #[schema(value_type = DescriptionInput, required = false)]
+    #[serde(default)]
+    #[schema(value_type = DescriptionInput)]
     description: Option<String>,
 }
 

@@ -122,10 +122,10 @@ component!(
     "RunAt",
     AnyOfBuilder::new()
         .description(Some(
-            "A delay from now (30s, 5m, 2h, 1d: any humantime duration) or an RFC 3339 time (a \
-             past time means now)",
+            "A delay from now (a number of up to 4 digits and ms, s, m, h or d: 30s, 5m, 2h, 1d) \
+             or an RFC 3339 time (a past time means now)",
         ))
-        .item(string().pattern(Some("^[0-9]{1,6}(ms|s|m|h|d|w)$")))
+        .item(string().pattern(Some("^[0-9]{1,4}(ms|s|m|h|d)$")))
         .item(string().format(Some(SchemaFormat::KnownFormat(KnownFormat::DateTime))))
         .build()
         .into_schema()

@@ -47,10 +47,11 @@ impl RunTiming {
                  delay such as 30s, 5m or 2h"
             ))
         };
-        // One number and one unit, as the API document says.
+        // One number of up to 4 digits and one unit, as the API document says (at most 9999
+        // days: the time stays within what RFC 3339 can write).
         let digits = raw.chars().take_while(char::is_ascii_digit).count();
         let unit = &raw[digits..];
-        if !(1..=6).contains(&digits) || !["ms", "s", "m", "h", "d", "w"].contains(&unit) {
+        if !(1..=4).contains(&digits) || !["ms", "s", "m", "h", "d"].contains(&unit) {
             return Err(invalid());
         }
         let delay = humantime::parse_duration(raw).map_err(|_| invalid())?;

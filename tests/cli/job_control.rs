@@ -94,7 +94,12 @@ fn a_delayed_run_waits_and_a_higher_priority_run_goes_first() {
         .error(400, "invalid run_at");
     // A delay past what a time can be written as (the document allows 4 digits).
     server
-        .request("POST", "/api/v1/jobs/stamp?run_at=999999w", true, Some("null"))
+        .request(
+            "POST",
+            "/api/v1/jobs/stamp?run_at=999999w",
+            true,
+            Some("null"),
+        )
         .error(400, "invalid run_at");
 }
 

@@ -384,8 +384,46 @@ impl Session<'_> {
         field.send_keys(text).await.unwrap();
     }
 
+    /// Clicks `css`, finding it again if the page re-rendered it between the find and the click.
     async fn click(&self, css: &str) {
-        self.find(css).await.click().await.unwrap();
+        let deadline = Instant::now() + WAIT;
+        loop {
+            match self.find(css).await.click().await {
+                Ok(_) => return,
+                Err(error) if Instant::now() < deadline => {
+                    let _ = error;
+                    tokio::time::sleep(Duration::from_millis(50)).await;
+                }
+                Err(error) => panic!("cannot click {css}: {error}"),
+            }
+        }
+    }
+
+    /// Opens the newest job run's details again and again (the list re-renders as runs change,
+    /// so a click may miss) until they say one of `needles`; returns the text.
+    async fn newest_run_until(&self, needles: &[&str]) -> String {
+        let deadline = Instant::now() + WAIT;
+        loop {
+            if let Ok(button) = self
+                .client
+                .find(Locator::Css(r#"#runs-list tr[data-run] button"#))
+                .await
+            {
+                let _ = button.click().await;
+            }
+            tokio::time::sleep(Duration::from_millis(200)).await;
+            let text = match self.client.find(Locator::Css("#run-detail")).await {
+                Ok(detail) => detail.text().await.unwrap_or_default(),
+                Err(_) => String::new(),
+            };
+            if needles.iter().any(|needle| text.contains(needle)) {
+                return text;
+            }
+            assert!(
+                Instant::now() < deadline,
+                "the newest run never said {needles:?}: {text}"
+            );
+        }
     }
 
     /// Saves a screenshot of the viewport as `name`.png and checks it is 1280x800 (or `size`).
@@ -714,6 +752,38 @@ async fn drive(s: &mut Session<'_>) {
     s.wait_text("#run-detail", r#""sum":6"#).await;
     s.assert_clean("jobs", true).await;
     s.screenshot("08-jobs", (1280, 800)).await;
+
+    // A long run: its progress shows, the page cancels it, then retries and cancels it again.
+    s.find("#enqueue-job")
+        .await
+        .select_by_value("progress")
+        .await
+        .unwrap();
+    s.fill("#enqueue-payload", r#"{"ms": 60000}"#).await;
+    s.click(r#"#enqueue button[type="submit"]"#).await;
+    s.wait_text("#jobs-message", "Enqueued run").await;
+    s.newest_run_until(&["50% halfway"]).await;
+    s.click("#run-cancel").await;
+    s.wait_text("#jobs-message", "to stop it").await;
+    s.newest_run_until(&["cancelled while it ran"]).await;
+    s.click("#run-retry").await;
+    s.wait_text("#jobs-message", "again").await;
+    // Queued or already running again: either way the page's cancel ends it.
+    s.click("#run-cancel").await;
+    let deadline = Instant::now() + WAIT;
+    loop {
+        s.click(r#"#runs-list tr[data-run] button"#).await;
+        let text = s.find("#run-detail").await.text().await.unwrap();
+        if text.contains("cancelled before it ran") || text.contains("cancelled while it ran") {
+            break;
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the retried run was not cancelled: {text}"
+        );
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    s.assert_clean("jobs", true).await;
 
     // Logs: audit records of what was done, newest first.
     s.client

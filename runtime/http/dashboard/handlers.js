@@ -1,6 +1,7 @@
 // The functions and jobs views: what is deployed (name, namespace, file, annotations), the last
 // executions of a function (status, duration, redacted console lines, secrets read), the
-// invocation chart, job runs with filters and paging, and enqueueing a job with a JSON payload.
+// invocation chart, job runs with filters and paging, a run's progress, cancelling and retrying
+// it, and enqueueing a job with a JSON payload.
 
 import { api, segment } from "./api.js";
 import { date, field, h, messages, replace, table } from "./dom.js";
@@ -48,7 +49,8 @@ export async function renderFunctions(view) {
       h("th", { scope: "row" }, f.name),
       h("td", {}, f.namespace),
       h("td", {}, h("code", {}, f.file)),
-      h("td", {}, h("pre", { class: "annotations" }, annotations(f.annotations))),
+      h("td", {}, h("pre", { class: "annotations" }, annotations(f.annotations)),
+        f.error ? h("p", { class: "error" }, f.error) : null),
       h("td", {}, h("button", { type: "button", "aria-label": `Executions of ${f.name}`, onclick: () => show(f) }, "Executions"))));
     replace(listArea, table(`${functions.length} functions deployed`, ["Name", "Namespace", "File", "Annotations", ""], rows,
       "No functions in the functions directory."));
@@ -84,7 +86,7 @@ export async function renderJobs(view) {
   const detail = h("section", { id: "run-detail" });
   const filterName = h("input", { id: "runs-name", type: "text", autocomplete: "off", placeholder: "any" });
   const filterStatus = h("select", { id: "runs-status" },
-    ["", "queued", "running", "succeeded", "failed"].map((s) => h("option", { value: s }, s || "any")));
+    ["", "queued", "running", "succeeded", "failed", "cancelled"].map((s) => h("option", { value: s }, s || "any")));
   const jobSelect = h("select", { id: "enqueue-job", required: true });
   const payload = h("textarea", { id: "enqueue-payload", rows: 4, spellcheck: "false" }, "{}");
   // Cursors of the pages shown so far: the first page has none.
@@ -114,12 +116,39 @@ export async function renderJobs(view) {
     }
   }
 
+  /** Cancels or retries run `id` (`action` is `cancel` or `retry`), then shows it again. */
+  async function act(id, action) {
+    try {
+      const run = await api("POST", `/api/v1/jobs/runs/${segment(id)}/${action}`);
+      status.show(action === "retry"
+        ? `Queued run ${run.id} again.`
+        : run.status === "cancelled" ? `Cancelled run ${run.id}.` : `Asked the host running ${run.id} to stop it.`);
+      await loadRuns();
+      await showRun(id);
+    } catch (error) {
+      status.show(`Cannot ${action} run ${id}: ${error.message}`, "error");
+    }
+  }
+
   async function showRun(id) {
     try {
       const run = await api("GET", `/api/v1/jobs/runs/${segment(id)}`);
+      const actions = [];
+      if (run.status === "queued" || (run.status === "running" && !run.cancel_requested)) {
+        actions.push(h("button", { type: "button", id: "run-cancel", class: "danger", onclick: () => act(run.id, "cancel") }, "Cancel run"));
+      }
+      if (run.status === "failed" || run.status === "cancelled") {
+        actions.push(h("button", { type: "button", id: "run-retry", onclick: () => act(run.id, "retry") }, "Retry run"));
+      }
+      const progress = run.progress
+        ? `${run.progress.percent}%${run.progress.message ? ` ${run.progress.message}` : ""}`
+        : "";
       replace(detail, h("h3", {}, `Run ${run.id} of ${run.name}`),
+        h("div", { class: "actions" }, ...actions),
         h("dl", {},
-          h("dt", {}, "Status"), h("dd", {}, run.status),
+          h("dt", {}, "Status"), h("dd", {}, run.cancel_requested && run.status === "running" ? "running (stopping)" : run.status),
+          h("dt", {}, "Progress"), h("dd", {}, progress),
+          h("dt", {}, "Priority"), h("dd", {}, String(run.priority)),
           h("dt", {}, "Attempts"), h("dd", {}, `${run.attempts} of ${run.max_attempts}`),
           h("dt", {}, "Payload"), h("dd", {}, h("code", {}, JSON.stringify(run.payload))),
           h("dt", {}, "Result"), h("dd", {}, run.result === null || run.result === undefined ? "" : h("code", {}, JSON.stringify(run.result))),

@@ -66,20 +66,29 @@ pub fn secrets_table(secrets: &[SecretMetadata]) -> Table {
         "UPDATED",
     ]);
     for meta in secrets {
-        table.add_row(vec![
-            meta.name.to_string(),
-            meta.scope.to_string(),
-            meta.namespace
-                .as_ref()
-                .map_or("-".into(), ToString::to_string),
-            meta.version.to_string(),
-            digest(meta),
+        let mut row = identity_cells(meta);
+        row.extend([
             meta.description.clone().unwrap_or_default(),
             expiry(meta),
             meta.updated_at.to_rfc3339(),
         ]);
+        table.add_row(row);
     }
     table
+}
+
+/// The cells that say which secret a row is and what it holds now: name, scope, namespace,
+/// version and the value's digest.
+fn identity_cells(meta: &SecretMetadata) -> Vec<String> {
+    vec![
+        meta.name.to_string(),
+        meta.scope.to_string(),
+        meta.namespace
+            .as_ref()
+            .map_or("-".into(), ToString::to_string),
+        meta.version.to_string(),
+        digest(meta),
+    ]
 }
 
 /// A table of deleted secrets: when each was deleted and when it is destroyed for good.
@@ -95,17 +104,9 @@ pub fn deleted_secrets_table(secrets: &[SecretMetadata]) -> Table {
     ]);
     let time = |at: Option<crate::time::Timestamp>| at.map_or("-".into(), |at| at.to_rfc3339());
     for meta in secrets {
-        table.add_row(vec![
-            meta.name.to_string(),
-            meta.scope.to_string(),
-            meta.namespace
-                .as_ref()
-                .map_or("-".into(), ToString::to_string),
-            meta.version.to_string(),
-            digest(meta),
-            time(meta.deleted_at),
-            time(meta.purge_at),
-        ]);
+        let mut row = identity_cells(meta);
+        row.extend([time(meta.deleted_at), time(meta.purge_at)]);
+        table.add_row(row);
     }
     table
 }

@@ -454,7 +454,8 @@ impl Invoker {
         };
         // Pre-booted isolates have the host's heap limit, fixed when they were created.
         let pooled = limits.heap_bytes == self.config.heap_limit_bytes;
-        let blank = match self.preboot.take().filter(|_| pooled) {
+        // Taken only when it fits: a blank isolate taken and dropped would be a boot thrown away.
+        let blank = match pooled.then(|| self.preboot.take()).flatten() {
             Some(blank) => blank,
             None => BlankIsolate::boot(config.boot.clone())
                 .await

@@ -51,7 +51,10 @@ impl JobQueue {
     /// Every scheduled job of the jobs directory and where it stands.
     pub async fn schedules(&self) -> Result<Vec<ScheduleView>> {
         let mut views = Vec::new();
-        for (handler, schedule) in scheduled(&self.config.jobs_dir, &SettingsCache::default())? {
+        for Scheduled {
+            handler, schedule, ..
+        } in scheduled(&self.config.jobs_dir, &SettingsCache::default())?
+        {
             let state = self.store.schedule_state(&handler.name).await?;
             let current = state.filter(|s| same(s, &schedule));
             views.push(ScheduleView {
@@ -70,7 +73,12 @@ impl JobQueue {
     /// One look at every schedule: start new ones, run due ticks.
     async fn schedule_pass(&self, files: &SettingsCache) -> Result<()> {
         let now = Timestamp::now();
-        for (handler, schedule) in scheduled(&self.config.jobs_dir, files)? {
+        for Scheduled {
+            handler,
+            schedule,
+            max_attempts,
+        } in scheduled(&self.config.jobs_dir, files)?
+        {
             let name = handler.name.as_str();
             let state = self.store.schedule_state(name).await?;
             let Some(state) = state.filter(|s| same(s, &schedule)) else {
@@ -92,10 +100,7 @@ impl JobQueue {
                 continue;
             };
             let id = format!("schedule-{name}-{}", due.millis());
-            let max_attempts = handler
-                .settings()?
-                .max_attempts
-                .unwrap_or(self.config.max_attempts);
+            let max_attempts = max_attempts.unwrap_or(self.config.max_attempts);
             let run = ScheduledRun {
                 id: &id,
                 name,
@@ -116,15 +121,27 @@ fn same(state: &ScheduleState, schedule: &Schedule) -> bool {
     state.expression == schedule.expression && state.timezone == schedule.timezone.name()
 }
 
+/// A scheduled job: its file, its schedule, and the attempts its runs get (its own
+/// `@fluxbase:max-attempts`, if it sets one).
+struct Scheduled {
+    handler: Handler,
+    schedule: Schedule,
+    max_attempts: Option<i64>,
+}
+
 /// The jobs of `dir` that have a schedule. A job whose annotations are bad is skipped with a
 /// warning: it cannot load, and its other runs say why.
-fn scheduled(dir: &Path, files: &SettingsCache) -> Result<Vec<(Handler, Schedule)>> {
+fn scheduled(dir: &Path, files: &SettingsCache) -> Result<Vec<Scheduled>> {
     let mut found = Vec::new();
     for handler in handlers::discover(dir, HandlerKind::Job)? {
         match files.settings(&handler, handler.stamp()) {
             Ok(settings) => {
                 if let Some(schedule) = settings.schedule.clone() {
-                    found.push((handler, schedule));
+                    found.push(Scheduled {
+                        handler,
+                        schedule,
+                        max_attempts: settings.max_attempts,
+                    });
                 }
             }
             Err(error) => tracing::warn!("scheduler: {error}"),

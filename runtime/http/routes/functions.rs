@@ -1,17 +1,18 @@
 //! `ANY /functions/v1/:name[/*rest]`: invokes a function through the invoker with the request as
 //! it came (method, full URL, headers, body; both bodies stream) and answers with its response.
-//! A timeout is 504, out of memory 546, any other failure 500, a body over the limit 413 (if the
-//! handler has not answered); error bodies never hold a secret or a host stack trace. A verified
-//! user token makes the call for that user; a JWT that does not verify is 401, any other bearer
-//! token is left to the function. It never resolves secrets or touches an isolate itself.
+//! A timeout is 504, out of memory or CPU time 546, any other failure 500, a body over the limit
+//! 413 (if the handler has not answered); error bodies never hold a secret or a host stack trace.
+//! Around the call it applies the function's own settings: a caller is needed (the service key or
+//! a user token; a JWT that does not verify is 401) unless the function allows anyone, the host
+//! answers CORS preflights and counts the rate limit. A verified user token makes the call for
+//! that user. It never resolves secrets or touches an isolate itself.
 
 use std::io;
+use std::net::SocketAddr;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use axum::body::{Body, to_bytes};
-use std::net::SocketAddr;
-
 use axum::extract::{ConnectInfo, Path, Request, State};
 use axum::http::{HeaderMap, HeaderName, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};

@@ -17,15 +17,29 @@ use std::fs;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
-/// The crates whose `extension!` scripts the isolates load (see `runtime/isolate/boot.rs`).
-const EXTENSION_CRATES: &[&str] = &[
-    "deno_webidl",
-    "deno_web",
-    "deno_net",
-    "deno_fetch",
-    "deno_crypto",
-    "deno_websocket",
+/// The crates whose `extension!` scripts the isolates load (see `runtime/isolate/boot.rs`), and
+/// the folder of each that holds them (the crate's top, or a subtree taken whole).
+const EXTENSION_CRATES: &[(&str, Scripts)] = &[
+    ("deno_webidl", Scripts::TopLevel),
+    ("deno_web", Scripts::TopLevel),
+    ("deno_net", Scripts::TopLevel),
+    ("deno_fetch", Scripts::TopLevel),
+    ("deno_crypto", Scripts::TopLevel),
+    ("deno_websocket", Scripts::TopLevel),
+    ("deno_io", Scripts::TopLevel),
+    ("deno_fs", Scripts::TopLevel),
+    // Node's polyfills: JavaScript and TypeScript in a tree of folders.
+    ("deno_node", Scripts::Tree("polyfills")),
 ];
+
+/// Where an extension crate keeps its scripts.
+#[derive(Clone, Copy, Debug)]
+enum Scripts {
+    /// The `.js` files directly in the crate's folder.
+    TopLevel,
+    /// Every `.js`, `.mjs` and `.ts` file (not `.d.ts`) under this folder of the crate.
+    Tree(&'static str),
+}
 
 fn main() {
     let manifest_dir = PathBuf::from(env::var("CARGO_MANIFEST_DIR").expect("set by cargo"));
@@ -39,11 +53,14 @@ fn main() {
     }
 
     let mut dirs = extension_crate_dirs(&manifest_dir);
-    dirs.push(manifest_dir.join("js"));
+    dirs.push((manifest_dir.join("js"), Scripts::Tree(".")));
 
     let mut files = Vec::new();
-    for dir in &dirs {
-        files.extend(top_level_scripts(dir));
+    for (dir, scripts) in &dirs {
+        match scripts {
+            Scripts::TopLevel => files.extend(top_level_scripts(dir)),
+            Scripts::Tree(sub) => tree_scripts(&dir.join(sub), &mut files),
+        }
     }
     files.sort();
 
@@ -70,7 +87,7 @@ fn main() {
 }
 
 /// The package directories of [`EXTENSION_CRATES`] in this build, from `cargo metadata`.
-fn extension_crate_dirs(manifest_dir: &Path) -> Vec<PathBuf> {
+fn extension_crate_dirs(manifest_dir: &Path) -> Vec<(PathBuf, Scripts)> {
     let cargo = env::var("CARGO").unwrap_or_else(|_| "cargo".into());
     let target = env::var("TARGET").expect("set by cargo");
     let metadata = |offline: bool| {
@@ -103,21 +120,21 @@ fn extension_crate_dirs(manifest_dir: &Path) -> Vec<PathBuf> {
     );
     let metadata: serde_json::Value =
         serde_json::from_slice(&output.stdout).expect("cargo metadata prints JSON");
-    let dirs: Vec<PathBuf> = metadata["packages"]
+    let dirs: Vec<(PathBuf, Scripts)> = metadata["packages"]
         .as_array()
         .expect("packages list")
         .iter()
-        .filter(|package| {
-            package["name"]
-                .as_str()
-                .is_some_and(|name| EXTENSION_CRATES.contains(&name))
-        })
-        .filter_map(|package| package["manifest_path"].as_str())
-        .map(|manifest| {
-            Path::new(manifest)
+        .filter_map(|package| {
+            let name = package["name"].as_str()?;
+            let (_, scripts) = EXTENSION_CRATES
+                .iter()
+                .find(|(crate_name, _)| *crate_name == name)?;
+            let manifest = package["manifest_path"].as_str()?;
+            let dir = Path::new(manifest)
                 .parent()
                 .expect("manifest dir")
-                .to_owned()
+                .to_owned();
+            Some((dir, *scripts))
         })
         .collect();
     assert!(
@@ -135,4 +152,24 @@ fn top_level_scripts(dir: &Path) -> Vec<PathBuf> {
         .map(|entry| entry.expect("directory entry").path())
         .filter(|path| path.is_file() && path.extension().is_some_and(|ext| ext == "js"))
         .collect()
+}
+
+/// Every script under `dir`, at any depth, into `files`.
+fn tree_scripts(dir: &Path, files: &mut Vec<PathBuf>) {
+    for entry in fs::read_dir(dir).unwrap_or_else(|e| panic!("read {}: {e}", dir.display())) {
+        let path = entry.expect("directory entry").path();
+        if path.is_dir() {
+            tree_scripts(&path, files);
+            continue;
+        }
+        let name = path
+            .file_name()
+            .and_then(|name| name.to_str())
+            .unwrap_or("");
+        let script = [".js", ".mjs", ".ts"].iter().any(|ext| name.ends_with(ext))
+            && !name.ends_with(".d.ts");
+        if script {
+            files.push(path);
+        }
+    }
 }

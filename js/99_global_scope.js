@@ -16,7 +16,13 @@ import * as dispatch from "ext:fluxbase/02_dispatch.js";
 import { createConsole } from "ext:fluxbase/03_console.js";
 import * as errors from "ext:fluxbase/04_errors.js";
 import { Navigator, navigator } from "ext:fluxbase/05_navigator.js";
-import { op_egress_check_host } from "ext:core/ops";
+import { denoErrors } from "ext:fluxbase/06_deno_errors.js";
+import {
+  op_egress_check_host,
+  op_fluxbase_build_target,
+  op_fluxbase_cpu_usage,
+  op_fluxbase_v8_version,
+} from "ext:core/ops";
 // An ES module of deno_websocket made eager for the snapshot (see `websocket_eager` in
 // runtime/isolate/boot.rs).
 import * as websocket from "ext:deno_websocket/01_websocket.js";
@@ -160,6 +166,45 @@ dispatch.init({
 consoleScript.setNoColorFns(() => true, () => true);
 const console = createConsole(consoleScript.Console);
 
+// Node's globals, as Deno 2 has them: each loads its `node:` builtin (deno_node's polyfill,
+// runtime/isolate/node.rs) the first time it is read, so an isolate that never touches them
+// pays nothing, and nothing of Node is in the startup snapshot.
+const lazyProcess = core.createLazyLoader("node:process");
+const lazyBuffer = core.createLazyLoader("node:buffer");
+const lazyTimers = core.createLazyLoader("node:timers");
+
+/** `Deno.memoryUsage()`: this isolate's heap (`rss` is the heap's physical size). */
+function memoryUsage() {
+  const usage = core.memoryUsage();
+  return {
+    rss: usage.physicalTotal,
+    heapTotal: usage.heapTotal,
+    heapUsed: usage.heapUsed,
+    external: usage.external,
+  };
+}
+
+const usageBuffer = new Float64Array(2);
+/** `Deno.cpuUsage()`: the CPU time of this isolate's thread, in microseconds. */
+function cpuUsage() {
+  op_fluxbase_cpu_usage(usageBuffer);
+  return { system: usageBuffer[0], user: usageBuffer[1] };
+}
+
+// `core.build` (which Node's `process.arch` reads) and `Deno.build`: the platform this binary
+// was built for.
+core.setBuildInfo(op_fluxbase_build_target());
+const build = ObjectFreeze({ ...core.build, standalone: false });
+/**
+ * `Deno.version`: the Deno release whose behaviour fluxbase is checked against (the
+ * conformance test runs that Deno), and the V8 it runs on.
+ */
+const version = ObjectFreeze({
+  deno: "2.9.6",
+  v8: op_fluxbase_v8_version(),
+  typescript: "",
+});
+
 const globalScope = {
   // fetch
   Headers: core.propNonEnumerable(headers.Headers),
@@ -236,11 +281,17 @@ const globalScope = {
   Crypto: core.propNonEnumerable(crypto.Crypto),
   CryptoKey: core.propNonEnumerable(crypto.CryptoKey),
   SubtleCrypto: core.propNonEnumerable(crypto.SubtleCrypto),
-  // the window: `self` is the global object, as in Deno, and so is Node's `global` (the
-  // other Node globals, `process`, `Buffer`, `setImmediate`, come with `node:` builtins, which
-  // fluxbase does not have yet)
+  // the window: `self` is the global object, as in Deno, and so is Node's `global`
   self: core.propGetterOnly(() => globalThis),
   global: core.propWritable(globalThis),
+  // Node's globals (see above)
+  process: core.propWritableLazyLoaded((m) => m.default, lazyProcess),
+  Buffer: core.propWritableLazyLoaded((m) => m.Buffer, lazyBuffer),
+  setImmediate: core.propWritableLazyLoaded((m) => m.setImmediate, lazyTimers),
+  clearImmediate: core.propWritableLazyLoaded(
+    (m) => m.clearImmediate,
+    lazyTimers,
+  ),
   Window: core.propNonEnumerable(Window),
   Navigator: core.propNonEnumerable(Navigator),
   navigator: core.propGetterOnly(() => navigator),
@@ -284,9 +335,37 @@ function finalize() {
     globalThis,
     "Deno",
     core.propReadOnly(
-      ObjectFreeze({ __proto__: null, env, serve: dispatch.serve }),
+      ObjectFreeze({
+        __proto__: null,
+        env,
+        serve: dispatch.serve,
+        errors: denoErrors,
+        build,
+        version,
+        args: ObjectFreeze([]),
+        noColor: true,
+        // What Node's `process` reads of its host. A function sees none of the host's: its
+        // process is 1, its directory `/`, its program `fluxbase`.
+        pid: 1,
+        ppid: 0,
+        mainModule: undefined,
+        cwd: () => "/",
+        execPath: () => "fluxbase",
+        memoryUsage,
+        cpuUsage,
+      }),
     ),
   );
+  // What node:process and node:module read when first loaded (Deno's 99_main.js passes the
+  // same): no node_modules folder of the function's own, one thread, no arguments.
+  internals.__nodeBootstrapArgs = {
+    usesLocalNodeModulesDir: false,
+    runningOnMainThread: true,
+    argv0: "fluxbase",
+    nodeDebug: "",
+    denoArgs: [],
+    denoVersion: version,
+  };
   delete globalThis.__bootstrap;
 }
 

@@ -11,6 +11,7 @@ pub mod egress;
 mod env;
 mod invocation;
 pub mod navigator;
+mod node_compat;
 pub mod progress;
 pub mod redact;
 mod secrets;
@@ -44,6 +45,9 @@ deno_core::extension!(
         navigator::op_navigator_user_agent,
         navigator::op_navigator_hardware_concurrency,
         egress::op_egress_check_host,
+        node_compat::op_fluxbase_build_target,
+        node_compat::op_fluxbase_v8_version,
+        node_compat::op_fluxbase_cpu_usage,
     ],
     esm_entry_point = "ext:fluxbase/99_global_scope.js",
     // The entry point comes first: instantiated first, 99 pulls 00-03 in as one module graph.
@@ -56,5 +60,30 @@ deno_core::extension!(
         "03_console.js",
         "04_errors.js",
         "05_navigator.js",
+        "06_deno_errors.js",
     ],
+);
+
+// What Node's polyfills (deno_node) take from Deno's runtime, which fluxbase does not have:
+// stand-ins for deno_os's script and deno_runtime's global table, and ops named as Deno's
+// (ops/src/node_compat.rs). Registered after deno_node; its scripts load these on demand.
+deno_core::extension!(
+    fluxbase_node,
+    deps = [deno_node],
+    ops = [
+        node_compat::op_get_env_no_permission_check,
+        node_compat::op_bootstrap_color_depth,
+        node_compat::op_current_thread_cpu_usage,
+    ],
+    lazy_loaded_esm = [
+        dir "../js/node",
+        "ext:runtime/98_global_scope_shared.js" = "global_scope_shared.js",
+    ],
+    lazy_loaded_js = [
+        dir "../js/node",
+        "ext:deno_os/30_os.js" = "deno_os.js",
+    ],
+    customizer = |extension: &mut deno_core::Extension| {
+        extension.ops.to_mut().extend(node_compat::refusing());
+    },
 );

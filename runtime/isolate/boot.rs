@@ -21,7 +21,8 @@ use deno_permissions::RuntimePermissionDescriptorParser;
 use super::network::NetworkAccess;
 
 /// Everything a function isolate is built with: the web extensions (in
-/// dependency order) followed by `fluxbase`; `network` is where its `fetch` may connect.
+/// dependency order), Node's ([`super::node`]), then `fluxbase`; `network` is where its
+/// `fetch` may connect.
 ///
 /// The same list (same order, same names) must be used when creating the
 /// snapshot and when booting from it. Their scripts are the ones compiled into
@@ -42,9 +43,13 @@ pub fn extensions(network: NetworkAccess) -> Vec<Extension> {
         deno_crypto::deno_crypto::init(None),
         // The WebSocket client: deno_fetch's client, so fetch's resolver and TLS settings.
         websocket_eager(deno_websocket::deno_websocket::init()),
-        fluxbase_ops::fluxbase::init(),
     ]
     .into_iter()
+    .chain(super::node::extensions())
+    .chain([
+        fluxbase_ops::fluxbase_node::init(),
+        fluxbase_ops::fluxbase::init(),
+    ])
     .map(super::sources::embed)
     .collect()
 }
@@ -180,6 +185,7 @@ pub fn create_snapshot() -> Box<[u8]> {
     let runtime = JsRuntimeForSnapshot::new(RuntimeOptions {
         // The network access is op state, not in the snapshot: any will do.
         extensions: extensions(NetworkAccess::default()),
+        extension_transpiler: Some(Rc::new(super::extension_transpiler::transpile_extension)),
         ..Default::default()
     });
     runtime.snapshot()
@@ -227,6 +233,7 @@ pub fn new_runtime(
     });
     let runtime = JsRuntime::try_new(RuntimeOptions {
         extensions: extensions(opts.network),
+        extension_transpiler: Some(Rc::new(super::extension_transpiler::transpile_extension)),
         startup_snapshot: opts.use_snapshot.then(startup_snapshot),
         module_loader,
         create_params,

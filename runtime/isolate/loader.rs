@@ -173,6 +173,9 @@ impl ModuleLoader for FsModuleLoader {
         referrer: &str,
         _kind: ResolutionKind,
     ) -> Result<ModuleSpecifier, ModuleLoaderError> {
+        if let Some(builtin) = super::node::builtin_specifier(specifier)? {
+            return Ok(builtin);
+        }
         let resolved = resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?;
         if resolved.scheme() != "file" {
             return Err(JsErrorBox::type_error(format!(

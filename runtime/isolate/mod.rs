@@ -8,8 +8,10 @@
 pub mod array_buffers;
 pub mod boot;
 pub mod cpu_clock;
+pub mod extension_transpiler;
 pub mod loader;
 pub mod network;
+pub mod node;
 pub mod sources;
 pub mod transpile_cache;
 pub mod worker;

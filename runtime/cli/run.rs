@@ -42,6 +42,7 @@ impl RunArgs {
             use_snapshot: false,
             isolation: Isolation::PerInvocation,
             network: self.network.access(),
+            npm_dir: Some(config.data_dir.join("npm")),
             ..InvokerConfig::default()
         };
         if let Some(timeout) = self.timeout {

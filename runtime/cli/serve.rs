@@ -122,6 +122,7 @@ impl ServeArgs {
             max_queued: self.max_queued as usize,
             preboot: self.preboot as usize,
             network: self.network.access(),
+            npm_dir: Some(config.data_dir.join("npm")),
             ..defaults
         };
         let host = Host::open(config, Purpose::Serve, API_ACTOR, invoker).await?;

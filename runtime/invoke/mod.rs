@@ -14,6 +14,7 @@ mod records;
 mod warm;
 
 use std::path::Path;
+use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -107,6 +108,8 @@ pub struct InvokerConfig {
     pub preboot: usize,
     /// Which addresses `fetch` in function and job code may connect to.
     pub network: NetworkAccess,
+    /// Where installed npm packages are kept (`None`: `npm:` imports fail).
+    pub npm_dir: Option<PathBuf>,
 }
 
 impl Default for InvokerConfig {
@@ -124,6 +127,7 @@ impl Default for InvokerConfig {
             max_queued: DEFAULT_MAX_QUEUED,
             preboot: 0,
             network: NetworkAccess::default(),
+            npm_dir: None,
         }
     }
 }
@@ -451,6 +455,7 @@ impl Invoker {
             boot,
             boot_timeout: limits.call.timeout,
             allow_net: limits.allow_net.clone(),
+            npm_dir: self.config.npm_dir.clone(),
         };
         // Pre-booted isolates have the host's heap limit, fixed when they were created.
         let pooled = limits.heap_bytes == self.config.heap_limit_bytes;

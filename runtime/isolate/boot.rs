@@ -90,19 +90,13 @@ fn without_ops(mut extension: Extension) -> Extension {
     extension
 }
 
-/// The deno_web ops that only scripts of APIs fluxbase does not expose call (DOMMatrix and
-/// `navigator.locks`; see the test below).
+/// The deno_web ops that only scripts of APIs fluxbase does not expose call (DOMMatrix; see the
+/// test below). The lock manager's ops stay: Node's `worker_threads` (which `node:module`
+/// loads) imports them, though `navigator.locks` is not exposed.
 const UNEXPOSED_WEB_OPS: &[&str] = &[
     "op_geometry_get_enable_css_parser_features",
     "op_geometry_matrix_set_matrix_value",
     "op_geometry_matrix_to_string",
-    "op_lock_manager_await_lock",
-    "op_lock_manager_await_steal",
-    "op_lock_manager_cancel",
-    "op_lock_manager_is_stolen",
-    "op_lock_manager_query",
-    "op_lock_manager_release",
-    "op_lock_manager_request",
 ];
 
 /// deno_web without [`UNEXPOSED_WEB_OPS`]: ops no function can reach are not bound into every
@@ -293,14 +287,13 @@ mod tests {
     use super::*;
 
     /// deno_web scripts that no global of a fluxbase isolate leads to: FileReader, ImageData,
-    /// DOMMatrix, CSSStyleSheet, `navigator.locks` and WebTransport are not exposed, and no
-    /// script we load loads these (the test checks both).
+    /// DOMMatrix, CSSStyleSheet and WebTransport are not exposed, and no script we load loads
+    /// these (the test checks both).
     const UNEXPOSED_WEB_SCRIPTS: &[&str] = &[
         "ext:deno_web/10_filereader.js",
         "ext:deno_web/16_image_data.js",
         "ext:deno_web/17_geometry.js",
         "ext:deno_web/18_css_stylesheet.js",
-        "ext:deno_web/locks.js",
         "ext:deno_web/webtransport.js",
     ];
 

@@ -1,6 +1,8 @@
 //! Module loader for function code: `file://` `.ts/.tsx/.js/.mjs/.jsx/.json` from disk, confined
-//! to one root directory, TypeScript transpiled with deno_ast (no type checking). Remote
-//! (`http(s):`, `npm:`, `jsr:`) imports are rejected, and no file outside the root is read.
+//! to one root directory, TypeScript transpiled with deno_ast (no type checking); `node:`
+//! builtins; `npm:` packages and the files of installed packages ([`NpmModules`]). Remote
+//! (`http(s):`, `jsr:`) imports are rejected, and no file outside the root or the npm store is
+//! read.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
@@ -24,12 +26,16 @@ use deno_core::error::ModuleLoaderError;
 use deno_core::resolve_import;
 use deno_error::JsErrorBox;
 
+use super::npm_modules::NpmModules;
+
 /// Loads modules from a directory tree, transpiling TypeScript/JSX.
 ///
 /// Keeps the source maps of transpiled files so stack traces point at the
 /// original `.ts` lines.
 pub struct FsModuleLoader {
     root: RefCell<Option<Root>>,
+    /// Installed npm packages, when the host keeps them (a data directory).
+    npm: RefCell<Option<NpmModules>>,
     source_maps: RefCell<HashMap<String, Vec<u8>>>,
 }
 
@@ -59,6 +65,7 @@ impl FsModuleLoader {
     pub fn unrooted() -> Self {
         Self {
             root: RefCell::new(None),
+            npm: RefCell::new(None),
             source_maps: RefCell::new(HashMap::new()),
         }
     }
@@ -74,6 +81,51 @@ impl FsModuleLoader {
         Ok(canonical)
     }
 
+    /// Lets the function import `npm:` packages from `npm` (none: `npm:` imports fail).
+    pub fn set_npm(&self, npm: Option<NpmModules>) {
+        *self.npm.borrow_mut() = npm;
+    }
+
+    /// A file of an installed npm package, as an ES module (CommonJS wrapped); `None` when
+    /// `path` (as written) is not in the npm store.
+    fn load_npm_file(
+        &self,
+        specifier: &ModuleSpecifier,
+        path: &Path,
+    ) -> Option<Result<ModuleSource, ModuleLoaderError>> {
+        let npm = self.npm.borrow();
+        let npm = npm.as_ref().filter(|npm| npm.holds(path))?;
+        Some((|| {
+            let canonical = std::fs::canonicalize(path).map_err(|e| {
+                JsErrorBox::generic(format!("Module not found \"{specifier}\": {e}"))
+            })?;
+            // A link inside a package may lead out of the store.
+            if !npm.holds(&canonical) {
+                return Err(JsErrorBox::generic(format!(
+                    "Module \"{specifier}\" is outside the npm package store"
+                )));
+            }
+            let canonical = canonical.as_path();
+            let code = std::fs::read_to_string(canonical)
+                .map_err(|e| JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}")))?;
+            if MediaType::from_path(canonical) == MediaType::Json {
+                return Ok(ModuleSource::new(
+                    ModuleType::Json,
+                    ModuleSourceCode::String(code.into()),
+                    specifier,
+                    None,
+                ));
+            }
+            let code = npm.module_source(specifier, canonical, code)?;
+            Ok(ModuleSource::new(
+                ModuleType::JavaScript,
+                ModuleSourceCode::String(code.into()),
+                specifier,
+                None,
+            ))
+        })())
+    }
+
     fn load_sync(&self, specifier: &ModuleSpecifier) -> Result<ModuleSource, ModuleLoaderError> {
         let path = specifier.to_file_path().map_err(|_| {
             JsErrorBox::generic(format!("Only file: modules can be loaded: {specifier}"))
@@ -85,6 +137,9 @@ impl FsModuleLoader {
         };
         // A path outside the directory as written is refused before the file system is asked,
         // so the answer is the same whether something exists there or not.
+        if let Some(loaded) = self.load_npm_file(specifier, &path) {
+            return loaded;
+        }
         let root = self.root.borrow();
         let root = root.as_ref().ok_or_else(outside)?;
         if !root.holds(&path) {
@@ -166,6 +221,40 @@ pub fn transpile_module(
     Ok((emitted.text, emitted.source_map.map(|m| m.into_bytes())))
 }
 
+impl FsModuleLoader {
+    /// `npm:` specifiers, and every import made by a module of an installed package.
+    fn resolve_npm(
+        &self,
+        specifier: &str,
+        referrer: &str,
+    ) -> Option<Result<ModuleSpecifier, ModuleLoaderError>> {
+        let from_package = || {
+            let path = ModuleSpecifier::parse(referrer).ok()?.to_file_path().ok()?;
+            let npm = self.npm.borrow();
+            Some(npm.as_ref()?.holds(&path))
+        };
+        let is_npm = specifier.starts_with("npm:");
+        if !is_npm && from_package() != Some(true) {
+            return None;
+        }
+        let npm = self.npm.borrow();
+        let Some(npm) = npm.as_ref() else {
+            return Some(Err(JsErrorBox::type_error(format!(
+                "Import of \"{specifier}\" is not possible: this host keeps no npm packages (it has no data directory)"
+            ))));
+        };
+        let referrer = match ModuleSpecifier::parse(referrer) {
+            Ok(referrer) => referrer,
+            Err(e) => return Some(Err(JsErrorBox::from_err(e))),
+        };
+        Some(if is_npm {
+            npm.resolve_npm_specifier(specifier, &referrer)
+        } else {
+            npm.resolve_from_package(specifier, &referrer)
+        })
+    }
+}
+
 impl ModuleLoader for FsModuleLoader {
     fn resolve(
         &self,
@@ -175,6 +264,9 @@ impl ModuleLoader for FsModuleLoader {
     ) -> Result<ModuleSpecifier, ModuleLoaderError> {
         if let Some(builtin) = super::node::builtin_specifier(specifier)? {
             return Ok(builtin);
+        }
+        if let Some(resolved) = self.resolve_npm(specifier, referrer) {
+            return resolved;
         }
         let resolved = resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?;
         if resolved.scheme() != "file" {

@@ -12,6 +12,7 @@ pub mod extension_transpiler;
 pub mod loader;
 pub mod network;
 pub mod node;
+pub mod npm_modules;
 pub mod sources;
 pub mod transpile_cache;
 pub mod worker;

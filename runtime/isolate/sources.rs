@@ -2,8 +2,10 @@
 //! `extension!` leaves is swapped for the source the build script embedded (see
 //! `build/embed_js.rs`), so the snapshot and every isolate read memory, never the file system.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 use std::path::{Component, Path, PathBuf};
+use std::sync::Mutex;
 use std::sync::OnceLock;
 
 use deno_core::Extension;
@@ -43,16 +45,46 @@ fn normalize(path: &Path) -> PathBuf {
 /// `extension` with each script that would be read from the build machine replaced by its
 /// compiled-in source. A script the build did not compile in is left as it was (and read from
 /// the disk); the test below keeps that from happening.
+///
+/// Every isolate boot asks this of the same extensions (hundreds of scripts with Node's), so
+/// each list is worked out once per process and handed out as a borrowed slice afterwards.
 pub fn embed(mut extension: Extension) -> Extension {
-    for files in [
+    type Lists = [&'static [ExtensionFileSource]; 4];
+    static EMBEDDED: OnceLock<Mutex<HashMap<&'static str, Lists>>> = OnceLock::new();
+    let known = EMBEDDED
+        .get_or_init(Default::default)
+        .lock()
+        .expect("embedded lists")
+        .get(extension.name)
+        .copied();
+    let fields = [
         &mut extension.js_files,
         &mut extension.esm_files,
         &mut extension.lazy_loaded_esm_files,
         &mut extension.lazy_loaded_js_files,
-    ] {
-        if files.iter().any(|file| !file.is_runtime_loadable()) {
-            *files = files.iter().map(embed_file).collect();
+    ];
+    let lists: Lists = match known {
+        Some(lists) => lists,
+        None => {
+            let lists = fields
+                .iter()
+                .map(|files| -> &'static [ExtensionFileSource] {
+                    Box::leak(files.iter().map(embed_file).collect::<Box<[_]>>())
+                })
+                .collect::<Vec<_>>()
+                .try_into()
+                .expect("four lists");
+            EMBEDDED
+                .get()
+                .expect("initialized above")
+                .lock()
+                .expect("embedded lists")
+                .insert(extension.name, lists);
+            lists
         }
+    };
+    for (files, embedded) in fields.into_iter().zip(lists) {
+        *files = Cow::Borrowed(embedded);
     }
     extension
 }

@@ -108,6 +108,8 @@ pub struct IsolateConfig {
     pub boot_timeout: Duration,
     /// The only hosts `fetch` may reach (`None`: any the network access allows).
     pub allow_net: Option<Vec<HostPattern>>,
+    /// Where the host keeps installed npm packages (`None`: `npm:` imports fail).
+    pub npm_dir: Option<PathBuf>,
 }
 
 impl IsolateConfig {
@@ -122,6 +124,7 @@ impl IsolateConfig {
             boot: BootOptions::default(),
             boot_timeout: Duration::from_secs(10),
             allow_net: None,
+            npm_dir: None,
         }
     }
 }
@@ -643,6 +646,18 @@ async fn load_main(
         state.put(ConsoleSink::with_capacity_limit(10_000));
     }
     super::network::restrict_to(config.allow_net.clone());
+    if let Some(npm_dir) = &config.npm_dir {
+        let npm = std::fs::create_dir_all(npm_dir)
+            .and_then(|()| std::fs::canonicalize(npm_dir))
+            .and_then(|npm_dir| {
+                super::npm_modules::NpmModules::new(crate::npm::NpmPackages::for_dir(
+                    &npm_dir, &root,
+                ))
+            })
+            .map_err(|e| format!("npm package store {}: {e}", npm_dir.display()))?;
+        npm.install_require(&mut runtime.op_state().borrow_mut());
+        loader.set_npm(Some(npm));
+    }
     let path = if config.main_module.is_absolute() {
         config.main_module.clone()
     } else {

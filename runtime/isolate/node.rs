@@ -35,8 +35,37 @@ pub fn extensions() -> Vec<Extension> {
     ]
 }
 
+/// The Node builtins a function cannot use, and why: each needs raw sockets (outbound
+/// requests go through `fetch`, which applies the function's network rules), a process, a
+/// file, or a debugger. Importing one fails at load with this reason.
+const REFUSED_BUILTINS: &[(&str, &str)] = &[
+    ("_http_agent", "it needs raw sockets"),
+    ("_http_client", "it needs raw sockets"),
+    ("_http_common", "it needs raw sockets"),
+    ("_http_incoming", "it needs raw sockets"),
+    ("_http_outgoing", "it needs raw sockets"),
+    ("_http_server", "it needs raw sockets"),
+    ("_tls_common", "it needs raw sockets"),
+    ("_tls_wrap", "it needs raw sockets"),
+    ("child_process", "a function cannot start processes"),
+    ("cluster", "a function cannot start processes"),
+    ("dgram", "it needs raw sockets"),
+    ("dns", "it needs raw sockets"),
+    ("dns/promises", "it needs raw sockets"),
+    ("http", "it needs raw sockets"),
+    ("http2", "it needs raw sockets"),
+    ("https", "it needs raw sockets"),
+    ("inspector", "a function has no debugger"),
+    ("inspector/promises", "a function has no debugger"),
+    ("net", "it needs raw sockets"),
+    ("repl", "a function has no terminal"),
+    ("sqlite", "a function has no files"),
+    ("tls", "it needs raw sockets"),
+    ("worker_threads", "a function cannot start threads"),
+];
+
 /// `specifier` as a Node builtin the isolate has (`node:buffer`), `None` when it is not a
-/// `node:` specifier, or an error naming an unknown one as Deno does.
+/// `node:` specifier, or an error naming an unknown or refused one.
 pub fn builtin_specifier(
     specifier: &str,
 ) -> Result<Option<deno_core::ModuleSpecifier>, deno_error::JsErrorBox> {
@@ -48,7 +77,35 @@ pub fn builtin_specifier(
             "Unknown built-in \"node:\" module: {name}"
         )));
     }
+    if let Some((_, why)) = REFUSED_BUILTINS.iter().find(|(refused, _)| *refused == name) {
+        return Err(deno_error::JsErrorBox::type_error(format!(
+            "\"node:{name}\" is not available in a fluxbase function: {why} (outbound HTTP goes through fetch)"
+        )));
+    }
     deno_core::ModuleSpecifier::parse(specifier)
         .map(Some)
         .map_err(deno_error::JsErrorBox::from_err)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_refused_builtin_is_one_deno_has() {
+        for (name, _) in REFUSED_BUILTINS {
+            assert!(deno_node::is_builtin_node_module(name), "node:{name}");
+        }
+    }
+
+    #[test]
+    fn builtins_resolve_unknown_and_refused_ones_fail_with_their_name() {
+        let buffer = builtin_specifier("node:buffer").unwrap().unwrap();
+        assert_eq!(buffer.as_str(), "node:buffer");
+        assert!(builtin_specifier("./x.ts").unwrap().is_none());
+        let unknown = builtin_specifier("node:nope").unwrap_err().to_string();
+        assert!(unknown.contains("Unknown built-in \"node:\" module: nope"), "{unknown}");
+        let refused = builtin_specifier("node:child_process").unwrap_err().to_string();
+        assert!(refused.contains("\"node:child_process\" is not available"), "{refused}");
+    }
 }

@@ -174,6 +174,22 @@ const CASES: &[Case] = &[
         headers: &[],
         body: None,
     },
+    // Node's builtins: buffer, crypto, events, util, path, url, stream, string_decoder,
+    // assert, process, and the Node globals.
+    Case {
+        target: "node_builtins",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    // npm packages from the registry: ES modules (zod), CommonJS only (ms), a scoped
+    // package's subpath exports (@noble/hashes).
+    Case {
+        target: "npm_packages?id=not-a-uuid&quantity=2",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
 ];
 
 /// The response of `functions invoke` for `case`, as `-o json` prints it.
@@ -250,6 +266,9 @@ pub(crate) fn under_deno_with(
         .arg(harness)
         .arg(spec.to_string())
         .env("DENO_NO_UPDATE_CHECK", "1")
+        // npm packages come over TLS: trust the system's store, as fluxbase does (a machine
+        // behind a company's own certificate authority has it there).
+        .env("DENO_TLS_CA_STORE", "system")
         .env("NO_COLOR", "1")
         // Deno's `navigator.language` is the host's locale; fluxbase's is always en-US.
         .env("LC_ALL", "en_US.UTF-8")

@@ -32,6 +32,7 @@ use crate::isolate::{
     BlankIsolate, BootFailure, BootOptions, CallLimits, Invocation, Isolate, IsolateCall,
     IsolateConfig, IsolateEnv, IsolateError, LogLevel, NetworkAccess,
 };
+use crate::modules::ModuleOptions;
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
 use crate::store::{ExecutionRecord, LogLine, Store};
@@ -107,6 +108,8 @@ pub struct InvokerConfig {
     pub preboot: usize,
     /// Which addresses `fetch` in function and job code may connect to.
     pub network: NetworkAccess,
+    /// How remote modules are loaded: the module cache and the host's import rule.
+    pub modules: ModuleOptions,
 }
 
 impl Default for InvokerConfig {
@@ -124,6 +127,7 @@ impl Default for InvokerConfig {
             max_queued: DEFAULT_MAX_QUEUED,
             preboot: 0,
             network: NetworkAccess::default(),
+            modules: ModuleOptions::default(),
         }
     }
 }
@@ -451,6 +455,7 @@ impl Invoker {
             boot,
             boot_timeout: limits.call.timeout,
             allow_net: limits.allow_net.clone(),
+            modules: self.config.modules.clone(),
         };
         // Pre-booted isolates have the host's heap limit, fixed when they were created.
         let pooled = limits.heap_bytes == self.config.heap_limit_bytes;

@@ -1,12 +1,14 @@
 //! Module loader for function code: `file://` `.ts/.tsx/.js/.mjs/.jsx/.json` from disk, confined
-//! to one root directory, TypeScript transpiled with deno_ast (no type checking). Remote
-//! (`http(s):`, `npm:`, `jsr:`) imports are rejected, and no file outside the root is read.
+//! to one root directory, and `https:`/`http:` modules through `crate::modules` (which resolves
+//! every specifier, the import map included, and fetches, caches and locks remote sources);
+//! TypeScript transpiled with deno_ast (no type checking). No file outside the root is read.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use deno_ast::MediaType;
 use deno_ast::ParseParams;
@@ -21,8 +23,12 @@ use deno_core::ModuleSpecifier;
 use deno_core::ModuleType;
 use deno_core::ResolutionKind;
 use deno_core::error::ModuleLoaderError;
-use deno_core::resolve_import;
 use deno_error::JsErrorBox;
+
+use crate::modules::FunctionModules;
+
+/// Source maps of the transpiled modules of one isolate, by module URL.
+type SourceMaps = Rc<RefCell<HashMap<String, Vec<u8>>>>;
 
 /// Loads modules from a directory tree, transpiling TypeScript/JSX.
 ///
@@ -30,7 +36,8 @@ use deno_error::JsErrorBox;
 /// original `.ts` lines.
 pub struct FsModuleLoader {
     root: RefCell<Option<Root>>,
-    source_maps: RefCell<HashMap<String, Vec<u8>>>,
+    modules: RefCell<Option<Rc<FunctionModules>>>,
+    source_maps: SourceMaps,
 }
 
 /// The directory a loader serves: as given (made absolute) and canonicalized. A module's path is
@@ -59,7 +66,8 @@ impl FsModuleLoader {
     pub fn unrooted() -> Self {
         Self {
             root: RefCell::new(None),
-            source_maps: RefCell::new(HashMap::new()),
+            modules: RefCell::new(None),
+            source_maps: SourceMaps::default(),
         }
     }
 
@@ -72,6 +80,12 @@ impl FsModuleLoader {
             canonical: canonical.clone(),
         });
         Ok(canonical)
+    }
+
+    /// Resolves and loads the function's imports with `modules`: its directory's import map
+    /// and lock file, the host's module cache. Without it, only files resolve.
+    pub fn set_modules(&self, modules: FunctionModules) {
+        *self.modules.borrow_mut() = Some(Rc::new(modules));
     }
 
     fn load_sync(&self, specifier: &ModuleSpecifier) -> Result<ModuleSource, ModuleLoaderError> {
@@ -96,39 +110,80 @@ impl FsModuleLoader {
         if !canonical.starts_with(&root.canonical) {
             return Err(outside());
         }
-        let media_type = MediaType::from_path(&path);
-        let (module_type, transpile) = match media_type {
-            MediaType::JavaScript | MediaType::Mjs => (ModuleType::JavaScript, false),
-            MediaType::Jsx | MediaType::TypeScript | MediaType::Mts | MediaType::Tsx => {
-                (ModuleType::JavaScript, true)
-            }
-            MediaType::Json => (ModuleType::Json, false),
-            _ => {
-                return Err(JsErrorBox::generic(format!(
-                    "Unsupported module type: {specifier}"
-                )));
-            }
-        };
         let code = std::fs::read_to_string(&canonical)
             .map_err(|e| JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}")))?;
-        let code = if transpile {
-            let transpiled = super::transpile_cache::transpile(specifier, code, media_type)?;
-            if let Some(map) = &transpiled.source_map {
-                self.source_maps
-                    .borrow_mut()
-                    .insert(specifier.to_string(), map.clone());
-            }
-            transpiled.code.clone()
-        } else {
-            code
-        };
-        Ok(ModuleSource::new(
-            module_type,
-            ModuleSourceCode::String(code.into()),
+        module_source(
             specifier,
-            None,
-        ))
+            specifier,
+            code,
+            MediaType::from_path(&path),
+            &self.source_maps,
+        )
     }
+
+    /// Loads the remote module `specifier` (found, after redirects, at its final URL).
+    fn load_remote(&self, specifier: &ModuleSpecifier) -> ModuleLoadResponse {
+        let modules = self.modules.borrow().clone();
+        let source_maps = self.source_maps.clone();
+        let specifier = specifier.clone();
+        ModuleLoadResponse::Async(Box::pin(async move {
+            let Some(modules) = modules else {
+                return Err(JsErrorBox::type_error(format!(
+                    "Import \"{specifier}\" failed: no function is loaded"
+                )));
+            };
+            let module = modules.load_remote(&specifier).await?;
+            module_source(
+                &specifier,
+                &module.specifier,
+                module.text,
+                module.media_type,
+                &source_maps,
+            )
+        }))
+    }
+}
+
+/// The module `requested` found at `found` (another URL after a redirect), from its source
+/// `code`: TypeScript and JSX transpiled (their source maps kept in `source_maps`), JSON as a
+/// JSON module.
+fn module_source(
+    requested: &ModuleSpecifier,
+    found: &ModuleSpecifier,
+    code: String,
+    media_type: MediaType,
+    source_maps: &SourceMaps,
+) -> Result<ModuleSource, ModuleLoaderError> {
+    let (module_type, transpile) = match media_type {
+        MediaType::JavaScript | MediaType::Mjs => (ModuleType::JavaScript, false),
+        MediaType::Jsx | MediaType::TypeScript | MediaType::Mts | MediaType::Tsx => {
+            (ModuleType::JavaScript, true)
+        }
+        MediaType::Json => (ModuleType::Json, false),
+        _ => {
+            return Err(JsErrorBox::generic(format!(
+                "Unsupported module type: {found}"
+            )));
+        }
+    };
+    let code = if transpile {
+        let transpiled = super::transpile_cache::transpile(found, code, media_type)?;
+        if let Some(map) = &transpiled.source_map {
+            source_maps
+                .borrow_mut()
+                .insert(found.to_string(), map.clone());
+        }
+        transpiled.code.clone()
+    } else {
+        code
+    };
+    Ok(ModuleSource::new_with_redirect(
+        module_type,
+        ModuleSourceCode::String(code.into()),
+        requested,
+        found,
+        None,
+    ))
 }
 
 /// Transpiles TS/TSX/JSX to JS. Parse errors carry `file:line:col` in their
@@ -173,13 +228,10 @@ impl ModuleLoader for FsModuleLoader {
         referrer: &str,
         _kind: ResolutionKind,
     ) -> Result<ModuleSpecifier, ModuleLoaderError> {
-        let resolved = resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?;
-        if resolved.scheme() != "file" {
-            return Err(JsErrorBox::type_error(format!(
-                "Import of \"{resolved}\" is not allowed: only relative/file imports are supported"
-            )));
+        match &*self.modules.borrow() {
+            Some(modules) => modules.resolve(specifier, referrer),
+            None => crate::modules::resolve(specifier, referrer, None),
         }
-        Ok(resolved)
     }
 
     fn load(
@@ -188,7 +240,11 @@ impl ModuleLoader for FsModuleLoader {
         _maybe_referrer: Option<&ModuleLoadReferrer>,
         _options: ModuleLoadOptions,
     ) -> ModuleLoadResponse {
-        ModuleLoadResponse::Sync(self.load_sync(module_specifier))
+        // One arm per scheme `crate::modules::resolve` lets through.
+        match module_specifier.scheme() {
+            "https" | "http" => self.load_remote(module_specifier),
+            _ => ModuleLoadResponse::Sync(self.load_sync(module_specifier)),
+        }
     }
 
     fn get_source_map(&self, specifier: &str) -> Option<Cow<'_, [u8]>> {

@@ -41,6 +41,7 @@ use super::boot::BootOptions;
 use super::cpu_clock::ThreadCpuClock;
 use super::loader::FsModuleLoader;
 use crate::handlers::HostPattern;
+use crate::modules::{FunctionModules, ModuleOptions};
 
 /// Errors of booting an isolate or running an invocation.
 #[derive(Debug, thiserror::Error)]
@@ -108,6 +109,8 @@ pub struct IsolateConfig {
     pub boot_timeout: Duration,
     /// The only hosts `fetch` may reach (`None`: any the network access allows).
     pub allow_net: Option<Vec<HostPattern>>,
+    /// How remote modules are loaded (the host's module cache and import rule).
+    pub modules: ModuleOptions,
 }
 
 impl IsolateConfig {
@@ -122,6 +125,7 @@ impl IsolateConfig {
             boot: BootOptions::default(),
             boot_timeout: Duration::from_secs(10),
             allow_net: None,
+            modules: ModuleOptions::default(),
         }
     }
 }
@@ -633,6 +637,8 @@ async fn load_main(
     let root = loader
         .set_root(&config.root_dir)
         .map_err(|e| format!("function directory: {e}"))?;
+    // The directory's deno.json (import map, lock file) is read here, once per load.
+    loader.set_modules(FunctionModules::open(&root, &config.modules)?);
     {
         let state = runtime.op_state();
         let mut state = state.borrow_mut();

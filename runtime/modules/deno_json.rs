@@ -130,12 +130,14 @@ fn inside(root: &Path, base: &ModuleSpecifier, file: &str) -> Result<PathBuf, St
     let path = url
         .to_file_path()
         .map_err(|_| "only files of the functions directory can be named".to_owned())?;
-    // `..` is gone once joined as a URL; the parent is canonicalized for a link leading out.
-    let parent = path
-        .parent()
-        .and_then(|parent| std::fs::canonicalize(parent).ok())
+    // `..` is gone once joined as a URL; the nearest existing ancestor is canonicalized for a
+    // symbolic link leading out.
+    let real = path
+        .ancestors()
+        .skip(1)
+        .find_map(|ancestor| std::fs::canonicalize(ancestor).ok())
         .unwrap_or_default();
-    if !path.starts_with(root) || !parent.starts_with(root) {
+    if !path.starts_with(root) || !real.starts_with(root) {
         return Err(format!(
             "{} is outside the functions directory",
             path.display()

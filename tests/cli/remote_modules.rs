@@ -4,11 +4,12 @@
 //! locked in `deno.lock` and cached under the data directory, and a restarted host answers with
 //! the module server gone; a module that no longer matches its lock entry (lock edited, or
 //! module changed) fails to load naming its URL and both hashes, in the answer and the
-//! execution record, and is not cached; a missing module, an HTML page, a remote module
-//! importing a local file, and a private address without `--allow-private-imports` are load
-//! errors naming the URL; redirects are followed; bare, prefix and scoped import-map
-//! specifiers resolve, from `imports` and from an `importMap` file; a bad `deno.json` is a load
-//! error naming the file. The fixtures are `fixtures/remote_modules/` (copied into a temporary
+//! execution record, and is not cached; a missing module, an HTML page, a module over the size
+//! cap (imported dynamically during a call), a remote module importing a local file, a private
+//! address without `--allow-private-imports` and a refused connection are load errors naming
+//! the URL; redirects are followed; deno.json's `lock` turns the lock file off, moves it or
+//! freezes it; bare, prefix and scoped import-map specifiers resolve, from `imports` and from an
+//! `importMap` file; a bad `deno.json` is a load error naming the file. The fixtures are `fixtures/remote_modules/` (copied into a temporary
 //! functions directory with the `deno.json` the test writes: the port is the test's) and
 //! `fixtures/import_map/`.
 
@@ -294,6 +295,61 @@ fn a_redirect_is_followed_and_the_module_is_known_by_its_final_url() {
         "{lock}"
     );
     assert_eq!(lock["remote"][modules.url("/greet.ts")], sha256_hex(GREET));
+}
+
+#[test]
+fn the_lock_field_of_deno_json_turns_the_lock_file_off_or_freezes_it() {
+    let modules = module_server();
+    let dir = functions_dir(&modules);
+    let host = Host::new();
+    let run = |config: Value| {
+        let mut config = config;
+        config["imports"] = serde_json::json!({ "mods/": modules.url("/") });
+        std::fs::write(dir.path().join("deno.json"), config.to_string()).unwrap();
+        let dir = dir.path().display().to_string();
+        host.run(&[
+            "functions",
+            "invoke",
+            "remote",
+            "--dir",
+            &dir,
+            "--allow-private-imports",
+        ])
+    };
+    assert!(
+        run(serde_json::json!({ "lock": false }))
+            .ok()
+            .contains("hello world!")
+    );
+    assert!(
+        !dir.path().join("deno.lock").exists(),
+        "a lock file was written"
+    );
+
+    // Frozen: a module without an entry is refused (it was cached above: no download needed).
+    run(serde_json::json!({ "lock": { "path": "./locks/deno.lock", "frozen": true } })).fails_with(
+        &format!(
+            "remote module \"{}\" is not in the frozen lock file",
+            modules.url("/greet.ts")
+        ),
+    );
+    // Another path: the lock file is written there.
+    std::fs::create_dir(dir.path().join("locks")).unwrap();
+    assert!(
+        run(serde_json::json!({ "lock": "./locks/deno.lock" }))
+            .ok()
+            .contains("hello")
+    );
+    assert_eq!(
+        lock_file(&dir.path().join("locks"))["remote"][modules.url("/util.ts")],
+        sha256_hex(UTIL)
+    );
+    assert!(
+        run(serde_json::json!({ "lock": { "path": "./locks/deno.lock", "frozen": true } }))
+            .ok()
+            .contains("hello")
+    );
+    assert_eq!(modules.hits("/greet.ts"), 1);
 }
 
 /// A copy of `fixtures/import_map/` to change.

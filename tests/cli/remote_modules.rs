@@ -1,6 +1,7 @@
 //! Remote modules and import maps through a real `fluxbase serve` (and `functions invoke`),
 //! with a real HTTP module server on 127.0.0.1 (`support::module_server`): a function imports
-//! TypeScript over HTTP through its directory's `deno.json`; the module is downloaded once,
+//! TypeScript over HTTP through its directory's `deno.json` (its `@fluxbase:allow-net` list,
+//! which does not name the server, does not apply to imports); the module is downloaded once,
 //! locked in `deno.lock` and cached under the data directory, and a restarted host answers with
 //! the module server gone; a module that no longer matches its lock entry (lock edited, or
 //! module changed) fails to load naming its URL and both hashes, in the answer and the

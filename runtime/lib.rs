@@ -20,6 +20,7 @@ pub mod isolate;
 pub mod jobs;
 pub mod key_rotation;
 pub mod logs;
+pub mod modules;
 pub mod npm;
 pub mod secrets;
 pub mod settings;

@@ -10,6 +10,7 @@ use crate::config::Config;
 use crate::host::{Host, Purpose};
 use crate::invoke::{DEFAULT_HEAP_LIMIT_BYTES, InvokerConfig, Isolation};
 use crate::isolate::NetworkAccess;
+use crate::modules::{ImportAccess, ModuleOptions};
 use crate::secrets::Namespace;
 use crate::{Error, Result};
 
@@ -42,7 +43,7 @@ impl RunArgs {
             use_snapshot: false,
             isolation: Isolation::PerInvocation,
             network: self.network.access(),
-            npm_dir: Some(config.data_dir.join("npm")),
+            modules: ModuleOptions::in_data_dir(&config.data_dir, self.network.imports()),
             ..InvokerConfig::default()
         };
         if let Some(timeout) = self.timeout {
@@ -56,13 +57,19 @@ impl RunArgs {
     }
 }
 
-/// Where `fetch` in function and job code may connect (`serve`, `functions invoke`, `jobs run`).
+/// Where `fetch` in function and job code may connect, and where the host fetches their remote
+/// modules from (`serve`, `functions invoke`, `jobs run`).
 #[derive(Debug, Args)]
 pub struct NetworkArgs {
     /// Let `fetch` in function and job code reach loopback, private, link-local (cloud
     /// metadata) and other non-public addresses. Without it they are refused.
     #[arg(long, env = "FLUXBASE_ALLOW_PRIVATE_NETWORK")]
     allow_private_network: bool,
+    /// Let the host fetch the remote modules functions import (`https:`/`http:` imports) from
+    /// loopback, private and other non-public addresses: a module server on its own network.
+    /// Without it they are refused. Independent of --allow-private-network.
+    #[arg(long, env = "FLUXBASE_ALLOW_PRIVATE_IMPORTS")]
+    allow_private_imports: bool,
 }
 
 impl NetworkArgs {
@@ -72,6 +79,15 @@ impl NetworkArgs {
             NetworkAccess::Any
         } else {
             NetworkAccess::PublicOnly
+        }
+    }
+
+    /// Where the host may fetch remote modules from, as these options ask.
+    pub fn imports(&self) -> ImportAccess {
+        if self.allow_private_imports {
+            ImportAccess::Any
+        } else {
+            ImportAccess::PublicOnly
         }
     }
 }

@@ -17,6 +17,7 @@ use crate::invoke::{
     DEFAULT_MAX_QUEUED, InvokerConfig, Isolation,
 };
 use crate::jobs::{DEFAULT_MAX_ATTEMPTS, QueueConfig};
+use crate::modules::ModuleOptions;
 use crate::secrets::Namespace;
 use crate::{Error, Result};
 
@@ -122,7 +123,7 @@ impl ServeArgs {
             max_queued: self.max_queued as usize,
             preboot: self.preboot as usize,
             network: self.network.access(),
-            npm_dir: Some(config.data_dir.join("npm")),
+            modules: ModuleOptions::in_data_dir(&config.data_dir, self.network.imports()),
             ..defaults
         };
         let host = Host::open(config, Purpose::Serve, API_ACTOR, invoker).await?;

@@ -14,7 +14,6 @@ mod records;
 mod warm;
 
 use std::path::Path;
-use std::path::PathBuf;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -33,6 +32,7 @@ use crate::isolate::{
     BlankIsolate, BootFailure, BootOptions, CallLimits, Invocation, Isolate, IsolateCall,
     IsolateConfig, IsolateEnv, IsolateError, LogLevel, NetworkAccess,
 };
+use crate::modules::ModuleOptions;
 use crate::secrets::{Namespace, SecretsService};
 use crate::settings::{SettingsInjection, SettingsService, UserId};
 use crate::store::{ExecutionRecord, LogLine, Store};
@@ -108,8 +108,8 @@ pub struct InvokerConfig {
     pub preboot: usize,
     /// Which addresses `fetch` in function and job code may connect to.
     pub network: NetworkAccess,
-    /// Where installed npm packages are kept (`None`: `npm:` imports fail).
-    pub npm_dir: Option<PathBuf>,
+    /// How remote modules are loaded: the module cache and the host's import rule.
+    pub modules: ModuleOptions,
 }
 
 impl Default for InvokerConfig {
@@ -127,7 +127,7 @@ impl Default for InvokerConfig {
             max_queued: DEFAULT_MAX_QUEUED,
             preboot: 0,
             network: NetworkAccess::default(),
-            npm_dir: None,
+            modules: ModuleOptions::default(),
         }
     }
 }
@@ -455,7 +455,7 @@ impl Invoker {
             boot,
             boot_timeout: limits.call.timeout,
             allow_net: limits.allow_net.clone(),
-            npm_dir: self.config.npm_dir.clone(),
+            modules: self.config.modules.clone(),
         };
         // Pre-booted isolates have the host's heap limit, fixed when they were created.
         let pooled = limits.heap_bytes == self.config.heap_limit_bytes;

@@ -1,14 +1,14 @@
 //! Module loader for function code: `file://` `.ts/.tsx/.js/.mjs/.jsx/.json` from disk, confined
-//! to one root directory, TypeScript transpiled with deno_ast (no type checking); `node:`
-//! builtins; `npm:` packages and the files of installed packages ([`NpmModules`]). Remote
-//! (`http(s):`, `jsr:`) imports are rejected, and no file outside the root or the npm store is
-//! read.
+//! to one root directory, and `https:`/`http:` modules through `crate::modules` (which resolves
+//! every specifier, the import map included, and fetches, caches and locks remote sources);
+//! TypeScript transpiled with deno_ast (no type checking). No file outside the root is read.
 
 use std::borrow::Cow;
 use std::cell::RefCell;
 use std::collections::HashMap;
 use std::path::Path;
 use std::path::PathBuf;
+use std::rc::Rc;
 
 use deno_ast::MediaType;
 use deno_ast::ParseParams;
@@ -23,10 +23,13 @@ use deno_core::ModuleSpecifier;
 use deno_core::ModuleType;
 use deno_core::ResolutionKind;
 use deno_core::error::ModuleLoaderError;
-use deno_core::resolve_import;
 use deno_error::JsErrorBox;
 
 use super::npm_modules::NpmModules;
+use crate::modules::FunctionModules;
+
+/// Source maps of the transpiled modules of one isolate, by module URL.
+type SourceMaps = Rc<RefCell<HashMap<String, Vec<u8>>>>;
 
 /// Loads modules from a directory tree, transpiling TypeScript/JSX.
 ///
@@ -34,9 +37,10 @@ use super::npm_modules::NpmModules;
 /// original `.ts` lines.
 pub struct FsModuleLoader {
     root: RefCell<Option<Root>>,
+    modules: RefCell<Option<Rc<FunctionModules>>>,
     /// Installed npm packages, when the host keeps them (a data directory).
     npm: RefCell<Option<NpmModules>>,
-    source_maps: RefCell<HashMap<String, Vec<u8>>>,
+    source_maps: SourceMaps,
 }
 
 /// The directory a loader serves: as given (made absolute) and canonicalized. A module's path is
@@ -65,8 +69,9 @@ impl FsModuleLoader {
     pub fn unrooted() -> Self {
         Self {
             root: RefCell::new(None),
+            modules: RefCell::new(None),
             npm: RefCell::new(None),
-            source_maps: RefCell::new(HashMap::new()),
+            source_maps: SourceMaps::default(),
         }
     }
 
@@ -79,6 +84,12 @@ impl FsModuleLoader {
             canonical: canonical.clone(),
         });
         Ok(canonical)
+    }
+
+    /// Resolves and loads the function's imports with `modules`: its directory's import map
+    /// and lock file, the host's module cache. Without it, only files resolve.
+    pub fn set_modules(&self, modules: FunctionModules) {
+        *self.modules.borrow_mut() = Some(Rc::new(modules));
     }
 
     /// Lets the function import `npm:` packages from `npm` (none: `npm:` imports fail).
@@ -105,10 +116,10 @@ impl FsModuleLoader {
                     "Module \"{specifier}\" is outside the npm package store"
                 )));
             }
-            let canonical = canonical.as_path();
-            let code = std::fs::read_to_string(canonical)
-                .map_err(|e| JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}")))?;
-            if MediaType::from_path(canonical) == MediaType::Json {
+            let code = std::fs::read_to_string(&canonical).map_err(|e| {
+                JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}"))
+            })?;
+            if MediaType::from_path(&canonical) == MediaType::Json {
                 return Ok(ModuleSource::new(
                     ModuleType::Json,
                     ModuleSourceCode::String(code.into()),
@@ -116,7 +127,7 @@ impl FsModuleLoader {
                     None,
                 ));
             }
-            let code = npm.module_source(specifier, canonical, code)?;
+            let code = npm.module_source(specifier, &canonical, code)?;
             Ok(ModuleSource::new(
                 ModuleType::JavaScript,
                 ModuleSourceCode::String(code.into()),
@@ -124,6 +135,37 @@ impl FsModuleLoader {
                 None,
             ))
         })())
+    }
+
+    /// Resolves an import made by a module of an installed npm package, as Node does (no
+    /// import map applies inside a package); `None` for any other referrer.
+    fn resolve_in_package(
+        &self,
+        specifier: &str,
+        referrer: &str,
+    ) -> Option<Result<ModuleSpecifier, ModuleLoaderError>> {
+        let referrer = ModuleSpecifier::parse(referrer).ok()?;
+        let path = referrer.to_file_path().ok()?;
+        let npm = self.npm.borrow();
+        let npm = npm.as_ref().filter(|npm| npm.holds(&path))?;
+        Some(npm.resolve_from_package(specifier, &referrer))
+    }
+
+    /// The file an `npm:` specifier leads to, the package installed on first use.
+    fn resolve_npm(
+        &self,
+        specifier: &ModuleSpecifier,
+        referrer: &str,
+    ) -> Result<ModuleSpecifier, ModuleLoaderError> {
+        let npm = self.npm.borrow();
+        let npm = npm.as_ref().ok_or_else(|| {
+            JsErrorBox::type_error(format!(
+                "Import of \"{specifier}\" is not possible: this host keeps no npm packages (it has no data directory)"
+            ))
+        })?;
+        let referrer = ModuleSpecifier::parse(referrer)
+            .unwrap_or_else(|_| ModuleSpecifier::parse("file:///").expect("a URL"));
+        npm.resolve_npm_specifier(specifier.as_str(), &referrer)
     }
 
     fn load_sync(&self, specifier: &ModuleSpecifier) -> Result<ModuleSource, ModuleLoaderError> {
@@ -135,11 +177,11 @@ impl FsModuleLoader {
                 "Module \"{specifier}\" is outside the function directory"
             ))
         };
-        // A path outside the directory as written is refused before the file system is asked,
-        // so the answer is the same whether something exists there or not.
         if let Some(loaded) = self.load_npm_file(specifier, &path) {
             return loaded;
         }
+        // A path outside the directory as written is refused before the file system is asked,
+        // so the answer is the same whether something exists there or not.
         let root = self.root.borrow();
         let root = root.as_ref().ok_or_else(outside)?;
         if !root.holds(&path) {
@@ -151,39 +193,80 @@ impl FsModuleLoader {
         if !canonical.starts_with(&root.canonical) {
             return Err(outside());
         }
-        let media_type = MediaType::from_path(&path);
-        let (module_type, transpile) = match media_type {
-            MediaType::JavaScript | MediaType::Mjs => (ModuleType::JavaScript, false),
-            MediaType::Jsx | MediaType::TypeScript | MediaType::Mts | MediaType::Tsx => {
-                (ModuleType::JavaScript, true)
-            }
-            MediaType::Json => (ModuleType::Json, false),
-            _ => {
-                return Err(JsErrorBox::generic(format!(
-                    "Unsupported module type: {specifier}"
-                )));
-            }
-        };
         let code = std::fs::read_to_string(&canonical)
             .map_err(|e| JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}")))?;
-        let code = if transpile {
-            let transpiled = super::transpile_cache::transpile(specifier, code, media_type)?;
-            if let Some(map) = &transpiled.source_map {
-                self.source_maps
-                    .borrow_mut()
-                    .insert(specifier.to_string(), map.clone());
-            }
-            transpiled.code.clone()
-        } else {
-            code
-        };
-        Ok(ModuleSource::new(
-            module_type,
-            ModuleSourceCode::String(code.into()),
+        module_source(
             specifier,
-            None,
-        ))
+            specifier,
+            code,
+            MediaType::from_path(&path),
+            &self.source_maps,
+        )
     }
+
+    /// Loads the remote module `specifier` (found, after redirects, at its final URL).
+    fn load_remote(&self, specifier: &ModuleSpecifier) -> ModuleLoadResponse {
+        let modules = self.modules.borrow().clone();
+        let source_maps = self.source_maps.clone();
+        let specifier = specifier.clone();
+        ModuleLoadResponse::Async(Box::pin(async move {
+            let Some(modules) = modules else {
+                return Err(JsErrorBox::type_error(format!(
+                    "Import \"{specifier}\" failed: no function is loaded"
+                )));
+            };
+            let module = modules.load_remote(&specifier).await?;
+            module_source(
+                &specifier,
+                &module.specifier,
+                module.text,
+                module.media_type,
+                &source_maps,
+            )
+        }))
+    }
+}
+
+/// The module `requested` found at `found` (another URL after a redirect), from its source
+/// `code`: TypeScript and JSX transpiled (their source maps kept in `source_maps`), JSON as a
+/// JSON module.
+fn module_source(
+    requested: &ModuleSpecifier,
+    found: &ModuleSpecifier,
+    code: String,
+    media_type: MediaType,
+    source_maps: &SourceMaps,
+) -> Result<ModuleSource, ModuleLoaderError> {
+    let (module_type, transpile) = match media_type {
+        MediaType::JavaScript | MediaType::Mjs => (ModuleType::JavaScript, false),
+        MediaType::Jsx | MediaType::TypeScript | MediaType::Mts | MediaType::Tsx => {
+            (ModuleType::JavaScript, true)
+        }
+        MediaType::Json => (ModuleType::Json, false),
+        _ => {
+            return Err(JsErrorBox::generic(format!(
+                "Unsupported module type: {found}"
+            )));
+        }
+    };
+    let code = if transpile {
+        let transpiled = super::transpile_cache::transpile(found, code, media_type)?;
+        if let Some(map) = &transpiled.source_map {
+            source_maps
+                .borrow_mut()
+                .insert(found.to_string(), map.clone());
+        }
+        transpiled.code.clone()
+    } else {
+        code
+    };
+    Ok(ModuleSource::new_with_redirect(
+        module_type,
+        ModuleSourceCode::String(code.into()),
+        requested,
+        found,
+        None,
+    ))
 }
 
 /// Transpiles TS/TSX/JSX to JS. Parse errors carry `file:line:col` in their
@@ -221,40 +304,6 @@ pub fn transpile_module(
     Ok((emitted.text, emitted.source_map.map(|m| m.into_bytes())))
 }
 
-impl FsModuleLoader {
-    /// `npm:` specifiers, and every import made by a module of an installed package.
-    fn resolve_npm(
-        &self,
-        specifier: &str,
-        referrer: &str,
-    ) -> Option<Result<ModuleSpecifier, ModuleLoaderError>> {
-        let from_package = || {
-            let path = ModuleSpecifier::parse(referrer).ok()?.to_file_path().ok()?;
-            let npm = self.npm.borrow();
-            Some(npm.as_ref()?.holds(&path))
-        };
-        let is_npm = specifier.starts_with("npm:");
-        if !is_npm && from_package() != Some(true) {
-            return None;
-        }
-        let npm = self.npm.borrow();
-        let Some(npm) = npm.as_ref() else {
-            return Some(Err(JsErrorBox::type_error(format!(
-                "Import of \"{specifier}\" is not possible: this host keeps no npm packages (it has no data directory)"
-            ))));
-        };
-        let referrer = match ModuleSpecifier::parse(referrer) {
-            Ok(referrer) => referrer,
-            Err(e) => return Some(Err(JsErrorBox::from_err(e))),
-        };
-        Some(if is_npm {
-            npm.resolve_npm_specifier(specifier, &referrer)
-        } else {
-            npm.resolve_from_package(specifier, &referrer)
-        })
-    }
-}
-
 impl ModuleLoader for FsModuleLoader {
     fn resolve(
         &self,
@@ -262,19 +311,20 @@ impl ModuleLoader for FsModuleLoader {
         referrer: &str,
         _kind: ResolutionKind,
     ) -> Result<ModuleSpecifier, ModuleLoaderError> {
-        if let Some(builtin) = super::node::builtin_specifier(specifier)? {
-            return Ok(builtin);
-        }
-        if let Some(resolved) = self.resolve_npm(specifier, referrer) {
+        if let Some(resolved) = self.resolve_in_package(specifier, referrer) {
             return resolved;
         }
-        let resolved = resolve_import(specifier, referrer).map_err(JsErrorBox::from_err)?;
-        if resolved.scheme() != "file" {
-            return Err(JsErrorBox::type_error(format!(
-                "Import of \"{resolved}\" is not allowed: only relative/file imports are supported"
-            )));
+        let resolved = match &*self.modules.borrow() {
+            Some(modules) => modules.resolve(specifier, referrer)?,
+            None => crate::modules::resolve(specifier, referrer, None)?,
+        };
+        // One arm per scheme `crate::modules::resolve` lets through that leads elsewhere.
+        match resolved.scheme() {
+            "node" => super::node::builtin_specifier(resolved.as_str())?
+                .ok_or_else(|| JsErrorBox::type_error(format!("{resolved} is not a builtin"))),
+            "npm" => self.resolve_npm(&resolved, referrer),
+            _ => Ok(resolved),
         }
-        Ok(resolved)
     }
 
     fn load(
@@ -283,7 +333,11 @@ impl ModuleLoader for FsModuleLoader {
         _maybe_referrer: Option<&ModuleLoadReferrer>,
         _options: ModuleLoadOptions,
     ) -> ModuleLoadResponse {
-        ModuleLoadResponse::Sync(self.load_sync(module_specifier))
+        // One arm per scheme `crate::modules::resolve` lets through.
+        match module_specifier.scheme() {
+            "https" | "http" => self.load_remote(module_specifier),
+            _ => ModuleLoadResponse::Sync(self.load_sync(module_specifier)),
+        }
     }
 
     fn get_source_map(&self, specifier: &str) -> Option<Cow<'_, [u8]>> {

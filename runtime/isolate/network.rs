@@ -47,7 +47,7 @@ pub fn apply(access: NetworkAccess, options: &mut deno_fetch::Options) {
     match access {
         NetworkAccess::PublicOnly => {
             options.request_builder_hook = Some(refuse_non_public_literal);
-            options.resolver = deno_fetch::dns::Resolver::custom(Arc::new(PublicOnlyResolver));
+            options.resolver = public_only_resolver(refusal);
         }
         NetworkAccess::Any => options.request_builder_hook = Some(refuse_unlisted_host),
     }
@@ -176,12 +176,23 @@ pub fn egress_check(access: NetworkAccess) -> EgressCheck {
     }
 }
 
+/// A deno_fetch resolver that keeps only the public addresses of a name, and refuses a name
+/// with none with `refusal(what)` (the message says which rule to lift, and how). The module
+/// fetcher of the host (`crate::modules`) uses it too, with a message of its own.
+pub fn public_only_resolver(refusal: fn(&str) -> String) -> deno_fetch::dns::Resolver {
+    deno_fetch::dns::Resolver::custom(Arc::new(PublicOnlyResolver { refusal }))
+}
+
 /// Resolves host names with the system resolver and keeps only their public addresses.
 #[derive(Debug)]
-struct PublicOnlyResolver;
+struct PublicOnlyResolver {
+    /// The message of a refused name.
+    refusal: fn(&str) -> String,
+}
 
 impl Resolve for PublicOnlyResolver {
     fn resolve(&self, name: Name) -> Resolving {
+        let refusal = self.refusal;
         Box::pin(async move {
             let host = name.as_str().to_owned();
             let answers: Vec<SocketAddr> =
@@ -322,7 +333,10 @@ mod tests {
     #[tokio::test]
     async fn the_resolver_refuses_a_name_with_no_public_address() {
         let name: Name = "localhost".parse().unwrap();
-        let error = PublicOnlyResolver.resolve(name).await.unwrap_err();
+        let error = PublicOnlyResolver { refusal }
+            .resolve(name)
+            .await
+            .unwrap_err();
         assert_eq!(error.kind(), io::ErrorKind::PermissionDenied);
         assert!(
             error

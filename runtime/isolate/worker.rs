@@ -41,6 +41,7 @@ use super::boot::BootOptions;
 use super::cpu_clock::ThreadCpuClock;
 use super::loader::FsModuleLoader;
 use crate::handlers::HostPattern;
+use crate::modules::{FunctionModules, ModuleOptions};
 
 /// Errors of booting an isolate or running an invocation.
 #[derive(Debug, thiserror::Error)]
@@ -108,8 +109,8 @@ pub struct IsolateConfig {
     pub boot_timeout: Duration,
     /// The only hosts `fetch` may reach (`None`: any the network access allows).
     pub allow_net: Option<Vec<HostPattern>>,
-    /// Where the host keeps installed npm packages (`None`: `npm:` imports fail).
-    pub npm_dir: Option<PathBuf>,
+    /// How remote modules are loaded (the host's module cache and import rule).
+    pub modules: ModuleOptions,
 }
 
 impl IsolateConfig {
@@ -124,7 +125,7 @@ impl IsolateConfig {
             boot: BootOptions::default(),
             boot_timeout: Duration::from_secs(10),
             allow_net: None,
-            npm_dir: None,
+            modules: ModuleOptions::default(),
         }
     }
 }
@@ -636,6 +637,8 @@ async fn load_main(
     let root = loader
         .set_root(&config.root_dir)
         .map_err(|e| format!("function directory: {e}"))?;
+    // The directory's deno.json (import map, lock file) is read here, once per load.
+    loader.set_modules(FunctionModules::open(&root, &config.modules)?);
     {
         let state = runtime.op_state();
         let mut state = state.borrow_mut();
@@ -646,7 +649,7 @@ async fn load_main(
         state.put(ConsoleSink::with_capacity_limit(10_000));
     }
     super::network::restrict_to(config.allow_net.clone());
-    if let Some(npm_dir) = &config.npm_dir {
+    if let Some(npm_dir) = &config.modules.npm_dir {
         let npm = std::fs::create_dir_all(npm_dir)
             .and_then(|()| std::fs::canonicalize(npm_dir))
             .and_then(|npm_dir| {

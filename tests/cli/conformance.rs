@@ -194,7 +194,13 @@ const CASES: &[Case] = &[
 
 /// The response of `functions invoke` for `case`, as `-o json` prints it.
 pub(crate) fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
-    let dir = fixtures("functions").display().to_string();
+    under_fluxbase_in(host, &fixtures("functions"), case, &[])
+}
+
+/// The response of `functions invoke` for `case` in the functions directory `dir`, with
+/// `extra` options.
+fn under_fluxbase_in(host: &Host, dir: &Path, case: &Case, extra: &[&str]) -> serde_json::Value {
+    let dir = dir.display().to_string();
     let mut args = vec![
         "functions",
         "invoke",
@@ -204,6 +210,7 @@ pub(crate) fn under_fluxbase(host: &Host, case: &Case) -> serde_json::Value {
         "-X",
         case.method,
     ];
+    args.extend_from_slice(extra);
     let headers: Vec<String> = case
         .headers
         .iter()
@@ -225,10 +232,14 @@ fn under_deno(deno: &Path, case: &Case) -> serde_json::Value {
 
 /// What the harness needs to call the fixture of `case` under Deno.
 fn case_spec(case: &Case) -> serde_json::Value {
+    case_spec_in(&fixtures("functions"), case)
+}
+
+/// What the harness needs to call the fixture of `case` in the functions directory `functions`.
+fn case_spec_in(functions: &Path, case: &Case) -> serde_json::Value {
     let (name, _) = case
         .target
         .split_at(case.target.find(['/', '?']).unwrap_or(case.target.len()));
-    let functions = fixtures("functions");
     let file = [
         functions.join(format!("{name}.ts")),
         functions.join(name).join("index.ts"),
@@ -252,16 +263,48 @@ pub(crate) fn under_deno_with(
     spec: &serde_json::Value,
     extra: &[&str],
 ) -> serde_json::Value {
+    run_harness(deno, spec, &["--no-config", "--no-lock"], extra, None)
+}
+
+/// The response of the harness for `spec` under Deno configured by the functions directory's
+/// `config` (its import map, and its `deno.lock`, which Deno then checks too), with a module
+/// cache of its own and `extra` flags (`--allow-import=...` for a module server).
+fn under_deno_configured(
+    deno: &Path,
+    spec: &serde_json::Value,
+    config: &Path,
+    extra: &[&str],
+) -> serde_json::Value {
+    let config = config.display().to_string();
+    // A module cache of its own: nothing an earlier run left in Deno's cache is used.
+    let deno_dir = tempfile::tempdir().unwrap();
+    run_harness(
+        deno,
+        spec,
+        &["--config", &config],
+        extra,
+        Some(deno_dir.path()),
+    )
+}
+
+/// Runs the harness for `spec` with `config` (the flags about deno.json and deno.lock),
+/// `extra` flags, and `deno_dir` as Deno's cache if given.
+fn run_harness(
+    deno: &Path,
+    spec: &serde_json::Value,
+    config: &[&str],
+    extra: &[&str],
+    deno_dir: Option<&Path>,
+) -> serde_json::Value {
     let harness = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("tests/conformance/harness.ts");
-    let output = Command::new(deno)
-        .args([
-            "run",
-            "--quiet",
-            "--no-config",
-            "--no-lock",
-            "--no-prompt",
-            "--allow-read",
-        ])
+    let mut command = Command::new(deno);
+    if let Some(deno_dir) = deno_dir {
+        command.env("DENO_DIR", deno_dir);
+    }
+    let output = command
+        .args(["run", "--quiet"])
+        .args(config)
+        .args(["--no-prompt", "--allow-read"])
         .args(extra)
         .arg(harness)
         .arg(spec.to_string())
@@ -292,6 +335,53 @@ fn fixtures_respond_the_same_under_real_deno() {
         let theirs = under_deno(&deno, case);
         assert_eq!(ours, theirs, "{} differs from Deno", case.target);
     }
+}
+
+/// The import-map fixture (`fixtures/import_map/`, its `deno.json` given to Deno with
+/// `--config`) and the remote-import fixtures (`fixtures/remote_modules/`, importing from a real
+/// module server, `--allow-import` for Deno) answer the same; Deno then reads the `deno.lock`
+/// fluxbase wrote and finds every module matching it.
+#[test]
+fn import_map_and_remote_import_fixtures_respond_the_same_under_real_deno() {
+    let Some(deno) = deno() else { return };
+    let host = Host::new();
+    let modules = crate::remote_modules::module_server();
+    let remote = crate::remote_modules::functions_dir(&modules);
+    let import_map = fixtures("import_map");
+    let allow_import = format!("--allow-import=127.0.0.1:{}", modules.port);
+    let get = |target| Case {
+        target,
+        method: "GET",
+        headers: &[],
+        body: None,
+    };
+    for (dir, case) in [
+        (import_map.as_path(), get("mapped?name=deno")),
+        (remote.path(), get("remote?name=deno")),
+        (remote.path(), get("redirected")),
+    ] {
+        let ours = under_fluxbase_in(&host, dir, &case, &["--allow-private-imports"]);
+        assert_eq!(ours["status"], 200, "{}: {ours}", case.target);
+        let spec = case_spec_in(dir, &case);
+        let lock = dir.join("deno.lock");
+        let written = std::fs::read_to_string(&lock).ok();
+        let theirs = under_deno_configured(&deno, &spec, &dir.join("deno.json"), &[&allow_import]);
+        assert_eq!(ours, theirs, "{} differs from Deno", case.target);
+        // Deno found the lock file fluxbase wrote complete and as it would write it.
+        assert_eq!(
+            std::fs::read_to_string(&lock).ok(),
+            written,
+            "{}",
+            case.target
+        );
+    }
+    let locked: serde_json::Value =
+        serde_json::from_slice(&std::fs::read(remote.path().join("deno.lock")).unwrap()).unwrap();
+    assert_eq!(
+        locked["remote"].as_object().map(|r| r.len()),
+        Some(2),
+        "{locked}"
+    );
 }
 
 #[test]

@@ -25,6 +25,7 @@ mod load_http;
 mod multi_host;
 mod redaction;
 mod remote_cli;
+mod remote_modules;
 mod runtime_cli;
 mod schedules;
 mod secrets_audit;

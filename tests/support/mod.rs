@@ -7,6 +7,7 @@
 
 #![allow(dead_code)]
 
+pub mod module_server;
 pub mod raw_http;
 pub mod server;
 

@@ -116,9 +116,8 @@ impl FsModuleLoader {
                     "Module \"{specifier}\" is outside the npm package store"
                 )));
             }
-            let code = std::fs::read_to_string(&canonical).map_err(|e| {
-                JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}"))
-            })?;
+            let code = std::fs::read_to_string(&canonical)
+                .map_err(|e| JsErrorBox::generic(format!("Failed to read \"{specifier}\": {e}")))?;
             if MediaType::from_path(&canonical) == MediaType::Json {
                 return Ok(ModuleSource::new(
                     ModuleType::Json,

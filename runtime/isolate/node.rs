@@ -40,9 +40,7 @@ pub fn extensions() -> Vec<Extension> {
 /// file, or a debugger. Importing one fails at load with this reason.
 const REFUSED_BUILTINS: &[(&str, &str)] = &[
     ("_http_agent", "it needs raw sockets"),
-    ("_http_client", "it needs raw sockets"),
     ("_http_common", "it needs raw sockets"),
-    ("_http_incoming", "it needs raw sockets"),
     ("_http_outgoing", "it needs raw sockets"),
     ("_http_server", "it needs raw sockets"),
     ("_tls_common", "it needs raw sockets"),
@@ -77,7 +75,10 @@ pub fn builtin_specifier(
             "Unknown built-in \"node:\" module: {name}"
         )));
     }
-    if let Some((_, why)) = REFUSED_BUILTINS.iter().find(|(refused, _)| *refused == name) {
+    if let Some((_, why)) = REFUSED_BUILTINS
+        .iter()
+        .find(|(refused, _)| *refused == name)
+    {
         return Err(deno_error::JsErrorBox::type_error(format!(
             "\"node:{name}\" is not available in a fluxbase function: {why} (outbound HTTP goes through fetch)"
         )));
@@ -104,8 +105,16 @@ mod tests {
         assert_eq!(buffer.as_str(), "node:buffer");
         assert!(builtin_specifier("./x.ts").unwrap().is_none());
         let unknown = builtin_specifier("node:nope").unwrap_err().to_string();
-        assert!(unknown.contains("Unknown built-in \"node:\" module: nope"), "{unknown}");
-        let refused = builtin_specifier("node:child_process").unwrap_err().to_string();
-        assert!(refused.contains("\"node:child_process\" is not available"), "{refused}");
+        assert!(
+            unknown.contains("Unknown built-in \"node:\" module: nope"),
+            "{unknown}"
+        );
+        let refused = builtin_specifier("node:child_process")
+            .unwrap_err()
+            .to_string();
+        assert!(
+            refused.contains("\"node:child_process\" is not available"),
+            "{refused}"
+        );
     }
 }

@@ -148,6 +148,9 @@ fn http() -> &'static ureq::Agent {
             .tls_config(
                 ureq::tls::TlsConfig::builder()
                     .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .unversioned_rustls_crypto_provider(Arc::new(
+                        rustls::crypto::aws_lc_rs::default_provider(),
+                    ))
                     .build(),
             )
             .user_agent(concat!("fluxbase-runtime/", env!("CARGO_PKG_VERSION")))

@@ -67,6 +67,8 @@ const { BroadcastChannel } = core.loadExtScript(
 const { Window } = core.loadExtScript("ext:deno_web/04_global_interfaces.js");
 const crypto = core.loadExtScript("ext:deno_crypto/00_crypto.js");
 const consoleScript = core.loadExtScript("ext:deno_web/01_console.js");
+// The host facts of the `Deno` namespace (and of Node's `os`/`process`): refused.
+const os = core.loadExtScript("ext:deno_os/30_os.js");
 
 // 26_fetch.js destructures OpenTelemetry hooks from `internals` and would
 // load them from the deno_telemetry extension, which we do not ship. Tracing
@@ -351,6 +353,15 @@ function finalize() {
         mainModule: undefined,
         cwd: () => "/",
         execPath: () => "fluxbase",
+        exit: os.exit,
+        hostname: os.hostname,
+        osRelease: os.osRelease,
+        osUptime: os.osUptime,
+        loadavg: os.loadavg,
+        networkInterfaces: os.networkInterfaces,
+        systemMemoryInfo: os.systemMemoryInfo,
+        uid: os.uid,
+        gid: os.gid,
         memoryUsage,
         cpuUsage,
       }),

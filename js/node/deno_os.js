@@ -1,6 +1,7 @@
 // Copyright fluxbase authors.
-// `ext:deno_os/30_os.js` as Node's polyfills see it (node:process, node:os): deno_os's script
-// reads the host's environment and machine, which a function must not see. Here `env` is the
+// `ext:deno_os/30_os.js` as Node's polyfills see it (node:process, node:os), and the same
+// functions of the `Deno` namespace: deno_os's script reads the host's environment and machine,
+// which a function must not see. Here `env` is the
 // isolate's `Deno.env` (the function's own variables), the exit code is per isolate, ending
 // the process is refused, and the machine facts throw NotCapable, as Deno does without
 // `--allow-sys`.
@@ -27,7 +28,7 @@ const env = {
 
 function exit(code) {
   throw new Error(
-    `process.exit(${code ?? ""}) is not available in a function: return a response instead`,
+    `exit(${code ?? ""}) is not available in a function: return a response instead`,
   );
 }
 

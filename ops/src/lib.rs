@@ -72,6 +72,7 @@ deno_core::extension!(
     deps = [deno_node],
     ops = [
         node_compat::op_get_env_no_permission_check,
+        node_compat::op_fs_cwd,
         node_compat::op_bootstrap_color_depth,
         node_compat::op_current_thread_cpu_usage,
     ],

@@ -51,6 +51,14 @@ pub fn op_get_env_no_permission_check(#[string] _key: &str) -> Option<String> {
     None
 }
 
+/// `Deno.cwd()`/`process.cwd()` as deno_fs's scripts ask it: `/`, never the host's directory
+/// (deno_fs's own op of this name is left out, see runtime/isolate/node.rs).
+#[op2]
+#[string]
+pub fn op_fs_cwd() -> &'static str {
+    "/"
+}
+
 /// The color depth of the terminal `process.stdout` is: none (output is recorded as text).
 #[op2(fast)]
 #[smi]

@@ -26,7 +26,7 @@ pub fn extensions() -> Vec<Extension> {
     let fs = file_system();
     vec![
         deno_io::deno_io::init(None),
-        deno_fs::deno_fs::init(fs.clone()),
+        without_host_cwd(deno_fs::deno_fs::init(fs.clone())),
         // node:crypto's hashes (its `Hasher` objects) and prime/X.509 ops.
         deno_node_crypto::deno_node_crypto::init(),
         deno_node::deno_node::init::<ByonmInNpmPackageChecker, ByonmNpmResolver<RealSys>, RealSys>(
@@ -61,6 +61,20 @@ const REFUSED_BUILTINS: &[(&str, &str)] = &[
     ("tls", "it needs raw sockets"),
     ("worker_threads", "a function cannot start threads"),
 ];
+
+/// deno_fs without `op_fs_cwd`, which answers the host process's directory with no permission
+/// check: fluxbase's own op of that name (ops/src/node_compat.rs) answers `/`, so neither
+/// `Deno.cwd()` nor `process.cwd()` shows where the host runs.
+fn without_host_cwd(mut extension: Extension) -> Extension {
+    extension.ops = extension
+        .ops
+        .iter()
+        .filter(|op| op.name != "op_fs_cwd")
+        .copied()
+        .collect::<Vec<_>>()
+        .into();
+    extension
+}
 
 /// `specifier` as a Node builtin the isolate has (`node:buffer`), `None` when it is not a
 /// `node:` specifier, or an error naming an unknown or refused one.

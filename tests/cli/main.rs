@@ -23,6 +23,7 @@ mod http_streaming;
 mod job_control;
 mod load_http;
 mod multi_host;
+mod npm_packages;
 mod redaction;
 mod remote_cli;
 mod remote_modules;

@@ -1,5 +1,6 @@
 //! A real HTTP server of modules on 127.0.0.1 for the remote-import tests: it serves what the
-//! test gives it (a module with its `content-type`, a redirect, or 404 for anything else),
+//! test gives it (a module with its `content-type`, bytes such as an npm tarball, a redirect, or
+//! 404 for anything else),
 //! counts the requests for each path, and can be stopped, after which its port refuses
 //! connections.
 
@@ -22,6 +23,13 @@ pub enum Route {
     },
     /// 302 to this location.
     Redirect(String),
+    /// 200 with this `content-type` and these bytes (an npm tarball).
+    Bytes {
+        /// The `content-type` header.
+        content_type: String,
+        /// The body.
+        body: Vec<u8>,
+    },
 }
 
 /// A running module server; stopped when dropped.
@@ -130,6 +138,16 @@ fn answer(
              connection: close\r\n\r\n{body}",
             body.len()
         ),
+        Some(Route::Bytes { content_type, body }) => {
+            let head = format!(
+                "HTTP/1.1 200 OK\r\ncontent-type: {content_type}\r\ncontent-length: {}\r\n\
+                 connection: close\r\n\r\n",
+                body.len()
+            );
+            let _ = stream.write_all(head.as_bytes());
+            let _ = stream.write_all(&body);
+            return;
+        }
         Some(Route::Redirect(location)) => format!(
             "HTTP/1.1 302 Found\r\nlocation: {location}\r\ncontent-length: 0\r\n\
              connection: close\r\n\r\n"

@@ -181,7 +181,7 @@ impl NpmModules {
             scope_analysis: false,
             maybe_syntax: None,
         })
-        .map(|program| program.compute_is_script() == false)
+        .map(|program| !program.compute_is_script())
         .unwrap_or(false)
     }
 

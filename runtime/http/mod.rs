@@ -16,6 +16,7 @@ mod openapi;
 mod rate_limit;
 mod routes;
 mod schemas;
+mod upgrade;
 mod user_auth;
 
 use std::net::SocketAddr;

@@ -9,6 +9,7 @@
 
 pub mod raw_http;
 pub mod server;
+pub mod ws_client;
 
 use std::io::Write;
 use std::path::PathBuf;

@@ -1,6 +1,7 @@
 //! A function accepts a WebSocket with `Deno.upgradeWebSocket`, through a real `fluxbase
 //! serve` and a real client (`support::ws_client`): messages both ways, either side closing,
-//! an uncaught error, the wall clock, the function's auth, a request that is no upgrade, and
+//! an uncaught error, the wall clock, heap and CPU-time limits, the function's auth, a request
+//! that is no upgrade, and
 //! the same client transcript from the real Deno's `Deno.serve` running the same fixture. (The
 //! WebSocket client of function code is `websocket.rs`.)
 
@@ -225,6 +226,37 @@ fn the_wall_clock_ends_a_socket_with_1011_and_an_upgrade_needs_a_caller() {
         let record = record(&server, &id);
         assert_eq!(record["status"], "timeout", "{record}");
         assert_eq!(console(&record), ["open"], "{record}");
+    });
+}
+
+#[test]
+fn the_heap_and_cpu_time_limits_end_a_socket_with_1011() {
+    let host = Host::new();
+    let server = Server::start(&host, &[]);
+    block_on(async {
+        for (message, reason, status) in [
+            (
+                "eat",
+                "ran out of memory (heap limit 32 MiB)",
+                "out_of_memory",
+            ),
+            ("spin", "used more than 300ms of CPU time", "cpu_limit"),
+        ] {
+            let (handshake, socket) =
+                ws_client::connect(&server.base, "/functions/v1/websocket_limits", &[]).await;
+            let id = handshake
+                .header("x-fluxbase-execution-id")
+                .unwrap()
+                .to_owned();
+            let mut socket = socket.unwrap_or_else(|| panic!("{handshake:#?}"));
+            socket.send_text("hi").await;
+            assert_eq!(socket.receive().await, Received::Text("hi".into()));
+            socket.send_text(message).await;
+            // At once, not when the wall clock (30 s) runs out.
+            assert_eq!(socket.receive().await, Received::Close(1011, reason.into()));
+            let record = record(&server, &id);
+            assert_eq!(record["status"], status, "{record}");
+        }
     });
 }
 

@@ -1,9 +1,8 @@
 //! A function accepts a WebSocket with `Deno.upgradeWebSocket`, through a real `fluxbase
 //! serve` and a real client (`support::ws_client`): messages both ways, either side closing,
 //! an uncaught error, the wall clock, heap and CPU-time limits, the function's auth, a request
-//! that is no upgrade, and
-//! the same client transcript from the real Deno's `Deno.serve` running the same fixture. (The
-//! WebSocket client of function code is `websocket.rs`.)
+//! that is no upgrade, and the same client transcript from the real Deno's `Deno.serve` running
+//! the same fixture. (The WebSocket client of function code is `websocket.rs`.)
 
 use crate::conformance::deno;
 use crate::support;

@@ -49,8 +49,8 @@ pub struct InvocationOutcome {
 }
 
 /// Drops what an invocation left in `OpState` (request body, response sink, the settings
-/// secrets of its user, its WebSocket), which ends a streamed response and an accepted socket. Called when an invocation ends,
-/// however it ends.
+/// secrets of its user, its WebSocket), which ends a streamed response and an accepted socket.
+/// Called when an invocation ends, however it ends.
 pub fn end_invocation(state: &mut OpState) {
     state.try_take::<PendingBody>();
     state.try_take::<RequestStream>();

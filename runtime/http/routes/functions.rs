@@ -64,6 +64,7 @@ const CHUNKS_BUFFERED: usize = 8;
     params(("name" = HandlerNameInput, Path)),
     responses(
         (status = "default", description = "The function's own response"),
+        (status = 101, description = "The function accepted the WebSocket the request asked for (`Deno.upgradeWebSocket`): the connection carries it from now on"),
         (status = 400, description = "Invalid function name or Host header", body = ErrorBody),
         (status = 401, description = "No user token or service key (unless the function allows anyone), or a user token that does not verify", body = ErrorBody),
         (status = 403, description = "A CORS preflight from an origin the function does not allow", body = ErrorBody),

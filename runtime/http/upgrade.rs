@@ -5,8 +5,9 @@
 //! the execution ends. It looks at the function's frames only as far as their boundaries, so
 //! that when a limit ends the execution it can close the socket itself, with 1011 and the limit
 //! (the isolate was terminated and can send nothing); an uncaught error cuts the connection
-//! without a close frame, as the end of Deno's process does. It neither reads nor changes what
-//! the socket carries, and knows nothing of handlers, secrets or isolates.
+//! without a close frame, as the end of Deno's process does; a stopping server closes its open
+//! sockets with 1001 and waits for their executions ([`OpenSockets`]). It neither reads nor
+//! changes what the socket carries, and knows nothing of handlers, secrets or isolates.
 
 use std::future::Future;
 use std::os::unix::net::UnixStream;
@@ -16,8 +17,10 @@ use axum::http::{HeaderMap, HeaderValue, header};
 use axum::response::Response;
 use hyper::upgrade::OnUpgrade;
 use hyper_util::rt::TokioIo;
-use tokio::io::{AsyncRead, AsyncReadExt, AsyncWriteExt};
+use tokio::io::{AsyncRead, AsyncReadExt, AsyncWrite, AsyncWriteExt};
+use tokio::sync::watch;
 use tokio::time::Instant;
+use tokio_util::task::TaskTracker;
 
 use crate::invoke::{ExecutionFailure, Outcome};
 use crate::isolate::UpgradeSocket;
@@ -32,6 +35,10 @@ const CHUNK: usize = 16 * 1024;
 
 /// The close code sent when a limit ends the execution (RFC 6455: "internal error").
 const LIMIT_CLOSE_CODE: u16 = 1011;
+
+/// The close code and reason a stopping server sends, Deno's (RFC 6455: "going away").
+const GOING_AWAY_CLOSE_CODE: u16 = 1001;
+const GOING_AWAY_REASON: &str = "Server shutting down";
 
 /// Longest close reason a close frame may carry (RFC 6455, 5.5: 125 bytes of payload).
 const MAX_CLOSE_REASON: usize = 123;
@@ -114,12 +121,52 @@ pub(crate) fn switching_protocols(response: &mut Response) {
     headers.insert(header::UPGRADE, HeaderValue::from_static("websocket"));
 }
 
+/// The relays of the sockets functions accepted, so that a stopping server closes them and
+/// waits for their executions to end: each relay sends its client a close frame, 1001 `Server
+/// shutting down` (Deno's), and the client's answer reaches the function as any close does.
+#[derive(Clone)]
+pub struct OpenSockets {
+    relays: TaskTracker,
+    stopping: watch::Receiver<bool>,
+}
+
+impl OpenSockets {
+    /// No socket yet; `stopping` turns true when the server stops.
+    pub fn new(stopping: watch::Receiver<bool>) -> Self {
+        OpenSockets {
+            relays: TaskTracker::new(),
+            stopping,
+        }
+    }
+
+    /// Runs the relay of `bridge` (see [`UpgradeBridge::relay`]) as one of the open sockets.
+    pub(crate) fn relay(
+        &self,
+        bridge: UpgradeBridge,
+        ended: impl Future<Output = SocketEnd> + Send + 'static,
+    ) {
+        let stopping = self.stopping.clone();
+        self.relays.spawn(bridge.relay(ended, stopping));
+    }
+
+    /// Resolves once every relay has ended (no new one may start after this is called).
+    pub(crate) async fn closed(&self) {
+        self.relays.close();
+        self.relays.wait().await;
+    }
+}
+
 impl UpgradeBridge {
     /// Relays the upgraded connection to the isolate once hyper has sent the 101, until the
     /// isolate's end closes (its execution ended) and `ended` says how; then ends the
-    /// connection accordingly. Without an upgrade (the client left first) the isolate's end is
-    /// dropped, which ends the socket there.
-    pub(crate) async fn relay(self, ended: impl Future<Output = SocketEnd>) {
+    /// connection accordingly. When `stopping` turns true it closes the socket with 1001
+    /// first. Without an upgrade (the client left first) the isolate's end is dropped, which
+    /// ends the socket there.
+    async fn relay(
+        self,
+        ended: impl Future<Output = SocketEnd>,
+        mut stopping: watch::Receiver<bool>,
+    ) {
         let isolate = match self
             .host_end
             .set_nonblocking(true)
@@ -140,11 +187,10 @@ impl UpgradeBridge {
         };
         let (mut client_read, mut client_write) = tokio::io::split(client);
         let (mut isolate_read, mut isolate_write) = isolate.into_split();
-        let mut frames = FrameScanner::default();
+        let mut out = Outbound::default();
         let mut ended = std::pin::pin!(ended);
         let mut end = None;
         let mut deadline = None;
-        let mut intact = true;
         {
             // The client's frames go to the isolate as they come (its close frame included);
             // the isolate's end is shut for writing when the client's side ends.
@@ -154,16 +200,33 @@ impl UpgradeBridge {
             };
             let mut inbound = std::pin::pin!(inbound);
             let mut inbound_done = false;
+            // Never, if the server's stop signal is gone without having been given.
+            let stop = async {
+                if stopping.wait_for(|stop| *stop).await.is_err() {
+                    std::future::pending::<()>().await;
+                }
+            };
+            let mut stop = std::pin::pin!(stop);
             let mut buffer = vec![0; CHUNK];
             loop {
                 tokio::select! {
                     () = &mut inbound, if !inbound_done => inbound_done = true,
+                    () = &mut stop, if !out.stopping => {
+                        out.stopping = true;
+                        if !out.going_away(&mut client_write).await {
+                            break;
+                        }
+                    }
                     read = isolate_read.read(&mut buffer) => {
                         let n = match read {
                             Ok(0) | Err(_) => break,
                             Ok(n) => n,
                         };
-                        frames.feed(&buffer[..n]);
+                        if out.host_closed {
+                            // Nothing of the function's may follow the host's close frame.
+                            continue;
+                        }
+                        out.frames.feed(&buffer[..n]);
                         // A client that stops reading slows the function down (the socket
                         // pair fills up), but holds the relay only until its execution ended.
                         let write = client_write.write_all(&buffer[..n]);
@@ -179,7 +242,10 @@ impl UpgradeBridge {
                             }
                         };
                         if !written {
-                            intact = false;
+                            out.intact = false;
+                            break;
+                        }
+                        if out.stopping && !out.going_away(&mut client_write).await {
                             break;
                         }
                     }
@@ -196,9 +262,7 @@ impl UpgradeBridge {
             None => ended.await,
         };
         if let SocketEnd::Limit(reason) = &end
-            && intact
-            && frames.at_boundary()
-            && !frames.close_sent()
+            && out.may_close()
         {
             let frame = close_frame(LIMIT_CLOSE_CODE, reason);
             if client_write.write_all(&frame).await.is_ok() {
@@ -208,6 +272,51 @@ impl UpgradeBridge {
             }
         }
         let _ = client_write.shutdown().await;
+    }
+}
+
+/// The relay's view of what went to the client.
+#[derive(Debug)]
+struct Outbound {
+    /// Where the function's frames end, and whether it sent a close frame.
+    frames: FrameScanner,
+    /// Every byte the function sent reached the client.
+    intact: bool,
+    /// The server is stopping: the host closes the socket at the next frame boundary.
+    stopping: bool,
+    /// The host sent a close frame of its own.
+    host_closed: bool,
+}
+
+impl Default for Outbound {
+    fn default() -> Self {
+        Outbound {
+            frames: FrameScanner::default(),
+            intact: true,
+            stopping: false,
+            host_closed: false,
+        }
+    }
+}
+
+impl Outbound {
+    /// Whether the host may send a close frame now: between two of the function's frames, none
+    /// of them a close frame, and none from the host before.
+    fn may_close(&self) -> bool {
+        self.intact && !self.host_closed && self.frames.at_boundary() && !self.frames.close_sent()
+    }
+
+    /// Sends the close frame of a stopping server when it may be sent now. False when the
+    /// client cannot be written to.
+    async fn going_away(&mut self, client: &mut (impl AsyncWrite + Unpin)) -> bool {
+        if !self.may_close() {
+            return true;
+        }
+        self.host_closed = true;
+        let frame = close_frame(GOING_AWAY_CLOSE_CODE, GOING_AWAY_REASON);
+        let sent = client.write_all(&frame).await.is_ok();
+        self.intact = sent;
+        sent
     }
 }
 

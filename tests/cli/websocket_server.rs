@@ -1,7 +1,7 @@
 //! A function accepts a WebSocket with `Deno.upgradeWebSocket`, through a real `fluxbase
 //! serve` and a real client (`support::ws_client`): messages both ways, either side closing,
-//! an uncaught error, the wall clock, heap and CPU-time limits, the function's auth, a request
-//! that is no upgrade, and the same client transcript from the real Deno's `Deno.serve` running
+//! an uncaught error, the wall clock, heap and CPU-time limits, a stopping server, the
+//! function's auth, a request that is no upgrade, and the same client transcript from the real Deno's `Deno.serve` running
 //! the same fixture. (The WebSocket client of function code is `websocket.rs`.)
 
 use crate::conformance::deno;
@@ -257,6 +257,32 @@ fn the_heap_and_cpu_time_limits_end_a_socket_with_1011() {
             assert_eq!(record["status"], status, "{record}");
         }
     });
+}
+
+#[test]
+fn a_stopping_server_closes_its_sockets_with_1001_and_keeps_their_records() {
+    let host = Host::new();
+    let server = Server::start(&host, &[]);
+    let id = block_on(async {
+        let (mut socket, id) = open(&server, CHAT).await;
+        assert!(matches!(socket.receive().await, Received::Text(_)));
+        let stopping = std::thread::spawn(move || server.terminate());
+        // Deno's code and reason; the client's answer reaches the function, whose execution
+        // ends before the server does.
+        assert_eq!(
+            socket.receive().await,
+            Received::Close(1001, "Server shutting down".into())
+        );
+        assert_eq!(stopping.join().unwrap(), Some(0));
+        id
+    });
+    let record = host.run(&["logs", "show", &id, "-o", "json"]).json();
+    assert_eq!(record["status"], "succeeded", "{record}");
+    assert_eq!(
+        console(&record),
+        ["close 1001 \"Server shutting down\" true 3"],
+        "{record}"
+    );
 }
 
 #[test]

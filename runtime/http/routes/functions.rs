@@ -230,7 +230,7 @@ async fn run(
         && head.status == 101
         && let Some(bridge) = bridge
     {
-        tokio::spawn(bridge.relay(async move {
+        state.sockets.relay(bridge, async move {
             match task.await {
                 Ok(result) => SocketEnd::of(&result),
                 Err(join) => {
@@ -238,7 +238,7 @@ async fn run(
                     SocketEnd::Cut
                 }
             }
-        }));
+        });
         let mut answer = response(head.clone(), &execution_id, Body::empty());
         upgrade::switching_protocols(&mut answer);
         return Ok(answer);

@@ -30,7 +30,7 @@ use crate::isolate::UpgradeSocket;
 /// for the client's answer to the close frame it sent.
 const DRAIN: Duration = Duration::from_secs(1);
 
-/// Bytes read from either side at a time.
+/// Bytes read from the isolate's end at a time.
 const CHUNK: usize = 16 * 1024;
 
 /// The close code sent when a limit ends the execution (RFC 6455: "internal error").
@@ -113,8 +113,8 @@ fn asks_for_websocket(headers: &HeaderMap) -> bool {
     })
 }
 
-/// Makes the function's 101 answer switch protocols: hyper upgrades the connection only when
-/// the response says `Connection: upgrade` (the route drops hop-by-hop headers a handler sets).
+/// Gives the function's 101 the `Connection: upgrade` and `Upgrade: websocket` a client needs
+/// (RFC 6455, 4.1) and the route drops from a handler's headers as hop-by-hop.
 pub(crate) fn switching_protocols(response: &mut Response) {
     let headers = response.headers_mut();
     headers.insert(header::CONNECTION, HeaderValue::from_static("upgrade"));
@@ -139,7 +139,7 @@ impl OpenSockets {
         }
     }
 
-    /// Runs the relay of `bridge` (see [`UpgradeBridge::relay`]) as one of the open sockets.
+    /// Runs the relay of `bridge` (`UpgradeBridge::relay`) as one of the open sockets.
     pub(crate) fn relay(
         &self,
         bridge: UpgradeBridge,

@@ -265,13 +265,16 @@ impl UpgradeBridge {
             && out.may_close()
         {
             let frame = close_frame(LIMIT_CLOSE_CODE, reason);
-            if client_write.write_all(&frame).await.is_ok() {
-                let _ = client_write.shutdown().await;
-                // The client answers the close frame: give it a moment, as RFC 6455 asks.
-                let _ = tokio::time::timeout(DRAIN, drain(&mut client_read)).await;
-            }
+            out.intact = client_write.write_all(&frame).await.is_ok();
         }
         let _ = client_write.shutdown().await;
+        if end != SocketEnd::Cut && out.intact {
+            // The server ends the TCP connection first (RFC 6455, 7.1.1), but still takes what
+            // the client sends for a moment (its answer to a close frame, a late pong): data
+            // arriving at a closed socket would reset the connection, which can lose the close
+            // frame on its way to the client.
+            let _ = tokio::time::timeout(DRAIN, drain(&mut client_read)).await;
+        }
     }
 }
 

@@ -1,6 +1,6 @@
 //! A function accepts a WebSocket with `Deno.upgradeWebSocket`, through a real `fluxbase
 //! serve` and a real client (`support::ws_client`): messages both ways, either side closing,
-//! an uncaught error, the wall clock, heap and CPU-time limits, a stopping server, the
+//! the idle timeout, an uncaught error, the wall clock, heap and CPU-time limits, a stopping server, the
 //! function's auth, a request that is no upgrade, and the same client transcript from the real Deno's `Deno.serve` running
 //! the same fixture. (The WebSocket client of function code is `websocket.rs`.)
 
@@ -225,6 +225,31 @@ fn the_wall_clock_ends_a_socket_with_1011_and_an_upgrade_needs_a_caller() {
         let record = record(&server, &id);
         assert_eq!(record["status"], "timeout", "{record}");
         assert_eq!(console(&record), ["open"], "{record}");
+    });
+}
+
+#[test]
+fn a_socket_whose_client_answers_no_ping_is_closed_after_its_idle_timeout() {
+    let host = Host::new();
+    let server = Server::start(&host, &[]);
+    block_on(async {
+        // `idleTimeout: 1`: a ping after 0.5 s of silence, a close 0.5 s later without a pong.
+        let (socket, id) = open(&server, &format!("{CHAT}&idle=1")).await;
+        let mut socket = socket.answering(false);
+        assert!(matches!(socket.receive().await, Received::Text(_)));
+        assert_eq!(socket.receive().await, Received::Ping);
+        assert_eq!(
+            socket.receive().await,
+            Received::Close(1001, "No response from ping frame.".into())
+        );
+        let record = record(&server, &id);
+        assert_eq!(record["status"], "succeeded", "{record}");
+        let lines = console(&record);
+        assert_eq!(lines[0], "error No response from ping frame.", "{record}");
+        assert_eq!(
+            lines[1], "close 1001 \"No response from ping frame.\" false 3",
+            "{record}"
+        );
     });
 }
 

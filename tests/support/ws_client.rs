@@ -45,6 +45,8 @@ pub enum Received {
     Binary(Vec<u8>),
     /// A close frame: its code (1005 without one) and reason.
     Close(u16, String),
+    /// A ping (only from a socket that does not answer them, see [`Socket::answering`]).
+    Ping,
     /// The connection ended (or broke) without a close frame; the error says how.
     Ended(String),
 }
@@ -115,6 +117,14 @@ pub async fn connect(
 }
 
 impl Socket {
+    /// The same socket answering pings and close frames by itself (as it does from the start),
+    /// or not: then it shows pings and answers nothing, like a client that has hung.
+    pub fn answering(mut self, answers: bool) -> Self {
+        self.0.set_auto_pong(answers);
+        self.0.set_auto_close(answers);
+        self
+    }
+
     /// Sends a text message.
     pub async fn send_text(&mut self, text: &str) {
         let frame = Frame::text(Payload::Borrowed(text.as_bytes()));
@@ -133,8 +143,8 @@ impl Socket {
         self.0.write_frame(frame).await.expect("send close");
     }
 
-    /// The next message, close frame or end (pings are answered on the way). Panics after
-    /// 20 s without one.
+    /// The next message, close frame or end (pings are answered on the way, unless the socket
+    /// does not answer them). Panics after 20 s without one.
     pub async fn receive(&mut self) -> Received {
         let frame = tokio::time::timeout(READ_TIMEOUT, self.0.read_frame())
             .await
@@ -151,6 +161,7 @@ impl Socket {
                 String::from_utf8_lossy(&frame.payload[2..]).into_owned(),
             ),
             OpCode::Close => Received::Close(1005, String::new()),
+            OpCode::Ping => Received::Ping,
             other => panic!("unexpected {other:?} frame"),
         }
     }

@@ -82,6 +82,7 @@ fn request() -> HttpRequest {
         url: "http://localhost/functions/v1/hello?name=bench".into(),
         headers: Vec::new(),
         body: RequestBody::None,
+        upgrade: None,
     }
 }
 

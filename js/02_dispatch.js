@@ -15,6 +15,10 @@
 // null), the namespace and the execution id, and `waitUntil(promise)`: work that goes on after
 // the response has gone out, in the same execution (same limits, same record). `EdgeRuntime`'s
 // `waitUntil` (Supabase) is the same function.
+//
+// A handler that returns the response of `Deno.upgradeWebSocket` (06_upgrade.js) gets its
+// socket served: the call goes on until the socket is closed, and then until its `waitUntil`
+// work settles.
 
 import { primordials } from "ext:core/mod.js";
 import {
@@ -59,6 +63,9 @@ let ReadableStreamPrototype;
 let toInnerResponse;
 let Response;
 let reportBackgroundFailure;
+let socketOf;
+let serveSocket;
+let retireSession;
 
 const EMPTY = new Uint8Array(0);
 
@@ -68,6 +75,9 @@ let background = null;
 /** Called once by the global-scope bootstrap with the fetch and streams internals. */
 function init(internals) {
   reportBackgroundFailure = internals.reportBackgroundFailure;
+  socketOf = internals.socketOf;
+  serveSocket = internals.serveSocket;
+  retireSession = internals.retireSession;
   fromInnerRequest = internals.fromInnerRequest;
   newInnerRequest = internals.newInnerRequest;
   InnerBody = internals.InnerBody;
@@ -295,16 +305,23 @@ async function respond(res) {
 }
 
 async function dispatch(handler) {
+  // Before anything of an earlier invocation can run again (its timers, its pending reads).
+  retireSession();
   const inv = op_invocation_take();
   background = [];
   try {
     if (inv.kind === "http") {
       const ctx = newContext(inv, {});
       const res = asResponse(await call(handler, newRequest(inv), ctx));
-      await respond(res);
-      if (background.length > 0) {
-        // The response is whole: it leaves now, and the execution goes on.
-        op_invocation_response_complete();
+      const socket = socketOf(res);
+      if (socket !== undefined) {
+        await serveSocket(socket, () => respond(res));
+      } else {
+        await respond(res);
+        if (background.length > 0) {
+          // The response is whole: it leaves now, and the execution goes on.
+          op_invocation_response_complete();
+        }
       }
     } else {
       const payload = JSONParse(inv.payloadJson);

@@ -9,6 +9,9 @@
 // earlier one. So an uncancelled one becomes an error line on the console
 // sink, which redacts it against every secret value the isolate has been given
 // and keeps it in the execution record of the call running; that call goes on.
+// The exception is a call serving a WebSocket (06_upgrade.js): it is its own
+// isolate's only call until the socket closes, and an uncancelled error ends it,
+// as it ends Deno's process, with that error in its record.
 
 import { primordials } from "ext:core/mod.js";
 import { op_console_write } from "ext:core/ops";
@@ -23,13 +26,19 @@ let ErrorPrototype;
 let PromiseRejectionEvent;
 /** Nesting of `reportException`: an `error` listener that throws is reported once, plainly. */
 let reporting = 0;
+/** Ends the WebSocket session running with an uncancelled error; false when none runs. */
+let endSession = () => false;
 
-/** Called once by the global-scope bootstrap with deno_webidl and deno_web's events. */
+/**
+ * Called once by the global-scope bootstrap with deno_webidl, deno_web's events and the
+ * WebSocket sessions' `endSession`.
+ */
 function init(internals) {
   webidl = internals.webidl;
   ErrorEvent = internals.ErrorEvent;
   PromiseRejectionEvent = internals.PromiseRejectionEvent;
   ErrorPrototype = primordials.ErrorPrototype;
+  endSession = internals.endSession;
 }
 
 /** `error` as it is shown: its stack for an Error, else its string form. */
@@ -76,7 +85,7 @@ function reportException(error) {
       });
       uncancelled = globalThis.dispatchEvent(event);
     }
-    if (uncancelled) {
+    if (uncancelled && !endSession(error)) {
       log("Uncaught ", error);
     }
   } catch (listenerError) {
@@ -102,7 +111,7 @@ function handleUnhandledRejection(promise, reason) {
   } catch (listenerError) {
     log("Uncaught ", listenerError);
   }
-  if (uncancelled) {
+  if (uncancelled && !endSession(reason)) {
     log("Uncaught (in promise) ", reason);
   }
   return true;

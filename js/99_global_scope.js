@@ -1,7 +1,8 @@
 // Copyright fluxbase authors.
 // The one file that installs the global scope of a fluxbase isolate. Modelled
 // on denoland/deno runtime/js/98_global_scope_shared.js + 99_main.js, cut down
-// to what an edge function may use: web APIs, `secrets`, and `Deno.env`.
+// to what an edge function may use: web APIs, `secrets`, `Deno.env`, `Deno.serve` and
+// `Deno.upgradeWebSocket`.
 // No fs, subprocess, ffi or raw-socket APIs are reachable: `Deno.core` (the op
 // table) and `__bootstrap` are removed from the global object by `finalize`.
 //
@@ -16,7 +17,8 @@ import * as dispatch from "ext:fluxbase/02_dispatch.js";
 import { createConsole } from "ext:fluxbase/03_console.js";
 import * as errors from "ext:fluxbase/04_errors.js";
 import { Navigator, navigator } from "ext:fluxbase/05_navigator.js";
-import { denoErrors } from "ext:fluxbase/06_deno_errors.js";
+import * as upgrade from "ext:fluxbase/06_upgrade.js";
+import { denoErrors } from "ext:fluxbase/07_deno_errors.js";
 import {
   op_egress_check_host,
   op_fluxbase_build_target,
@@ -161,6 +163,16 @@ dispatch.init({
   toInnerResponse: response.toInnerResponse,
   ReadableStream: streams.ReadableStream,
   reportBackgroundFailure: errors.reportBackgroundFailure,
+  socketOf: upgrade.socketOf,
+  serveSocket: upgrade.serveSocket,
+  retireSession: upgrade.retireSession,
+});
+upgrade.init({
+  toInnerRequest: request.toInnerRequest,
+  newInnerResponse: response.newInnerResponse,
+  fromInnerResponse: response.fromInnerResponse,
+  setEventTargetData: event.setEventTargetData,
+  Event: event.Event,
 });
 
 // Console output goes to the Rust-side sink (redacted and bounded there) as plain text,
@@ -319,6 +331,7 @@ errors.init({
   webidl,
   ErrorEvent: event.ErrorEvent,
   PromiseRejectionEvent: event.PromiseRejectionEvent,
+  endSession: upgrade.endSession,
 });
 core.setReportExceptionCallback(errors.reportException);
 core.setUnhandledPromiseRejectionHandler(errors.handleUnhandledRejection);
@@ -327,9 +340,10 @@ core.setUnhandledPromiseRejectionHandler(errors.handleUnhandledRejection);
  * Per-isolate finishing step, run by Rust right after the isolate is created
  * (from the snapshot or not). It cannot run while the snapshot is built:
  * deno_core needs `Deno.core.ops` on the global object when it restores a
- * snapshot. Afterwards `Deno` only carries `env` and `serve`, and neither the op table
- * nor `__bootstrap` is reachable from user code. It also starts the clock of
- * `performance` (its `timeOrigin` is the isolate's start, not the snapshot's).
+ * snapshot. Afterwards `Deno` only carries `env`, `serve` and `upgradeWebSocket`,
+ * and neither the op table nor `__bootstrap` is reachable from user code. It also
+ * starts the clock of `performance` (its `timeOrigin` is the isolate's start, not
+ * the snapshot's).
  */
 function finalize() {
   performance.setTimeOrigin();
@@ -341,6 +355,7 @@ function finalize() {
         __proto__: null,
         env,
         serve: dispatch.serve,
+        upgradeWebSocket: upgrade.upgradeWebSocket,
         errors: denoErrors,
         build,
         version,

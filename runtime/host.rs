@@ -123,6 +123,7 @@ impl Host {
             tokens,
             service_key: key,
             rate_limits: http::RateLimits::default(),
+            sockets: http::OpenSockets::new(stop_tx.subscribe()),
         };
         let served = http::serve(listener, state, stop_tx).await;
         // Workers finish the run they are on (a run cut short is claimed again after a restart).

@@ -49,8 +49,8 @@ pub struct InvocationOutcome {
 }
 
 /// Drops what an invocation left in `OpState` (request body, response sink, the settings
-/// secrets of its user), which ends a streamed response. Called when an invocation ends,
-/// however it ends.
+/// secrets of its user, its WebSocket), which ends a streamed response and an accepted socket.
+/// Called when an invocation ends, however it ends.
 pub fn end_invocation(state: &mut OpState) {
     state.try_take::<PendingBody>();
     state.try_take::<RequestStream>();
@@ -58,6 +58,7 @@ pub fn end_invocation(state: &mut OpState) {
     state.try_take::<PendingInvocation>();
     state.try_take::<crate::settings::InvocationSettings>();
     state.try_take::<ProgressSink>();
+    crate::upgrade::end(state);
 }
 
 /// Invocation metadata as JS sees it.
@@ -99,6 +100,9 @@ pub(crate) fn op_invocation_take(state: &mut OpState) -> Result<InvocationMeta, 
         } => {
             if let Some(sink) = sink {
                 state.put(sink);
+            }
+            if let Some(socket) = request.upgrade {
+                crate::upgrade::offer(state, socket);
             }
             let body = match request.body {
                 RequestBody::None => "none",

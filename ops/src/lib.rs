@@ -3,7 +3,9 @@
 //! of `js/` (`99_global_scope.js`, the entry point, installs every global); the `extension!`
 //! call below is the table of contents. This crate has no database, no key and no host I/O: the
 //! host puts resolved secrets in `OpState` before user code runs ([`state::ResolvedSecrets`]),
-//! and the invoking user's settings secrets per invocation ([`settings::InvocationSettings`]).
+//! and the invoking user's settings secrets per invocation ([`settings::InvocationSettings`]);
+//! the one socket it touches is the isolate's end of a connection the host upgraded
+//! ([`upgrade::UpgradeSocket`]), given with the request.
 
 pub mod body;
 mod console;
@@ -17,6 +19,7 @@ pub mod redact;
 mod secrets;
 pub mod settings;
 pub mod state;
+pub mod upgrade;
 
 pub use invocation::{InvocationOutcome, PendingInvocation, end_invocation};
 
@@ -45,6 +48,9 @@ deno_core::extension!(
         navigator::op_navigator_user_agent,
         navigator::op_navigator_hardware_concurrency,
         egress::op_egress_check_host,
+        upgrade::op_upgrade_accept_key,
+        upgrade::op_upgrade_accept,
+        upgrade::op_upgrade_abort,
         node_compat::op_fluxbase_build_target,
         node_compat::op_fluxbase_v8_version,
         node_compat::op_fluxbase_cpu_usage,
@@ -60,7 +66,8 @@ deno_core::extension!(
         "03_console.js",
         "04_errors.js",
         "05_navigator.js",
-        "06_deno_errors.js",
+        "06_upgrade.js",
+        "07_deno_errors.js",
     ],
 );
 

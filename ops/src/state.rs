@@ -9,6 +9,7 @@ use std::fmt;
 use zeroize::Zeroizing;
 
 use crate::body::RequestBody;
+use crate::upgrade::UpgradeSocket;
 
 /// Prefix of the `Deno.env` variables that carry secrets.
 pub const SECRET_ENV_PREFIX: &str = "FLUXBASE_SECRET_";
@@ -276,6 +277,9 @@ pub struct HttpRequest {
     pub headers: Vec<(String, String)>,
     /// The body (none for GET/HEAD), whole or streamed.
     pub body: RequestBody,
+    /// The connection, when its client asked for a WebSocket and the host can upgrade it: the
+    /// handler accepts it with `Deno.upgradeWebSocket`.
+    pub upgrade: Option<UpgradeSocket>,
 }
 
 impl fmt::Debug for HttpRequest {
@@ -285,6 +289,7 @@ impl fmt::Debug for HttpRequest {
             .field("url", &self.url)
             .field("header_names", &header_names(&self.headers))
             .field("body", &self.body)
+            .field("upgrade", &self.upgrade.is_some())
             .finish()
     }
 }

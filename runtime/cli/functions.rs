@@ -104,6 +104,7 @@ impl FunctionsCommand {
                         .map(|h| parse_header(h))
                         .collect::<Result<_>>()?,
                     body: body.into(),
+                    upgrade: None,
                     method,
                 };
                 let host = run.host(config).await?;

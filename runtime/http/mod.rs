@@ -16,6 +16,7 @@ mod openapi;
 mod rate_limit;
 mod routes;
 mod schemas;
+mod upgrade;
 mod user_auth;
 
 use std::net::SocketAddr;
@@ -36,6 +37,7 @@ pub use auth::{SERVICE_KEY_ENV, ServiceKey};
 pub use body_check::{AdminBody, CheckedBody, check_admin_body};
 pub use jwt::{JWT_SECRET_ENV, TokenError, UserTokens};
 pub use rate_limit::RateLimits;
+pub use upgrade::OpenSockets;
 
 use crate::handlers::{self, HandlerKind};
 use crate::invoke::Invoker;
@@ -84,6 +86,8 @@ pub struct AppState {
     pub service_key: ServiceKey,
     /// The per-caller counters of functions with `@fluxbase:rate-limit`.
     pub rate_limits: rate_limit::RateLimits,
+    /// The WebSockets functions accepted, closed and waited for when the server stops.
+    pub sockets: OpenSockets,
 }
 
 /// Every route: the tables of [`routes`], each behind its credential check, and the OpenAPI
@@ -152,14 +156,16 @@ pub fn announce(options: &ServeOptions, database: &str) -> Result<()> {
 }
 
 /// Serves every route on `listener` until SIGTERM or Ctrl-C; then tells `stop` (the host's
-/// workers listen to it), stops accepting and lets in-flight requests finish for up to the
-/// grace period.
+/// workers and the relays of open WebSockets listen to it), stops accepting and lets in-flight
+/// requests and the executions of open WebSockets (closed with 1001) finish for up to the grace
+/// period.
 pub async fn serve(
     listener: tokio::net::TcpListener,
     state: AppState,
     stop: tokio::sync::watch::Sender<bool>,
 ) -> Result<()> {
     let grace = state.options.shutdown_grace;
+    let sockets = state.sockets.clone();
     let mut stopping = stop.subscribe();
     // The peer address is the key of a rate limit for callers without a user token.
     let app = router(state).into_make_service_with_connect_info::<SocketAddr>();
@@ -168,6 +174,12 @@ pub async fn serve(
         tracing::info!("shutting down: no new connections, letting in-flight requests finish");
         let _ = stop.send(true);
     });
+    // An upgraded connection is no longer the server's: its socket is waited for on its own.
+    let server = async move {
+        let served = server.await;
+        sockets.closed().await;
+        served
+    };
     tokio::select! {
         served = server => served.map_err(|e| Error::io("server failed", e)),
         () = async move {

@@ -24,6 +24,7 @@ pub use fluxbase_ops::body::{
 pub use fluxbase_ops::state::{
     HttpRequest, HttpResponse, IsolateEnv, LogLevel, LogLine, ResolvedSecrets,
 };
+pub use fluxbase_ops::upgrade::UpgradeSocket;
 pub use network::NetworkAccess;
 pub use worker::{
     BlankIsolate, BootFailure, CallLimits, Invocation, InvocationResult, Isolate, IsolateCall,

@@ -237,6 +237,10 @@ pub struct CallLimits {
 struct Flags {
     timed_out: AtomicBool,
     heap_exceeded: AtomicBool,
+    /// Told when the heap limit terminated the script. A termination during a microtask
+    /// checkpoint (code resumed after an op, such as a WebSocket's `onmessage`) does not end the
+    /// event loop by itself: with a timer still pending, the call would wait for the wall clock.
+    heap_hit: tokio::sync::Notify,
     cpu_exceeded: AtomicBool,
     cancelled: AtomicBool,
 }
@@ -598,6 +602,7 @@ fn create(
                 return current;
             }
             flags.heap_exceeded.store(true, Ordering::SeqCst);
+            flags.heap_hit.notify_one();
             handle.terminate_execution();
             raised_heap_limit(current, &mut raises)
         });
@@ -787,6 +792,8 @@ async fn serve(
         let result = tokio::select! {
           r = run => r.map(|_| ()).map_err(handler_error_message),
           _ = &mut cancel => Err("cancelled".to_owned()),
+          // Classified as the heap limit by its flag.
+          () = flags.heap_hit.notified() => Err(String::new()),
         };
         // Whatever happened, the request body and the response sink go now: a streamed
         // response ends here.

@@ -174,6 +174,29 @@ const CASES: &[Case] = &[
         headers: &[],
         body: None,
     },
+    // What `Deno.upgradeWebSocket` throws for a request that is no complete WebSocket upgrade
+    // (accepted sockets: websocket_server.rs).
+    Case {
+        target: "websocket_server",
+        method: "GET",
+        headers: &[],
+        body: None,
+    },
+    Case {
+        target: "websocket_server",
+        method: "GET",
+        headers: &[("upgrade", "websocket")],
+        body: None,
+    },
+    Case {
+        target: "websocket_server",
+        method: "GET",
+        headers: &[
+            ("upgrade", "WebSocket"),
+            ("connection", "keep-alive, Upgrade"),
+        ],
+        body: None,
+    },
     // Node's builtins: buffer, crypto, events, util, path, url, stream, string_decoder,
     // assert, process, and the Node globals.
     Case {

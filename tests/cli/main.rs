@@ -43,3 +43,4 @@ mod settings_cli;
 mod settings_leaks;
 mod settings_runtime;
 mod websocket;
+mod websocket_server;

@@ -306,6 +306,16 @@ async fn a_runaway_loop_times_out_and_a_memory_bomb_hits_the_heap_limit() {
     );
     assert_eq!(runtime.record(&id).await.status, "out_of_memory");
 
+    // The same once an op has resolved and a timer is pending: not a timeout.
+    let (bomb, id) = failure(runtime.get("memory_bomb_after_await").await.unwrap_err());
+    assert_eq!(
+        bomb,
+        ExecutionFailure::OutOfMemory {
+            limit_bytes: 64 * 1024 * 1024
+        }
+    );
+    assert_eq!(runtime.record(&id).await.status, "out_of_memory");
+
     // Other invocations carry on.
     assert_eq!(
         runtime.json("hello?name=after").await["message"],

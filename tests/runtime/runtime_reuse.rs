@@ -153,6 +153,7 @@ async fn a_changed_namespace_line_or_source_gets_a_new_isolate_with_that_namespa
             url: "http://localhost/functions/v1/counter".into(),
             headers: Vec::new(),
             body: RequestBody::None,
+            upgrade: None,
         };
         let outcome = runtime
             .invoker

@@ -10,6 +10,7 @@
 pub mod module_server;
 pub mod raw_http;
 pub mod server;
+pub mod ws_client;
 
 use std::io::Write;
 use std::path::PathBuf;

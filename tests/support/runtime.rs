@@ -121,6 +121,7 @@ impl Runtime {
             url: format!("http://localhost/functions/v1/{target}"),
             headers: Vec::new(),
             body: RequestBody::None,
+            upgrade: None,
         };
         let outcome = self
             .invoker

@@ -5,7 +5,10 @@
 //! Around the call it applies the function's own settings: a caller is needed (the service key or
 //! a user token; a JWT that does not verify is 401) unless the function allows anyone, the host
 //! answers CORS preflights and counts the rate limit. A verified user token makes the call for
-//! that user. It never resolves secrets or touches an isolate itself.
+//! that user. A request that asks for a WebSocket is offered to the function as an upgradable
+//! connection (`http::upgrade`), after those checks; when the function accepts it the answer is
+//! its 101 and the connection is relayed to its isolate until the execution ends. It never
+//! resolves secrets or touches an isolate itself.
 
 use std::io;
 use std::net::SocketAddr;
@@ -25,6 +28,7 @@ use crate::http::AppState;
 use crate::http::api_error::ApiError;
 use crate::http::cors;
 use crate::http::schemas::{ErrorBody, HandlerNameInput};
+use crate::http::upgrade::{self, SocketEnd};
 use crate::http::user_auth::{self, FunctionCaller};
 use crate::invoke::{Call, CallUser, Outcome};
 use crate::isolate::{HttpRequest, RequestBody, RequestChunk, ResponseHead, ResponseSink};
@@ -60,6 +64,7 @@ const CHUNKS_BUFFERED: usize = 8;
     params(("name" = HandlerNameInput, Path)),
     responses(
         (status = "default", description = "The function's own response"),
+        (status = 101, description = "The function accepted the WebSocket the request asked for (`Deno.upgradeWebSocket`): the connection carries it from now on"),
         (status = 400, description = "Invalid function name or Host header", body = ErrorBody),
         (status = 401, description = "No user token or service key (unless the function allows anyone), or a user token that does not verify", body = ErrorBody),
         (status = 403, description = "A CORS preflight from an origin the function does not allow", body = ErrorBody),
@@ -171,7 +176,7 @@ fn admit(
 async fn run(
     state: AppState,
     name: String,
-    parts: http::request::Parts,
+    mut parts: http::request::Parts,
     body: Body,
     user: Option<CallUser>,
 ) -> Result<Response, ApiError> {
@@ -179,11 +184,17 @@ async fn run(
     let too_large = Arc::new(AtomicBool::new(false));
     let authority = request_authority(&parts, state.options.listen)?;
     let body = request_body(&parts.method, &parts.headers, body, limit, &too_large).await?;
+    let (bridge, upgrade) = upgrade::offer(&mut parts).unzip();
+    // A request offered as a WebSocket keeps the headers `Deno.upgradeWebSocket` checks.
+    let passed = |name: &str| {
+        !HOP_BY_HOP.contains(&name)
+            || (bridge.is_some() && matches!(name, "connection" | "upgrade"))
+    };
     let path = parts.uri.path_and_query().map_or("/", |p| p.as_str());
     let headers = parts
         .headers
         .iter()
-        .filter(|(name, _)| !HOP_BY_HOP.contains(&name.as_str()))
+        .filter(|(name, _)| passed(name.as_str()))
         .filter_map(|(name, value)| {
             Some((name.as_str().to_owned(), value.to_str().ok()?.to_owned()))
         })
@@ -193,6 +204,7 @@ async fn run(
         url: format!("http://{authority}{path}"),
         headers,
         body,
+        upgrade,
     };
 
     let (sink, receiver) = ResponseSink::channel(CHUNKS_BUFFERED);
@@ -211,7 +223,27 @@ async fn run(
             .await
     });
     let mut complete = receiver.complete;
-    match receiver.head.await {
+    let head = receiver.head.await;
+    // The function accepted the socket: its 101 goes out, and the connection is relayed to its
+    // isolate until the execution ends.
+    if let Ok(head) = &head
+        && head.status == 101
+        && let Some(bridge) = bridge
+    {
+        state.sockets.relay(bridge, async move {
+            match task.await {
+                Ok(result) => SocketEnd::of(&result),
+                Err(join) => {
+                    tracing::error!(%join, "invocation task failed");
+                    SocketEnd::Cut
+                }
+            }
+        });
+        let mut answer = response(head.clone(), &execution_id, Body::empty());
+        upgrade::switching_protocols(&mut answer);
+        return Ok(answer);
+    }
+    match head {
         // A body that was in memory goes out whole, with its length, once the execution is
         // recorded (an error between the two is still an error response), or at once when the
         // handler left `waitUntil` work running after it.

@@ -659,7 +659,9 @@ async fn load_main(
             .and_then(|()| std::fs::canonicalize(npm_dir))
             .and_then(|npm_dir| {
                 super::npm_modules::NpmModules::new(crate::npm::NpmPackages::for_dir(
-                    &npm_dir, &root,
+                    &npm_dir,
+                    &root,
+                    config.modules.access,
                 ))
             })
             .map_err(|e| format!("npm package store {}: {e}", npm_dir.display()))?;

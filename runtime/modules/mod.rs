@@ -26,7 +26,7 @@ pub use resolve::resolve;
 
 /// Which addresses the host fetches remote modules from. It is the host's own rule, not a
 /// function's: a function's `@fluxbase:allow-net` list is about its `fetch`, not its imports.
-#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Hash)]
 pub enum ImportAccess {
     /// Public addresses only, as for `fetch` in function code (see
     /// [`crate::isolate::network::is_public`]): a module URL naming a loopback, private or

@@ -18,6 +18,7 @@ use deno_npm::resolution::NpmResolutionSnapshot;
 use sha2::Digest;
 
 use super::NpmError;
+use crate::modules::ImportAccess;
 
 /// Largest tarball accepted.
 const MAX_TARBALL_BYTES: u64 = 256 * 1024 * 1024;
@@ -38,9 +39,13 @@ pub fn package_folder(store: &Path, package: &NpmResolutionPackage) -> PathBuf {
 
 /// Installs every package of `snapshot` that is not installed yet, each with its dependencies
 /// linked.
-pub fn install_all(store: &Path, snapshot: &NpmResolutionSnapshot) -> Result<(), NpmError> {
+pub fn install_all(
+    store: &Path,
+    snapshot: &NpmResolutionSnapshot,
+    access: ImportAccess,
+) -> Result<(), NpmError> {
     for package in snapshot.all_packages_for_every_system() {
-        install(store, snapshot, package)?;
+        install(store, snapshot, package, access)?;
     }
     Ok(())
 }
@@ -49,6 +54,7 @@ fn install(
     store: &Path,
     snapshot: &NpmResolutionSnapshot,
     package: &NpmResolutionPackage,
+    access: ImportAccess,
 ) -> Result<(), NpmError> {
     let folder = version_folder(store, package);
     let marker = folder.join(".installed");
@@ -62,7 +68,7 @@ fn install(
         .ok_or_else(|| NpmError::new(format!("npm package {nv} has no tarball in the registry")))?;
     let target = package_folder(store, package);
     if !target.exists() {
-        let tarball = download(&dist.tarball, nv)?;
+        let tarball = download(&dist.tarball, nv, access)?;
         verify(&tarball, dist.integrity(), nv)?;
         let staging = store.join(format!(".tmp-{}", uuid::Uuid::new_v4()));
         unpack(&tarball, &staging, nv)?;
@@ -105,8 +111,12 @@ fn io_error(nv: &impl std::fmt::Display, e: std::io::Error) -> NpmError {
     NpmError::new(format!("cannot install npm package {nv}: {e}"))
 }
 
-fn download(url: &str, nv: &impl std::fmt::Display) -> Result<Vec<u8>, NpmError> {
-    let response = super::http()
+fn download(
+    url: &str,
+    nv: &impl std::fmt::Display,
+    access: ImportAccess,
+) -> Result<Vec<u8>, NpmError> {
+    let response = super::http::client(access)
         .get(url)
         .call()
         .map_err(|e| NpmError::new(format!("cannot download npm package {nv} from {url}: {e}")))?;

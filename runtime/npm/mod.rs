@@ -5,6 +5,7 @@
 //! store; must not load or run any module (the isolate's loader does, through
 //! [`NpmPackages::package_folder`]).
 
+pub mod http;
 pub mod install;
 pub mod registry;
 
@@ -23,6 +24,8 @@ use deno_semver::package::PackageReq;
 
 use registry::Registry;
 
+use crate::modules::ImportAccess;
+
 /// Why an npm package could not be resolved or installed; the message names it.
 #[derive(Debug, thiserror::Error)]
 #[error("{0}")]
@@ -37,6 +40,7 @@ impl NpmError {
 /// The npm packages of one functions directory: its resolution and the host's store.
 pub struct NpmPackages {
     registry: Registry,
+    access: ImportAccess,
     store: PathBuf,
     resolution_file: PathBuf,
     snapshot: Mutex<NpmResolutionSnapshot>,
@@ -45,19 +49,19 @@ pub struct NpmPackages {
 impl NpmPackages {
     /// The packages of the functions in `functions_dir`, kept under `npm_dir` (one per pair in
     /// this process, shared by every isolate).
-    pub fn for_dir(npm_dir: &Path, functions_dir: &Path) -> Arc<NpmPackages> {
-        type Key = (PathBuf, PathBuf);
+    pub fn for_dir(npm_dir: &Path, functions_dir: &Path, access: ImportAccess) -> Arc<NpmPackages> {
+        type Key = (PathBuf, PathBuf, ImportAccess);
         static OPEN: OnceLock<Mutex<HashMap<Key, Arc<NpmPackages>>>> = OnceLock::new();
-        let key = (npm_dir.to_owned(), functions_dir.to_owned());
+        let key = (npm_dir.to_owned(), functions_dir.to_owned(), access);
         OPEN.get_or_init(Default::default)
             .lock()
             .expect("npm packages")
             .entry(key)
-            .or_insert_with(|| Arc::new(Self::open(npm_dir, functions_dir)))
+            .or_insert_with(|| Arc::new(Self::open(npm_dir, functions_dir, access)))
             .clone()
     }
 
-    fn open(npm_dir: &Path, functions_dir: &Path) -> Self {
+    fn open(npm_dir: &Path, functions_dir: &Path, access: ImportAccess) -> Self {
         // One resolution per functions directory, named by its path.
         let digest = sha2::Sha256::digest(functions_dir.as_os_str().as_encoded_bytes());
         let id: String = digest[..8].iter().map(|b| format!("{b:02x}")).collect();
@@ -71,7 +75,8 @@ impl NpmPackages {
             .map(NpmResolutionSnapshot::new)
             .unwrap_or_default();
         Self {
-            registry: Registry::new(functions_dir, npm_dir.join("registry")),
+            registry: Registry::new(functions_dir, npm_dir.join("registry"), access),
+            access,
             store: npm_dir.join("store"),
             resolution_file,
             snapshot: Mutex::new(snapshot),
@@ -117,7 +122,7 @@ impl NpmPackages {
                 .map_err(|e| NpmError::new(format!("cannot resolve npm package \"{req}\": {e}")))?;
             *snapshot = resolved;
         }
-        install::install_all(&self.store, &snapshot)?;
+        install::install_all(&self.store, &snapshot, self.access)?;
         let serialized =
             serde_json::to_vec_pretty(&snapshot.as_valid_serialized().into_serialized())
                 .map_err(|e| NpmError::new(format!("cannot record the npm resolution: {e}")))?;
@@ -136,28 +141,6 @@ impl NpmPackages {
 }
 
 use sha2::Digest as _;
-
-/// The host's HTTP client for the registry and its tarballs: TLS verified against the
-/// system's certificate store (where a company's own authority is installed, as npm uses it),
-/// answers of any status returned to the caller to word.
-fn http() -> &'static ureq::Agent {
-    static AGENT: OnceLock<ureq::Agent> = OnceLock::new();
-    AGENT.get_or_init(|| {
-        ureq::Agent::config_builder()
-            .http_status_as_error(false)
-            .tls_config(
-                ureq::tls::TlsConfig::builder()
-                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
-                    .unversioned_rustls_crypto_provider(Arc::new(
-                        rustls::crypto::aws_lc_rs::default_provider(),
-                    ))
-                    .build(),
-            )
-            .user_agent(concat!("fluxbase-runtime/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .into()
-    })
-}
 
 /// Writes `bytes` to `path` through a temporary file renamed into place: never half a file.
 fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -1,7 +1,7 @@
 //! The npm registry as deno_npm's resolver asks it: a package's document (its versions, their
 //! dependencies and tarballs), fetched by the host over HTTP(S) from the registry npm would use
 //! (`NPM_CONFIG_REGISTRY`, else a `registry=` line of the functions directory's `.npmrc`, else
-//! registry.npmjs.org) and kept on disk, so a host whose packages are installed needs no
+//! registry.npmjs.org), under the host's import rule (see `http`), and kept on disk, so a host whose packages are installed needs no
 //! network. Owns those documents; must not install anything (see `install`).
 
 use std::collections::HashMap;
@@ -16,6 +16,7 @@ use deno_npm::registry::NpmRegistryApi;
 use deno_npm::registry::NpmRegistryPackageInfoLoadError;
 
 use super::atomic_write;
+use crate::modules::ImportAccess;
 
 /// The registry npm uses when nothing says otherwise.
 const DEFAULT_REGISTRY: &str = "https://registry.npmjs.org/";
@@ -26,15 +27,17 @@ const MAX_DOCUMENT_BYTES: u64 = 128 * 1024 * 1024;
 /// Package documents from one registry, on disk under `dir`, and in memory once read.
 pub struct Registry {
     url: String,
+    access: ImportAccess,
     dir: PathBuf,
     loaded: Mutex<HashMap<String, Arc<NpmPackageInfo>>>,
 }
 
 impl Registry {
     /// The registry for functions in `functions_dir`, its documents kept under `dir`.
-    pub fn new(functions_dir: &Path, dir: PathBuf) -> Self {
+    pub fn new(functions_dir: &Path, dir: PathBuf, access: ImportAccess) -> Self {
         Self {
             url: registry_url(functions_dir),
+            access,
             dir,
             loaded: Mutex::new(HashMap::new()),
         }
@@ -79,7 +82,7 @@ impl Registry {
 
     fn fetch(&self, name: &str) -> Result<Vec<u8>, NpmRegistryPackageInfoLoadError> {
         let url = format!("{}{}", self.url, name.replace('/', "%2f"));
-        let response = super::http()
+        let response = super::http::client(self.access)
             .get(&url)
             .header("accept", "application/json")
             .call()

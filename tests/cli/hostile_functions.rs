@@ -291,11 +291,38 @@ fn file_subprocess_ffi_and_module_escapes_all_fail() {
     let answer = get(&server, "hostile_escape");
     assert_eq!(answer.status, 200, "{answer:#?}");
     let report = answer.json();
-    // `Deno` holds `env`, `serve` (which only records a handler) and `upgradeWebSocket` (which
-    // accepts the connection of the request being served), nothing that reaches out.
+    // `Deno` holds `env`, `serve` (which only records a handler), `upgradeWebSocket` (which
+    // accepts the connection of the request being served), and what Node's polyfills read of
+    // their host, each answering without the host's facts (pid 1, directory `/`) or refusing
+    // (`exit`, `hostname`, ...): nothing that reaches out.
     assert_eq!(
         report["denoKeys"],
-        serde_json::json!(["env", "serve", "upgradeWebSocket"])
+        serde_json::json!([
+            "args",
+            "build",
+            "cpuUsage",
+            "cwd",
+            "env",
+            "errors",
+            "execPath",
+            "exit",
+            "gid",
+            "hostname",
+            "loadavg",
+            "mainModule",
+            "memoryUsage",
+            "networkInterfaces",
+            "noColor",
+            "osRelease",
+            "osUptime",
+            "pid",
+            "ppid",
+            "serve",
+            "systemMemoryInfo",
+            "uid",
+            "upgradeWebSocket",
+            "version"
+        ])
     );
     let outcomes = report["outcomes"].as_object().unwrap();
     assert!(outcomes.len() >= 20, "{report}");

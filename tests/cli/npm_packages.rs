@@ -5,7 +5,8 @@
 //! answers; against a registry of the test's own (a real HTTP server on 127.0.0.1 serving a
 //! package document and a tarball made here), a CommonJS package installs and loads, a tarball
 //! that does not match the registry's integrity is refused naming the package and nothing of it
-//! is installed, and a package the registry does not have is a load error naming it; Node's
+//! is installed, a package the registry does not have is a load error naming it, and the
+//! registry is not asked at all without `--allow-private-imports` (the host's rule); Node's
 //! APIs show a function nothing of its host (files, environment, machine, processes, exit).
 
 use std::io::Write;
@@ -187,7 +188,12 @@ fn a_commonjs_package_from_the_registry_installs_and_loads() {
     let functions = tempfile::tempdir().unwrap();
     functions_using_tiny(functions.path());
     with_npmrc(functions.path(), &registry);
-    let server = Server::start_in(&host, functions.path(), &fixtures("jobs"), &[]);
+    let server = Server::start_in(
+        &host,
+        functions.path(),
+        &fixtures("jobs"),
+        &["--allow-private-imports"],
+    );
     let answer = server.request("GET", "/functions/v1/uses_tiny", false, None);
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
@@ -220,7 +226,12 @@ fn a_tarball_that_does_not_match_its_integrity_is_refused_and_nothing_is_install
     let functions = tempfile::tempdir().unwrap();
     functions_using_tiny(functions.path());
     with_npmrc(functions.path(), &registry);
-    let server = Server::start_in(&host, functions.path(), &fixtures("jobs"), &[]);
+    let server = Server::start_in(
+        &host,
+        functions.path(),
+        &fixtures("jobs"),
+        &["--allow-private-imports"],
+    );
     let answer = server.request("GET", "/functions/v1/uses_tiny", false, None);
     assert_eq!(answer.status, 500, "{}", answer.body);
     assert!(
@@ -292,4 +303,23 @@ fn node_apis_show_a_function_nothing_of_its_host() {
     );
     assert_eq!(seen["pid"], 1);
     assert_eq!(seen["cwd"], "/");
+}
+
+#[test]
+fn a_registry_on_a_private_address_is_refused_without_the_hosts_permission() {
+    let registry = registry_with_tiny(None);
+    let host = Host::new();
+    let functions = tempfile::tempdir().unwrap();
+    functions_using_tiny(functions.path());
+    with_npmrc(functions.path(), &registry);
+    let server = Server::start_in(&host, functions.path(), &fixtures("jobs"), &[]);
+    let answer = server.request("GET", "/functions/v1/uses_tiny", false, None);
+    assert_eq!(answer.status, 500, "{}", answer.body);
+    assert!(
+        answer.body.contains("127.0.0.1 is not a public address")
+            && answer.body.contains("--allow-private-imports"),
+        "{}",
+        answer.body
+    );
+    assert_eq!(registry.hits("/tiny"), 0);
 }

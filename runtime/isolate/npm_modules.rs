@@ -47,8 +47,8 @@ pub struct NpmModules {
 impl NpmModules {
     /// npm modules from `packages`.
     pub fn new(packages: Arc<NpmPackages>) -> std::io::Result<Self> {
-        std::fs::create_dir_all(packages.store())?;
-        let store = std::fs::canonicalize(packages.store())?;
+        // Made when the first package is installed; its path is already canonical.
+        let store = packages.store().to_owned();
         let pkg_json = Rc::new(PackageJsonResolver::new(RealSys, None));
         let byonm = ByonmNpmResolver::new(ByonmNpmResolverCreateOptions {
             root_node_modules_dir: None,

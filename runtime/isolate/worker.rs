@@ -655,8 +655,11 @@ async fn load_main(
     }
     super::network::restrict_to(config.allow_net.clone());
     if let Some(npm_dir) = &config.modules.npm_dir {
-        let npm = std::fs::create_dir_all(npm_dir)
-            .and_then(|()| std::fs::canonicalize(npm_dir))
+        // The npm folder is made only when a package is installed; its parent, the data
+        // directory, exists and is named canonically so that package files compare with it.
+        let parent = npm_dir.parent().unwrap_or(npm_dir);
+        let npm = std::fs::canonicalize(parent)
+            .map(|parent| parent.join(npm_dir.file_name().unwrap_or_default()))
             .and_then(|npm_dir| {
                 super::npm_modules::NpmModules::new(crate::npm::NpmPackages::for_dir(
                     &npm_dir,

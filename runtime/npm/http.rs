@@ -1,9 +1,8 @@
 //! The host's HTTP client for the npm registry and its tarballs: TLS checked against the
 //! system's certificate store (where a company's own authority is installed, as npm uses it),
-//! and the host's import rule on every connection (public addresses only unless
-//! `--allow-private-imports`, as for remote modules), applied to the addresses a name resolves
-//! to, so neither a functions directory's `.npmrc` nor a tarball URL in a package document can
-//! point the host at its own network. Owns that client; must not read or write any file.
+//! and, for a registry a functions directory names, the host's import rule on every connection
+//! (public addresses only unless `--allow-private-imports`, as for remote modules), applied to
+//! the addresses a name resolves to. Owns that client; must not read or write any file.
 
 use std::io;
 use std::sync::Arc;

@@ -40,7 +40,6 @@ impl NpmError {
 /// The npm packages of one functions directory: its resolution and the host's store.
 pub struct NpmPackages {
     registry: Registry,
-    access: ImportAccess,
     store: PathBuf,
     resolution_file: PathBuf,
     snapshot: Mutex<NpmResolutionSnapshot>,
@@ -76,7 +75,6 @@ impl NpmPackages {
             .unwrap_or_default();
         Self {
             registry: Registry::new(functions_dir, npm_dir.join("registry"), access),
-            access,
             store: npm_dir.join("store"),
             resolution_file,
             snapshot: Mutex::new(snapshot),
@@ -122,7 +120,7 @@ impl NpmPackages {
                 .map_err(|e| NpmError::new(format!("cannot resolve npm package \"{req}\": {e}")))?;
             *snapshot = resolved;
         }
-        install::install_all(&self.store, &snapshot, self.access)?;
+        install::install_all(&self.store, &snapshot, self.registry.access())?;
         let serialized =
             serde_json::to_vec_pretty(&snapshot.as_valid_serialized().into_serialized())
                 .map_err(|e| NpmError::new(format!("cannot record the npm resolution: {e}")))?;

@@ -1,7 +1,9 @@
 //! The npm registry as deno_npm's resolver asks it: a package's document (its versions, their
 //! dependencies and tarballs), fetched by the host over HTTP(S) from the registry npm would use
 //! (`NPM_CONFIG_REGISTRY`, else a `registry=` line of the functions directory's `.npmrc`, else
-//! registry.npmjs.org), under the host's import rule (see `http`), and kept on disk, so a host whose packages are installed needs no
+//! registry.npmjs.org), and kept on disk, so a host whose packages are installed needs no
+//! network. A registry a functions directory's `.npmrc` names is fetched from under the host's
+//! import rule (see `http`): whoever writes functions must not point the host at its own
 //! network. Owns those documents; must not install anything (see `install`).
 
 use std::collections::HashMap;
@@ -27,6 +29,8 @@ const MAX_DOCUMENT_BYTES: u64 = 128 * 1024 * 1024;
 /// Package documents from one registry, on disk under `dir`, and in memory once read.
 pub struct Registry {
     url: String,
+    /// The import rule its documents and tarballs are fetched under: the host's rule for a
+    /// registry a functions directory's `.npmrc` names, none for the one the host names.
     access: ImportAccess,
     dir: PathBuf,
     loaded: Mutex<HashMap<String, Arc<NpmPackageInfo>>>,
@@ -35,9 +39,13 @@ pub struct Registry {
 impl Registry {
     /// The registry for functions in `functions_dir`, its documents kept under `dir`.
     pub fn new(functions_dir: &Path, dir: PathBuf, access: ImportAccess) -> Self {
+        let (url, named_by) = registry_url(functions_dir);
         Self {
-            url: registry_url(functions_dir),
-            access,
+            url,
+            access: match named_by {
+                NamedBy::Host => ImportAccess::Any,
+                NamedBy::Functions => access,
+            },
             dir,
             loaded: Mutex::new(HashMap::new()),
         }
@@ -46,6 +54,11 @@ impl Registry {
     /// The registry's base URL, ending with `/`.
     pub fn url(&self) -> &str {
         &self.url
+    }
+
+    /// The import rule of this registry's fetches, tarballs included.
+    pub fn access(&self) -> ImportAccess {
+        self.access
     }
 
     fn document_path(&self, name: &str) -> PathBuf {
@@ -123,8 +136,16 @@ fn load_error(message: impl std::fmt::Display) -> NpmRegistryPackageInfoLoadErro
     NpmRegistryPackageInfoLoadError::LoadError(Arc::new(JsErrorBox::generic(message.to_string())))
 }
 
-/// The registry URL npm would use for the functions in `functions_dir`.
-fn registry_url(functions_dir: &Path) -> String {
+/// Who chose a registry.
+enum NamedBy {
+    /// The host: its environment (`NPM_CONFIG_REGISTRY`), or npm's default.
+    Host,
+    /// The functions directory's `.npmrc`, written by whoever writes functions.
+    Functions,
+}
+
+/// The registry URL npm would use for the functions in `functions_dir`, and who chose it.
+fn registry_url(functions_dir: &Path) -> (String, NamedBy) {
     let from_env = ["NPM_CONFIG_REGISTRY", "npm_config_registry"]
         .iter()
         .find_map(|name| std::env::var(name).ok())
@@ -136,11 +157,15 @@ fn registry_url(functions_dir: &Path) -> String {
             (key.trim() == "registry").then(|| value.trim().to_owned())
         })
     };
-    let mut url = from_env
-        .or_else(from_npmrc)
-        .unwrap_or_else(|| DEFAULT_REGISTRY.to_owned());
+    let (mut url, named_by) = match from_env {
+        Some(url) => (url, NamedBy::Host),
+        None => match from_npmrc() {
+            Some(url) => (url, NamedBy::Functions),
+            None => (DEFAULT_REGISTRY.to_owned(), NamedBy::Host),
+        },
+    };
     if !url.ends_with('/') {
         url.push('/');
     }
-    url
+    (url, named_by)
 }

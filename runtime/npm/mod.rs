@@ -1,7 +1,8 @@
 //! npm packages for function code (`npm:zod@3`): versions resolved with deno_npm against the
 //! registry, tarballs installed by the host into a store under the data directory, and one
-//! resolution per functions directory kept on disk (`resolution.json`), so a package is looked
-//! up and downloaded once and a host with its packages installed works offline. Owns that
+//! resolution per functions directory kept on disk (`resolutions/<id>.json`), so a package is
+//! looked up and downloaded once and a host with its packages installed works offline. One
+//! resolution or installation runs at a time per functions directory. Owns that
 //! store; must not load or run any module (the isolate's loader does, through
 //! [`NpmPackages::package_folder`]).
 
@@ -21,6 +22,7 @@ use deno_npm::resolution::NpmResolutionSnapshot;
 use deno_npm::resolution::NpmVersionResolver;
 use deno_npm::resolution::SerializedNpmResolutionSnapshot;
 use deno_semver::package::PackageReq;
+use sha2::Digest as _;
 
 use registry::Registry;
 
@@ -138,7 +140,6 @@ impl NpmPackages {
     }
 }
 
-use sha2::Digest as _;
 
 /// Writes `bytes` to `path` through a temporary file renamed into place: never half a file.
 fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {

@@ -31,19 +31,22 @@ pub fn transpile_extension(
     code: ModuleCodeString,
 ) -> Result<(ModuleCodeString, Option<SourceMapData>), JsErrorBox> {
     let name = specifier.as_str();
-    let url = ModuleSpecifier::parse(name)
-        .map_err(|e| JsErrorBox::generic(format!("extension script {name}: {e}")))?;
-    let media_type = if url.scheme() == "node" {
-        MediaType::TypeScript
-    } else {
-        MediaType::from_specifier(&url)
-    };
-    if !matches!(media_type, MediaType::TypeScript | MediaType::Mts) {
+    // Every boot registers every script: the common case (JavaScript) is decided from the name
+    // alone, before anything is parsed or locked.
+    let typescript = name.starts_with("node:") || name.ends_with(".ts") || name.ends_with(".mts");
+    if !typescript {
         return Ok((code, None));
     }
     if let Some(done) = transpiled().lock().expect("transpile cache").get(name) {
         return Ok((ModuleCodeString::from_static(done), None));
     }
+    let url = ModuleSpecifier::parse(name)
+        .map_err(|e| JsErrorBox::generic(format!("extension script {name}: {e}")))?;
+    let media_type = if name.ends_with(".mts") {
+        MediaType::Mts
+    } else {
+        MediaType::TypeScript
+    };
     let mut text = code.as_str().to_owned();
     if text.contains(NODE_VERSION_TOKEN) {
         text = text.replace(NODE_VERSION_TOKEN, deno_node::NODE_VERSION);

@@ -6,9 +6,10 @@
 //! without this step the binary would read `~/.cargo/registry/.../deno_web-*/06_streams.js` and
 //! `js/*.js` of the checkout at run time, and fail on any machine that lacks them.
 //!
-//! This script writes `$OUT_DIR/extension_sources.rs`: one `(path, source)` pair per top-level
-//! `.js` file of the web extension crates (located through `cargo metadata`, offline) and of
-//! `js/`, the source taken in with `include_str!`, so that rustc tracks every file.
+//! This script writes `$OUT_DIR/extension_sources.rs`: one `(path, source)` pair per script of
+//! the extension crates (located through `cargo metadata`, offline) and of `js/`, the source
+//! taken in with `include_str!`, so that rustc tracks every file. TypeScript (Node's polyfills)
+//! is transpiled here, once per build, and embedded as the JavaScript it becomes.
 //! `runtime/isolate/sources.rs` swaps the paths for these sources before an isolate is built.
 
 use std::env;
@@ -64,22 +65,33 @@ fn main() {
     }
     files.sort();
 
+    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
+    let node_version = node_version(&dirs);
     let mut out = String::from(
         "/// Every extension script compiled into this binary, by its path on the build machine.\n\
          pub(crate) fn extension_sources() -> Vec<(&'static str, deno_core::FastStaticString)> {\n    vec![\n",
     );
-    for file in &files {
+    for (index, file) in files.iter().enumerate() {
         let path = file.to_str().expect("UTF-8 path");
+        // TypeScript (Node's polyfills) is embedded as the JavaScript it becomes, so that no
+        // isolate, snapshot or one-shot command ever transpiles it.
+        let embedded = if is_typescript(file) {
+            let javascript = transpile(file, node_version.as_deref());
+            let target = out_dir.join(format!("transpiled-{index}.js"));
+            write_if_changed(&target, &javascript);
+            target.to_str().expect("UTF-8 path").to_owned()
+        } else {
+            path.to_owned()
+        };
         writeln!(
             out,
-            "        ({path:?}, deno_core::ascii_str_include!({path:?})),"
+            "        ({path:?}, deno_core::ascii_str_include!({embedded:?})),"
         )
         .expect("write to String");
     }
     out.push_str("    ]\n}\n");
     // Written aside and renamed into place: never a half-written file, and never written
     // through a hard link into another checkout's build directory.
-    let out_dir = PathBuf::from(env::var("OUT_DIR").expect("set by cargo"));
     let partial = out_dir.join("extension_sources.rs.partial");
     fs::write(&partial, out).expect("write extension_sources.rs");
     fs::rename(&partial, out_dir.join("extension_sources.rs"))
@@ -172,4 +184,77 @@ fn tree_scripts(dir: &Path, files: &mut Vec<PathBuf>) {
             files.push(path);
         }
     }
+}
+
+fn is_typescript(file: &Path) -> bool {
+    file.extension()
+        .is_some_and(|ext| ext == "ts" || ext == "mts")
+}
+
+/// The Node version deno_node reports (`NODE_VERSION` in its `lib.rs`), which its
+/// `_process/process.ts` carries as a `__NODE_VERSION__` placeholder.
+fn node_version(dirs: &[(PathBuf, Scripts)]) -> Option<String> {
+    let (dir, _) = dirs
+        .iter()
+        .find(|(dir, _)| dir.join("polyfills/_process/process.ts").exists())?;
+    let lib = fs::read_to_string(dir.join("lib.rs")).expect("read deno_node's lib.rs");
+    let line = lib
+        .lines()
+        .find(|line| line.starts_with("pub const NODE_VERSION: &str ="))
+        .expect("deno_node declares NODE_VERSION");
+    Some(line.split('"').nth(1).expect("a quoted version").to_owned())
+}
+
+/// `file` (TypeScript) as JavaScript: types stripped, nothing else changed (deno_ast, as Deno's
+/// own build does for these files), the Node version filled in. It must be ASCII, as deno_core
+/// keeps extension scripts.
+fn transpile(file: &Path, node_version: Option<&str>) -> String {
+    let mut text =
+        fs::read_to_string(file).unwrap_or_else(|e| panic!("read {}: {e}", file.display()));
+    if let Some(version) = node_version {
+        text = text.replace("__NODE_VERSION__", version);
+    }
+    let specifier = deno_ast::ModuleSpecifier::from_file_path(file).expect("absolute path");
+    let media_type = deno_ast::MediaType::from_path(file);
+    let parsed = deno_ast::parse_module(deno_ast::ParseParams {
+        specifier,
+        text: text.into(),
+        media_type,
+        capture_tokens: false,
+        scope_analysis: false,
+        maybe_syntax: None,
+    })
+    .unwrap_or_else(|e| panic!("parse {}: {e}", file.display()));
+    let javascript = parsed
+        .transpile(
+            &deno_ast::TranspileOptions {
+                imports_not_used_as_values: deno_ast::ImportsNotUsedAsValues::Remove,
+                ..Default::default()
+            },
+            &deno_ast::TranspileModuleOptions { module_kind: None },
+            &deno_ast::EmitOptions {
+                source_map: deno_ast::SourceMapOption::None,
+                ..Default::default()
+            },
+        )
+        .unwrap_or_else(|e| panic!("transpile {}: {e}", file.display()))
+        .into_source()
+        .text;
+    assert!(
+        javascript.is_ascii(),
+        "{} became JavaScript that is not ASCII",
+        file.display()
+    );
+    javascript
+}
+
+/// Writes `text` to `path` unless it holds it already (an unchanged file keeps its time, so
+/// rustc does not rebuild what includes it).
+fn write_if_changed(path: &Path, text: &str) {
+    if fs::read_to_string(path).is_ok_and(|old| old == text) {
+        return;
+    }
+    let partial = path.with_extension("js.partial");
+    fs::write(&partial, text).expect("write transpiled script");
+    fs::rename(&partial, path).expect("rename transpiled script");
 }

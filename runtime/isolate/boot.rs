@@ -179,7 +179,6 @@ pub fn create_snapshot() -> Box<[u8]> {
     let runtime = JsRuntimeForSnapshot::new(RuntimeOptions {
         // The network access is op state, not in the snapshot: any will do.
         extensions: extensions(NetworkAccess::default()),
-        extension_transpiler: Some(Rc::new(super::extension_transpiler::transpile_extension)),
         ..Default::default()
     });
     runtime.snapshot()
@@ -227,7 +226,6 @@ pub fn new_runtime(
     });
     let runtime = JsRuntime::try_new(RuntimeOptions {
         extensions: extensions(opts.network),
-        extension_transpiler: Some(Rc::new(super::extension_transpiler::transpile_extension)),
         startup_snapshot: opts.use_snapshot.then(startup_snapshot),
         module_loader,
         create_params,

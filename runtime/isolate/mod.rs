@@ -8,7 +8,6 @@
 pub mod array_buffers;
 pub mod boot;
 pub mod cpu_clock;
-pub mod extension_transpiler;
 pub mod loader;
 pub mod network;
 pub mod node;

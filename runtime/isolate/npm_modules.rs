@@ -38,7 +38,7 @@ type NodeResolver =
 /// The npm side of one isolate's loader.
 pub struct NpmModules {
     packages: Arc<NpmPackages>,
-    /// The store, canonicalized: the only place npm modules are read from.
+    /// The store: the only place npm modules are read from.
     store: PathBuf,
     resolver: Rc<NodeResolver>,
     pkg_json: Rc<PackageJsonResolver<RealSys>>,
@@ -47,7 +47,7 @@ pub struct NpmModules {
 impl NpmModules {
     /// npm modules from `packages`.
     pub fn new(packages: Arc<NpmPackages>) -> std::io::Result<Self> {
-        // Made when the first package is installed; its path is already canonical.
+        // Made when the first package is installed.
         let store = packages.store().to_owned();
         let pkg_json = Rc::new(PackageJsonResolver::new(RealSys, None));
         let byonm = ByonmNpmResolver::new(ByonmNpmResolverCreateOptions {
@@ -72,9 +72,11 @@ impl NpmModules {
         })
     }
 
-    /// Whether `path` (canonical) is a file of an installed package.
+    /// Whether `path` is a file of an installed package: under the store as named, or as the
+    /// file system names it once it exists.
     pub fn holds(&self, path: &Path) -> bool {
         path.starts_with(&self.store)
+            || std::fs::canonicalize(&self.store).is_ok_and(|store| path.starts_with(store))
     }
 
     /// Resolves `npm:name@range/sub`, installing the package on first use.
@@ -233,7 +235,8 @@ struct StoreRequireLoader {
 impl StoreRequireLoader {
     fn inside(&self, path: &Path) -> Result<PathBuf, JsErrorBox> {
         let canonical = std::fs::canonicalize(path).unwrap_or_else(|_| path.to_owned());
-        if canonical.starts_with(&self.store) {
+        let store = std::fs::canonicalize(&self.store).unwrap_or_else(|_| self.store.clone());
+        if canonical.starts_with(&store) {
             Ok(canonical)
         } else {
             Err(JsErrorBox::new(

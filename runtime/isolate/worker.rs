@@ -656,10 +656,12 @@ async fn load_main(
     super::network::restrict_to(config.allow_net.clone());
     if let Some(npm_dir) = &config.modules.npm_dir {
         // The npm folder is made only when a package is installed; its parent, the data
-        // directory, exists and is named canonically so that package files compare with it.
+        // directory, is named canonically when it exists, so that package files compare with it
+        // (a one-shot command on PostgreSQL may have no data directory at all).
         let parent = npm_dir.parent().unwrap_or(npm_dir);
         let npm = std::fs::canonicalize(parent)
             .map(|parent| parent.join(npm_dir.file_name().unwrap_or_default()))
+            .or_else(|_| std::path::absolute(npm_dir))
             .and_then(|npm_dir| {
                 super::npm_modules::NpmModules::new(crate::npm::NpmPackages::for_dir(
                     &npm_dir,

@@ -140,7 +140,6 @@ impl NpmPackages {
     }
 }
 
-
 /// Writes `bytes` to `path` through a temporary file renamed into place: never half a file.
 fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
     if let Some(parent) = path.parent() {

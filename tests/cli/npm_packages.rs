@@ -183,17 +183,8 @@ fn functions_using_tiny(dir: &Path) {
 
 #[test]
 fn a_commonjs_package_from_the_registry_installs_and_loads() {
-    let registry = registry_with_tiny(None);
-    let host = Host::new();
-    let functions = tempfile::tempdir().unwrap();
-    functions_using_tiny(functions.path());
-    with_npmrc(functions.path(), &registry);
-    let server = Server::start_in(
-        &host,
-        functions.path(),
-        &fixtures("jobs"),
-        &["--allow-private-imports"],
-    );
+    let tiny = TinyHost::start(None, &["--allow-private-imports"]);
+    let (registry, server) = (&tiny.registry, &tiny.server);
     let answer = server.request("GET", "/functions/v1/uses_tiny", false, None);
     assert_eq!(answer.status, 200, "{}", answer.body);
     assert_eq!(
@@ -221,17 +212,8 @@ fn a_tarball_that_does_not_match_its_integrity_is_refused_and_nothing_is_install
         "sha512-{}",
         base64::engine::general_purpose::STANDARD.encode(sha2::Sha512::digest(b"other"))
     );
-    let registry = registry_with_tiny(Some(&wrong));
-    let host = Host::new();
-    let functions = tempfile::tempdir().unwrap();
-    functions_using_tiny(functions.path());
-    with_npmrc(functions.path(), &registry);
-    let server = Server::start_in(
-        &host,
-        functions.path(),
-        &fixtures("jobs"),
-        &["--allow-private-imports"],
-    );
+    let tiny = TinyHost::start(Some(&wrong), &["--allow-private-imports"]);
+    let (host, server) = (&tiny.host, &tiny.server);
     let answer = server.request("GET", "/functions/v1/uses_tiny", false, None);
     assert_eq!(answer.status, 500, "{}", answer.body);
     assert!(
@@ -248,14 +230,36 @@ fn a_tarball_that_does_not_match_its_integrity_is_refused_and_nothing_is_install
     assert!(left.is_empty(), "left in the store: {left:?}");
 }
 
-/// Gives the functions directory `functions` an `.npmrc` naming `registry` (how npm is told
-/// which registry to use).
-fn with_npmrc(functions: &Path, registry: &ModuleServer) {
-    std::fs::write(
-        functions.join(".npmrc"),
-        format!("registry={}\n", registry.url("/")),
-    )
-    .unwrap();
+/// A `fluxbase serve` over a functions directory of its own (`functions_using_tiny`), whose
+/// `.npmrc` names a registry of the test's own serving `tiny` (see `registry_with_tiny`).
+struct TinyHost {
+    // Dropped in this order: the server stops before its registry and directories go.
+    server: Server,
+    registry: ModuleServer,
+    host: Host,
+    _functions: tempfile::TempDir,
+}
+
+impl TinyHost {
+    fn start(integrity: Option<&str>, extra: &[&str]) -> Self {
+        let registry = registry_with_tiny(integrity);
+        let host = Host::new();
+        let functions = tempfile::tempdir().unwrap();
+        functions_using_tiny(functions.path());
+        // How npm is told which registry to use.
+        std::fs::write(
+            functions.path().join(".npmrc"),
+            format!("registry={}\n", registry.url("/")),
+        )
+        .unwrap();
+        let server = Server::start_in(&host, functions.path(), &fixtures("jobs"), extra);
+        Self {
+            server,
+            registry,
+            host,
+            _functions: functions,
+        }
+    }
 }
 
 #[test]
@@ -307,12 +311,8 @@ fn node_apis_show_a_function_nothing_of_its_host() {
 
 #[test]
 fn a_registry_on_a_private_address_is_refused_without_the_hosts_permission() {
-    let registry = registry_with_tiny(None);
-    let host = Host::new();
-    let functions = tempfile::tempdir().unwrap();
-    functions_using_tiny(functions.path());
-    with_npmrc(functions.path(), &registry);
-    let server = Server::start_in(&host, functions.path(), &fixtures("jobs"), &[]);
+    let tiny = TinyHost::start(None, &[]);
+    let (registry, server) = (&tiny.registry, &tiny.server);
     let answer = server.request("GET", "/functions/v1/uses_tiny", false, None);
     assert_eq!(answer.status, 500, "{}", answer.body);
     assert!(

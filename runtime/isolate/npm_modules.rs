@@ -6,6 +6,7 @@
 //! (see `crate::npm`) nor read a file outside the store.
 
 use std::borrow::Cow;
+use std::cell::OnceCell;
 use std::path::Path;
 use std::path::PathBuf;
 use std::rc::Rc;
@@ -40,6 +41,8 @@ pub struct NpmModules {
     packages: Arc<NpmPackages>,
     /// The store: the only place npm modules are read from.
     store: PathBuf,
+    /// The store as the file system names it, once it exists (asked until then).
+    canonical_store: OnceCell<PathBuf>,
     resolver: Rc<NodeResolver>,
     pkg_json: Rc<PackageJsonResolver<RealSys>>,
 }
@@ -67,6 +70,7 @@ impl NpmModules {
         Ok(Self {
             packages,
             store,
+            canonical_store: OnceCell::new(),
             resolver,
             pkg_json,
         })
@@ -75,8 +79,17 @@ impl NpmModules {
     /// Whether `path` is a file of an installed package: under the store as named, or as the
     /// file system names it once it exists.
     pub fn holds(&self, path: &Path) -> bool {
-        path.starts_with(&self.store)
-            || std::fs::canonicalize(&self.store).is_ok_and(|store| path.starts_with(store))
+        if path.starts_with(&self.store) {
+            return true;
+        }
+        let canonical = match self.canonical_store.get() {
+            Some(canonical) => canonical,
+            None => match std::fs::canonicalize(&self.store) {
+                Ok(canonical) => self.canonical_store.get_or_init(|| canonical),
+                Err(_) => return false,
+            },
+        };
+        path.starts_with(canonical)
     }
 
     /// Resolves `npm:name@range/sub`, installing the package on first use.

@@ -21,6 +21,8 @@ use std::path::{Path, PathBuf};
 use deno_core::ModuleSpecifier;
 use deno_error::JsErrorBox;
 
+/// A file written whole or not at all (also the npm store's: `crate::npm`).
+pub(crate) use cache::write_atomically;
 pub use remote::RemoteModule;
 pub use resolve::resolve;
 

@@ -126,7 +126,7 @@ impl NpmPackages {
         let serialized =
             serde_json::to_vec_pretty(&snapshot.as_valid_serialized().into_serialized())
                 .map_err(|e| NpmError::new(format!("cannot record the npm resolution: {e}")))?;
-        atomic_write(&self.resolution_file, &serialized)
+        crate::modules::write_atomically(&self.resolution_file, &serialized)
             .map_err(|e| NpmError::new(format!("cannot record the npm resolution: {e}")))?;
         let package = snapshot
             .resolve_pkg_from_pkg_req(req)
@@ -138,16 +138,4 @@ impl NpmPackages {
     pub fn store(&self) -> &Path {
         &self.store
     }
-}
-
-/// Writes `bytes` to `path` through a temporary file renamed into place: never half a file.
-fn atomic_write(path: &Path, bytes: &[u8]) -> std::io::Result<()> {
-    if let Some(parent) = path.parent() {
-        std::fs::create_dir_all(parent)?;
-    }
-    let partial = path.with_extension(format!("partial-{}", uuid::Uuid::new_v4()));
-    std::fs::write(&partial, bytes)?;
-    std::fs::rename(&partial, path).inspect_err(|_| {
-        let _ = std::fs::remove_file(&partial);
-    })
 }

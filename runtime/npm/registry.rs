@@ -17,7 +17,6 @@ use deno_npm::registry::NpmPackageInfo;
 use deno_npm::registry::NpmRegistryApi;
 use deno_npm::registry::NpmRegistryPackageInfoLoadError;
 
-use super::atomic_write;
 use crate::modules::ImportAccess;
 
 /// The registry npm uses when nothing says otherwise.
@@ -76,7 +75,7 @@ impl Registry {
             Ok(bytes) => bytes,
             Err(_) => {
                 let bytes = self.fetch(name)?;
-                atomic_write(&path, &bytes).map_err(load_error)?;
+                crate::modules::write_atomically(&path, &bytes).map_err(load_error)?;
                 bytes
             }
         };
